@@ -1,0 +1,76 @@
+"""Error-code tokens as people type and paste them.
+
+Shared by the resolver (questions) and the scanner (logs), so both agree on
+what counts as a code: the dash variants, the letter-O typo and the token
+boundaries that keep dates, UUIDs and phone numbers out.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+# Unicode minus, dashes and hyphens people paste instead of '-'.
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_DASH_TABLE = str.maketrans({d: "-" for d in DASHES})
+
+# Four code characters, letter O allowed for zero, not glued to a word, a
+# dash-joined segment (UUIDs, phone numbers, ranges) or a decimal part.
+_CODE_TOKEN = re.compile(
+    r"(?:(?<![\w.-])(?P<sign>-)|(?<![\w.+-]))(?P<digits>[0-9Oo]{4})(?![\w-]|[.,]\d)"
+)
+_ERROR_WORDS = re.compile(r"(?:error|err|code|status|errorcode|error_code|fail\w*|nm)\W{0,3}$", re.I)
+
+
+def normalise_dashes(text: str) -> str:
+    return text.translate(_DASH_TABLE)
+
+
+def _digits(token: str) -> str | None:
+    """'2O04' -> '2004'; None when it is not a plausible code spelling."""
+    if not any(c.isdigit() for c in token):
+        return None
+    fixed = token.replace("O", "0").replace("o", "0")
+    return fixed if fixed[0] in "29" else None
+
+
+def codes_in_question(text: str, known: Iterable[int]) -> tuple[list[int], list[int]]:
+    """(known codes, unknown codes) typed in a question, in order of appearance.
+
+    A question may drop the sign ("what is 2004"): a positive number counts
+    when it is a known code, or when it follows an error word ("error 2042").
+    A signed four-digit number in a code family is an unknown code.
+    """
+    known_set = set(known)
+    text = normalise_dashes(text)
+    found: list[int] = []
+    unknown: list[int] = []
+    for m in _CODE_TOKEN.finditer(text):
+        digits = _digits(m.group("digits"))
+        if digits is None:
+            continue
+        if m.group("digits") != digits and not m.group("sign") and -int(digits) not in known_set:
+            continue  # 'O' typos only count for known codes or with a sign
+        code = -int(digits)
+        if code in known_set:
+            if code not in found:
+                found.append(code)
+        elif m.group("sign") or _ERROR_WORDS.search(text[: m.start()]) or text.strip(" \t\"'`?!.") == m.group(0).strip():
+            if code not in unknown:
+                unknown.append(code)
+    return found, unknown
+
+
+def nearest_codes(code: int, known: Iterable[int], limit: int = 3) -> list[int]:
+    """Known codes a mistyped code most likely meant: few edits, same family, numerically close."""
+    from rapidfuzz.distance import OSA
+
+    target = str(abs(code))
+    ranked = []
+    for k in known:
+        other = str(abs(k))
+        if other[0] != target[0]:
+            continue
+        distance = OSA.distance(target, other)
+        if distance <= 2:
+            ranked.append((distance, abs(abs(k) - abs(code)), k))
+    return [k for _, _, k in sorted(ranked)[:limit]]

@@ -1,0 +1,301 @@
+"""The knowledge base: typed, immutable entries loaded from YAML files.
+
+Support staff edit the YAML; this module turns it into `Entry` objects or one
+clear `KnowledgeError` naming the file, the entry and the field that is wrong.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+OWNERS = ("customer", "8x8", "both")
+ENV_VAR = "NMBOT_KNOWLEDGE"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class KnowledgeError(ValueError):
+    """A knowledge-base file that cannot be used, with where and why."""
+
+    def __init__(self, source: str, problem: str, entry: str | None = None, field_name: str | None = None):
+        self.source = source
+        self.entry = entry
+        self.field_name = field_name
+        self.problem = problem
+        where = source
+        if entry is not None:
+            where += f": entry {entry}"
+        if field_name is not None:
+            where += f", field '{field_name}'"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One error code and everything a support engineer needs about it."""
+
+    code: int
+    message: str
+    title: str
+    category: str
+    meaning: str
+    causes: tuple[str, ...]
+    steps: tuple[str, ...]
+    owner: str
+    owner_detail: str
+    escalate: tuple[str, ...]
+    related: tuple[int, ...]
+    docs: str
+    phrases: tuple[str, ...]
+    examples: tuple[str, ...]
+    source: str = field(default="", compare=False)
+
+    @property
+    def label(self) -> str:
+        """The code as 8x8 prints it, e.g. "-2004"."""
+        return str(self.code)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    entries: tuple[Entry, ...]
+    version: str
+    sources: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_code", {e.code: e for e in self.entries})
+
+    def get(self, code: int) -> Entry | None:
+        return self._by_code.get(code)  # type: ignore[attr-defined]
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        return tuple(e.code for e in self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self):
+        return iter(self.entries)
+
+
+# --- field readers: each returns a clean value or raises with the field named ---
+
+def _text(raw: Mapping[str, Any], name: str, where: dict, *, required: bool = True) -> str:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise KnowledgeError(problem="missing (a text is required)", field_name=name, **where)
+        return ""
+    if not isinstance(value, str):
+        raise KnowledgeError(problem=f"must be text, got {type(value).__name__}", field_name=name, **where)
+    value = " ".join(value.split()) if "\n" not in value.strip() else value.strip()
+    if required and not value:
+        raise KnowledgeError(problem="is empty", field_name=name, **where)
+    return value
+
+
+def _texts(raw: Mapping[str, Any], name: str, where: dict, *, required: bool = True) -> tuple[str, ...]:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise KnowledgeError(problem="missing (a list of texts is required)", field_name=name, **where)
+        return ()
+    if isinstance(value, str) or not isinstance(value, list):
+        raise KnowledgeError(problem=f"must be a list of texts, got {type(value).__name__}", field_name=name, **where)
+    items = []
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, str) or not item.strip():
+            raise KnowledgeError(problem=f"item {i} must be non-empty text, got {item!r}", field_name=name, **where)
+        items.append(" ".join(item.split()))
+    if required and not items:
+        raise KnowledgeError(problem="is empty (at least one item is required)", field_name=name, **where)
+    return tuple(items)
+
+
+def _code(value: Any, name: str, where: dict) -> int:
+    if isinstance(value, bool):
+        raise KnowledgeError(problem=f"must be a negative whole number such as -2004, got {value!r}", field_name=name, **where)
+    if isinstance(value, str):
+        try:
+            value = int(value.strip().replace("\u2212", "-"))
+        except ValueError:
+            raise KnowledgeError(problem=f"must be a negative whole number such as -2004, got {value!r}", field_name=name, **where) from None
+    if not isinstance(value, int) or value >= 0:
+        raise KnowledgeError(problem=f"must be a negative whole number such as -2004, got {value!r}", field_name=name, **where)
+    return value
+
+
+def _codes(raw: Mapping[str, Any], name: str, where: dict) -> tuple[int, ...]:
+    value = raw.get(name)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise KnowledgeError(problem=f"must be a list of codes, got {type(value).__name__}", field_name=name, **where)
+    return tuple(_code(v, name, where) for v in value)
+
+
+KNOWN_FIELDS = frozenset(
+    "code message title category meaning causes steps owner owner_detail escalate related docs phrases examples".split()
+)
+
+
+def parse_entry(raw: Any, source: str, index: int) -> Entry:
+    where: dict = {"source": source, "entry": f"#{index}"}
+    if not isinstance(raw, dict):
+        raise KnowledgeError(problem=f"must be a mapping of fields, got {type(raw).__name__}", **where)
+    if "code" not in raw:
+        raise KnowledgeError(problem="missing (every entry needs its error code)", field_name="code", **where)
+    code = _code(raw["code"], "code", where)
+    where["entry"] = f"{code} (#{index})"
+    unknown = sorted(set(map(str, raw)) - KNOWN_FIELDS)
+    if unknown:
+        raise KnowledgeError(
+            problem=f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(KNOWN_FIELDS))}", **where
+        )
+    owner = _text(raw, "owner", where)
+    if owner not in OWNERS:
+        raise KnowledgeError(problem=f"must be one of {', '.join(OWNERS)}, got {owner!r}", field_name="owner", **where)
+    docs = _text(raw, "docs", where)
+    if not docs.startswith(("https://", "http://")):
+        raise KnowledgeError(problem=f"must be an http(s) link, got {docs!r}", field_name="docs", **where)
+    return Entry(
+        code=code,
+        message=_text(raw, "message", where),
+        title=_text(raw, "title", where),
+        category=_text(raw, "category", where),
+        meaning=_text(raw, "meaning", where),
+        causes=_texts(raw, "causes", where),
+        steps=_texts(raw, "steps", where),
+        owner=owner,
+        owner_detail=_text(raw, "owner_detail", where),
+        escalate=_texts(raw, "escalate", where),
+        related=_codes(raw, "related", where),
+        docs=docs,
+        phrases=_texts(raw, "phrases", where),
+        examples=_texts(raw, "examples", where, required=False),
+        source=source,
+    )
+
+
+def parse_document(doc: Any, source: str) -> tuple[str, tuple[Entry, ...]]:
+    """One YAML document -> (version, entries)."""
+    if not isinstance(doc, dict):
+        raise KnowledgeError(source, "must be a mapping with 'version' and 'entries' at the top")
+    version = doc.get("version")
+    if not isinstance(version, (str, int, float)) or not str(version).strip():
+        raise KnowledgeError(source, "missing a 'version' at the top (shown in every card's footer)")
+    raw_entries = doc.get("entries")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        raise KnowledgeError(source, "missing 'entries': a list with at least one entry")
+    entries = tuple(parse_entry(raw, source, i) for i, raw in enumerate(raw_entries, 1))
+    return str(version).strip(), entries
+
+
+def read_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KnowledgeError(str(path), "no such file") from None
+    except IsADirectoryError:
+        raise KnowledgeError(str(path), "is a folder, expected a .yaml file") from None
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(str(path), f"is not valid UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise KnowledgeError(str(path), f"cannot be read: {exc.strerror}") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise KnowledgeError(str(path), f"is not valid YAML{at}: {problem}") from None
+
+
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Files as given; folders become their .yaml files, sorted by name."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.suffix in YAML_SUFFIXES and f.is_file())
+            if not found:
+                raise KnowledgeError(str(p), "folder holds no .yaml files")
+            files.extend(found)
+        else:
+            files.append(p)
+    return files
+
+
+def merge(parts: Iterable[tuple[str, str, tuple[Entry, ...]]]) -> KnowledgeBase:
+    """Combine files; the same code in two places is an error naming both."""
+    entries: list[Entry] = []
+    seen: dict[int, Entry] = {}
+    versions, sources = [], []
+    for source, version, part in parts:
+        sources.append(source)
+        versions.append(f"{Path(source).stem} {version}")
+        for entry in part:
+            if entry.code in seen:
+                first = seen[entry.code]
+                raise KnowledgeError(
+                    source,
+                    f"code {entry.code} is defined twice (also in {first.source}); keep one entry per code",
+                    entry=str(entry.code),
+                    field_name="code",
+                )
+            seen[entry.code] = entry
+            entries.append(entry)
+    if not entries:
+        raise KnowledgeError(", ".join(sources) or "knowledge base", "holds no entries")
+    return KnowledgeBase(entries=tuple(entries), version=" + ".join(versions), sources=tuple(sources))
+
+
+def load_files(paths: Iterable[str | os.PathLike]) -> KnowledgeBase:
+    parts = []
+    for path in expand_paths(paths):
+        version, entries = parse_document(read_yaml(path), str(path))
+        parts.append((str(path), version, entries))
+    return merge(parts)
+
+
+def shipped_paths() -> list[Path]:
+    """The knowledge files that ship with the package (or the checkout's knowledge/)."""
+    try:
+        from importlib.resources import files
+
+        folder = Path(str(files("bot.knowledge")))
+    except (ModuleNotFoundError, TypeError):
+        folder = Path(__file__).resolve().parents[2] / "knowledge"
+    return expand_paths([folder])
+
+
+SHIPPED = "shipped"
+
+
+def configured_paths(env: Mapping[str, str] | None = None) -> list[Path]:
+    """NMBOT_KNOWLEDGE or the shipped files.
+
+    NMBOT_KNOWLEDGE lists files or folders separated by the OS path separator;
+    the word `shipped` among them stands for the shipped knowledge base, so a
+    team adds its own codes with `NMBOT_KNOWLEDGE=shipped:/etc/nmbot/team.yaml`.
+    """
+    env = os.environ if env is None else env
+    value = env.get(ENV_VAR, "").strip()
+    if not value:
+        return shipped_paths()
+    paths: list[Path] = []
+    for part in (p.strip() for p in value.split(os.pathsep)):
+        if part == SHIPPED:
+            paths.extend(shipped_paths())
+        elif part:
+            paths.extend(expand_paths([part]))
+    return paths
+
+
+def load(paths: Iterable[str | os.PathLike] | None = None) -> KnowledgeBase:
+    """Load the given files, or what NMBOT_KNOWLEDGE names, or the shipped knowledge base."""
+    return load_files(list(paths) if paths else configured_paths())

@@ -1,0 +1,52 @@
+"""Words for matching: lower-cased, stemmed, without filler.
+
+Kept deliberately small and predictable: support staff should be able to
+guess why a phrase matched.
+"""
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z]+[a-z0-9]*")
+
+# Filler, plus words every Number Masking question shares: they say nothing
+# about which code is meant.
+STOPWORDS = frozenset(
+    """
+    a about above after again all also am an and any are as at be because been before being below between
+    both but by can cannot could did do does doing done down during each even ever every few for from
+    further had has have having he her here hers him his how i if in into is it its itself just keep kind
+    let like ll me might more most much must my myself nor now of off on once only or other our ours out
+    over own please pls plz re really same she should so some such than that the their them then there
+    these they this those through thx to too under until up us ve very via was we were what whats when
+    where which while who whom why will with would yet you your yours
+    anyone anybody someone somebody something anything hey hi hello guys team folks thanks thank know
+    help idea ideas seeing see seem seems see getting get gets got go going happen happens happening
+    happened today yesterday morning afternoon again still always sometimes keeps keep mean means meant
+    call calls calling called error errors err fail fails failed failing failure failures issue issues
+    problem problems number masking masked nm 8x8 cpaas code codes return returns returned returning
+    said tell told show shows showing message msg msgs api
+    """.split()
+)
+
+
+def stem(word: str) -> str:
+    """A light suffix strip so 'whitelisted', 'whitelisting' and 'whitelist' meet."""
+    if len(word) <= 4:
+        return word
+    if word.endswith("ies") and len(word) > 5:
+        return word[:-3] + "y"
+    for suffix in ("ing", "edly", "ed", "es", "s", "ly", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Content words of a text, stemmed, in order, repeats kept."""
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def squash(text: str) -> str:
+    """Lower-case letters and digits separated by single spaces, for substring tests."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))

@@ -1,0 +1,271 @@
+"""The state-store interface: everything the bot remembers, behind one API.
+
+Backends (`MemoryStore`, `SqlStore`) implement `StateStore` and share one
+contract, checked by one parametrised test suite. Times are seconds since the
+epoch (floats) taken from the clock the store was opened with, so TTLs can be
+tested with a fake clock.
+"""
+from __future__ import annotations
+
+import abc
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional
+
+__all__ = [
+    "AUTOREPLY_MODES",
+    "DEFAULT_AUTOREPLY",
+    "VOTES",
+    "Clock",
+    "ChannelSettings",
+    "Feedback",
+    "StateStore",
+    "StoreError",
+    "Unanswered",
+    "UsageEvent",
+]
+
+Clock = Callable[[], float]
+
+AUTOREPLY_MODES = ("on", "off", "shadow")
+DEFAULT_AUTOREPLY = "on"
+VOTES = ("up", "down")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or the database failed; the message is one
+    line, names the database with any password masked, and never holds a
+    secret."""
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """Per-channel behaviour. `muted_until` is an epoch time or None."""
+
+    channel: str
+    autoreply: str = DEFAULT_AUTOREPLY
+    muted_until: Optional[float] = None
+
+    def is_muted(self, now: float) -> bool:
+        return self.muted_until is not None and now < self.muted_until
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The current vote of one user on one answer card."""
+
+    card_id: str
+    user: str
+    code: int
+    vote: str
+    surface: str
+    channel: str
+    kb_version: str
+    comment: str
+    created_at: float  # first vote
+    updated_at: float  # latest vote (what `since` filters on)
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A question the bot could not answer (phone numbers already masked)."""
+
+    text: str
+    surface: str
+    channel: str
+    suggestions: tuple[int, ...]
+    at: float
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    """Something the bot did (an answer, an auto-reply ...), for reports."""
+
+    kind: str
+    surface: str
+    channel: str
+    code: Optional[int]
+    at: float
+
+
+# --------------------------------------------------------------------------
+# Argument checks shared by every backend, so they all reject the same input
+# with the same message.
+
+
+def check_text(name: str, value: object, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not allow_empty and not value:
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def check_seconds(name: str, value: object, *, allow_zero: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    seconds = float(value)
+    if math.isnan(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound} seconds, got {value!r}")
+    return seconds
+
+
+def check_code(name: str, value: object, *, optional: bool = False) -> Optional[int]:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    return value
+
+
+def check_autoreply(value: object) -> str:
+    if value not in AUTOREPLY_MODES:
+        allowed = ", ".join(repr(m) for m in AUTOREPLY_MODES)
+        raise ValueError(f"autoreply must be one of {allowed}; got {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def check_vote(value: object) -> str:
+    if value not in VOTES:
+        raise ValueError(f"vote must be 'up' or 'down'; got {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def check_muted_until(value: object) -> Optional[float]:
+    """None stays None (meaning: leave unchanged); <= 0 means unmute."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise TypeError(f"muted_until must be an epoch time (float) or None, got {value!r}")
+    return float(value)
+
+
+def check_suggestions(value: Iterable[int]) -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)):
+        raise TypeError("suggestions must be a list of error codes (ints)")
+    codes = tuple(value)
+    for code in codes:
+        check_code("each suggestion", code)
+    return codes
+
+
+class StateStore(abc.ABC):
+    """Everything the bot remembers. All methods are thread-safe.
+
+    Every backend behaves the same; `now` is always the store's injected clock.
+    After `close()`, every method but `ping()` (False) and `close()` (no-op)
+    raises `StoreError`.
+    """
+
+    # -- one-time keys and cool-downs -------------------------------------
+
+    @abc.abstractmethod
+    def claim(self, key: str, ttl: float) -> bool:
+        """Atomically claim a one-time key (e.g. "event:Ev123").
+
+        True for the first claimer; False for anyone else, in any process
+        sharing the database, while the claim is alive. After `ttl` seconds
+        (> 0) the key may be claimed again.
+        """
+
+    @abc.abstractmethod
+    def cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
+        """True, and start the cool-down, when `code` was not explained in
+        this thread within `seconds`; False while it is cooling down.
+        `seconds == 0` disables the cool-down (always True, nothing stored).
+        """
+
+    # -- channel settings ---------------------------------------------------
+
+    @abc.abstractmethod
+    def channel_settings(self, channel: str) -> ChannelSettings:
+        """The settings of `channel` (defaults when never set)."""
+
+    @abc.abstractmethod
+    def update_channel_settings(
+        self,
+        channel: str,
+        *,
+        autoreply: Optional[str] = None,
+        muted_until: Optional[float] = None,
+        quiet_threads_add: Optional[str] = None,
+    ) -> ChannelSettings:
+        """Change only the given fields and return the new settings.
+
+        `autoreply` is "on", "off" or "shadow" (ValueError otherwise);
+        `muted_until` is an epoch time, or a value <= 0 to unmute;
+        `quiet_threads_add` is a thread_ts to keep quiet in (see `quiet_thread`).
+        """
+
+    @abc.abstractmethod
+    def is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
+        """True when the bot must keep quiet in this thread."""
+
+    @abc.abstractmethod
+    def quiet_thread(self, channel: str, thread_ts: str) -> None:
+        """Keep quiet in this thread from now on (idempotent)."""
+
+    # -- feedback, unanswered questions, usage events -----------------------
+
+    @abc.abstractmethod
+    def record_feedback(
+        self,
+        *,
+        card_id: str,
+        user: str,
+        code: int,
+        vote: str,
+        surface: str,
+        channel: str,
+        kb_version: str,
+        comment: str = "",
+    ) -> bool:
+        """Record a vote ("up"/"down"); one vote per (user, card_id).
+
+        True for the user's first vote on the card; False when it replaced an
+        earlier one. Phone numbers in `comment` are masked.
+        """
+
+    @abc.abstractmethod
+    def feedback(self, since: Optional[float] = None) -> list[Feedback]:
+        """Current votes, oldest first; with `since`, those cast at or after it."""
+
+    @abc.abstractmethod
+    def record_unanswered(
+        self, *, text: str, surface: str, channel: str, suggestions: list[int]
+    ) -> None:
+        """Remember a question the bot could not answer; phone numbers in
+        `text` are masked before saving."""
+
+    @abc.abstractmethod
+    def unanswered(self, since: Optional[float] = None) -> list[Unanswered]:
+        """Unanswered questions, oldest first."""
+
+    @abc.abstractmethod
+    def record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
+        """Count something the bot did (e.g. kind="answer" or "autoreply")."""
+
+    @abc.abstractmethod
+    def events(self, since: Optional[float] = None) -> list[UsageEvent]:
+        """Usage events, oldest first."""
+
+    # -- housekeeping ---------------------------------------------------------
+
+    @abc.abstractmethod
+    def purge_expired(self) -> int:
+        """Remove expired claims and cool-downs; return how many rows went."""
+
+    @abc.abstractmethod
+    def ping(self) -> bool:
+        """True when the backend answers; never raises."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections; idempotent."""
+
+    def __enter__(self) -> "StateStore":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

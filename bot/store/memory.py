@@ -1,0 +1,248 @@
+"""`MemoryStore`: the state store in a process's memory (tests, offline use).
+
+Same contract as the SQL backend, minus persistence: everything is gone when
+the process ends, and nothing is shared with other processes.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Optional
+
+from .base import (
+    DEFAULT_AUTOREPLY,
+    ChannelSettings,
+    Clock,
+    Feedback,
+    StateStore,
+    StoreError,
+    Unanswered,
+    UsageEvent,
+    check_autoreply,
+    check_code,
+    check_muted_until,
+    check_seconds,
+    check_suggestions,
+    check_text,
+    check_vote,
+)
+from .masking import mask_msisdns
+
+__all__ = ["MemoryStore"]
+
+PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys
+
+
+class MemoryStore(StateStore):
+    """Thread-safe in-process backend; one lock guards all state."""
+
+    def __init__(self, *, clock: Clock = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._closed = False
+        self._claims: dict[str, float] = {}  # key -> expires_at
+        self._cooldowns: dict[tuple[str, int], float] = {}
+        self._settings: dict[str, ChannelSettings] = {}
+        self._quiet: set[tuple[str, str]] = set()
+        self._feedback: dict[tuple[str, str], Feedback] = {}  # (user, card_id)
+        self._unanswered: list[Unanswered] = []
+        self._events: list[UsageEvent] = []
+        self._next_purge = clock() + PURGE_EVERY
+
+    def __repr__(self) -> str:
+        return "MemoryStore()"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("state store is closed (memory)")
+
+    # -- one-time keys and cool-downs -------------------------------------
+
+    def _take(self, table: dict, key: object, ttl: float) -> bool:
+        with self._lock:
+            self._check_open()
+            now = self._clock()
+            if now >= self._next_purge:
+                self._purge(now)
+            expires_at = table.get(key)
+            if expires_at is not None and now < expires_at:
+                return False
+            table[key] = now + ttl
+            return True
+
+    def claim(self, key: str, ttl: float) -> bool:
+        check_text("key", key)
+        ttl = check_seconds("ttl", ttl, allow_zero=False)
+        return self._take(self._claims, key, ttl)
+
+    def cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
+        check_text("thread_key", thread_key)
+        check_code("code", code)
+        seconds = check_seconds("seconds", seconds, allow_zero=True)
+        if seconds == 0:
+            with self._lock:
+                self._check_open()
+            return True
+        return self._take(self._cooldowns, (thread_key, code), seconds)
+
+    # -- channel settings ---------------------------------------------------
+
+    def channel_settings(self, channel: str) -> ChannelSettings:
+        check_text("channel", channel)
+        with self._lock:
+            self._check_open()
+            return self._settings.get(channel) or ChannelSettings(channel)
+
+    def update_channel_settings(
+        self,
+        channel: str,
+        *,
+        autoreply: Optional[str] = None,
+        muted_until: Optional[float] = None,
+        quiet_threads_add: Optional[str] = None,
+    ) -> ChannelSettings:
+        check_text("channel", channel)
+        if autoreply is not None:
+            check_autoreply(autoreply)
+        muted = check_muted_until(muted_until)
+        if quiet_threads_add is not None:
+            check_text("quiet_threads_add", quiet_threads_add)
+        with self._lock:
+            self._check_open()
+            current = self._settings.get(channel) or ChannelSettings(channel)
+            if autoreply is not None or muted is not None:
+                new_muted = current.muted_until
+                if muted is not None:
+                    new_muted = muted if muted > 0 else None
+                current = ChannelSettings(
+                    channel,
+                    autoreply if autoreply is not None else current.autoreply,
+                    new_muted,
+                )
+                self._settings[channel] = current
+            if quiet_threads_add is not None:
+                self._quiet.add((channel, quiet_threads_add))
+            return current
+
+    def is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
+        check_text("channel", channel)
+        check_text("thread_ts", thread_ts)
+        with self._lock:
+            self._check_open()
+            return (channel, thread_ts) in self._quiet
+
+    def quiet_thread(self, channel: str, thread_ts: str) -> None:
+        check_text("channel", channel)
+        check_text("thread_ts", thread_ts)
+        with self._lock:
+            self._check_open()
+            self._quiet.add((channel, thread_ts))
+
+    # -- feedback, unanswered questions, usage events -----------------------
+
+    def record_feedback(
+        self,
+        *,
+        card_id: str,
+        user: str,
+        code: int,
+        vote: str,
+        surface: str,
+        channel: str,
+        kb_version: str,
+        comment: str = "",
+    ) -> bool:
+        check_text("card_id", card_id)
+        check_text("user", user)
+        check_code("code", code)
+        check_vote(vote)
+        check_text("surface", surface)
+        check_text("channel", channel, allow_empty=True)
+        check_text("kb_version", kb_version, allow_empty=True)
+        check_text("comment", comment, allow_empty=True)
+        with self._lock:
+            self._check_open()
+            now = self._clock()
+            previous = self._feedback.get((user, card_id))
+            self._feedback[(user, card_id)] = Feedback(
+                card_id=card_id,
+                user=user,
+                code=code,
+                vote=vote,
+                surface=surface,
+                channel=channel,
+                kb_version=kb_version,
+                comment=mask_msisdns(comment),
+                created_at=previous.created_at if previous else now,
+                updated_at=now,
+            )
+            return previous is None
+
+    def feedback(self, since: Optional[float] = None) -> list[Feedback]:
+        with self._lock:
+            self._check_open()
+            rows = list(self._feedback.values())  # insertion order = first vote
+        rows.sort(key=lambda f: f.updated_at)  # stable: ties keep first-vote order
+        if since is not None:
+            rows = [f for f in rows if f.updated_at >= since]
+        return rows
+
+    def record_unanswered(
+        self, *, text: str, surface: str, channel: str, suggestions: list[int]
+    ) -> None:
+        check_text("text", text, allow_empty=True)
+        check_text("surface", surface)
+        check_text("channel", channel, allow_empty=True)
+        codes = check_suggestions(suggestions)
+        with self._lock:
+            self._check_open()
+            self._unanswered.append(
+                Unanswered(mask_msisdns(text), surface, channel, codes, self._clock())
+            )
+
+    def unanswered(self, since: Optional[float] = None) -> list[Unanswered]:
+        with self._lock:
+            self._check_open()
+            rows = list(self._unanswered)
+        rows.sort(key=lambda u: u.at)
+        return [u for u in rows if since is None or u.at >= since]
+
+    def record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
+        check_text("kind", kind)
+        check_text("surface", surface)
+        check_text("channel", channel, allow_empty=True)
+        check_code("code", code, optional=True)
+        with self._lock:
+            self._check_open()
+            self._events.append(UsageEvent(kind, surface, channel, code, self._clock()))
+
+    def events(self, since: Optional[float] = None) -> list[UsageEvent]:
+        with self._lock:
+            self._check_open()
+            rows = list(self._events)
+        rows.sort(key=lambda e: e.at)
+        return [e for e in rows if since is None or e.at >= since]
+
+    # -- housekeeping ---------------------------------------------------------
+
+    def _purge(self, now: float) -> int:
+        removed = 0
+        for table in (self._claims, self._cooldowns):
+            expired = [k for k, expires_at in table.items() if expires_at <= now]
+            for k in expired:
+                del table[k]
+            removed += len(expired)
+        self._next_purge = now + PURGE_EVERY
+        return removed
+
+    def purge_expired(self) -> int:
+        with self._lock:
+            self._check_open()
+            return self._purge(self._clock())
+
+    def ping(self) -> bool:
+        return not self._closed
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
