@@ -1,0 +1,60 @@
+"""The state store: one interface for everything nmbot remembers.
+
+    store = open_store(os.environ.get("NMBOT_DATABASE_URL"))
+    if store.claim(f"event:{event_id}", ttl=3600):
+        ...  # first delivery: handle it
+
+Backends: SQLite (the default: a file, zero set-up), PostgreSQL (several
+replicas) and memory (tests, offline use). See `StateStore` for the contract.
+"""
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from .base import (
+    AUTOREPLY_MODES,
+    ChannelSettings,
+    Clock,
+    Feedback,
+    StateStore,
+    StoreError,
+    Unanswered,
+    UsageEvent,
+)
+from .masking import mask_msisdns
+from .memory import MemoryStore
+from .sql import DEFAULT_SQLITE_PATH, SqlStore
+
+__all__ = [
+    "AUTOREPLY_MODES",
+    "DEFAULT_SQLITE_PATH",
+    "ChannelSettings",
+    "Feedback",
+    "MemoryStore",
+    "SqlStore",
+    "StateStore",
+    "StoreError",
+    "Unanswered",
+    "UsageEvent",
+    "mask_msisdns",
+    "open_store",
+]
+
+_MEMORY_URLS = ("memory", "memory:", "memory://")
+
+
+def open_store(url: Optional[str], *, clock: Clock = time.time) -> StateStore:
+    """Open the state store named by `url`, creating its schema if needed.
+
+    * None or ""                    -> SQLite file ``nmbot.sqlite3`` in the working directory
+    * ``sqlite:///path`` or a path  -> that SQLite file (parent folders created)
+    * ``postgresql://user@host:port/db`` (or ``postgres://``) -> PostgreSQL via psycopg 3
+    * ``memory://``                 -> `MemoryStore` (nothing persisted)
+
+    Raises `StoreError` (one line, password masked) when the URL is wrong or
+    the database cannot be reached.
+    """
+    if isinstance(url, str) and url.strip().lower() in _MEMORY_URLS:
+        return MemoryStore(clock=clock)
+    return SqlStore(url, clock=clock)

@@ -1,0 +1,48 @@
+"""Phone-number masking for everything the bot echoes or stores.
+
+Number Masking exists to hide phone numbers (MSISDNs), so the bot must not
+undo that by quoting a log line verbatim. Masking errs on the side of hiding:
+a long digit run that is not a phone number (an epoch timestamp) is masked
+too, which costs little; a phone number left visible costs a lot.
+"""
+from __future__ import annotations
+
+import re
+
+MASK = "\u2022"  # bullet
+KEEP_DIGITS = 2
+
+# +65 9123 4567, +1-202-555-0143, +44 (20) 7946 0958, 6591234567, 202-555-0143.
+# Not: dates (2026-11-27), times, UUID segments, error codes, version numbers.
+_PHONE = re.compile(
+    r"""
+    (?<![\w.+\-/])
+    (?:
+        \+\d(?:[ \-().]{0,2}\d){6,16}            # international, with a plus
+      | \d{8,15}                                 # bare digit run
+      | \(?\d{3}\)?[ \-.]\d{3}[ \-.]\d{4}         # national 3-3-4
+    )
+    (?![\w\-]|\.\d)
+    """,
+    re.VERBOSE,
+)
+
+
+def _mask(match: re.Match) -> str:
+    number = match.group(0)
+    digits_seen = sum(c.isdigit() for c in number)
+    out = []
+    for c in number:
+        if c.isdigit():
+            out.append(c if digits_seen <= KEEP_DIGITS else MASK)
+            digits_seen -= 1
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def mask_msisdns(text: str) -> str:
+    """The text with every phone number's digits hidden but the last two."""
+    if not any(c.isdigit() for c in text):
+        return text
+    return _PHONE.sub(_mask, text)

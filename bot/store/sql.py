@@ -1,0 +1,645 @@
+"""`SqlStore`: the state store on SQLAlchemy Core, over SQLite or PostgreSQL.
+
+* SQLite is the embedded default: one file, zero set-up, survives restarts,
+  safe for several processes on one machine (WAL journal, busy timeout).
+* PostgreSQL is for several replicas. A plain ``postgresql://`` (or
+  ``postgres://``) URL is rewritten to the psycopg 3 driver.
+
+Every check-and-set (claims, cool-downs, first votes) is one
+``INSERT ... ON CONFLICT`` statement on a primary key, so it is atomic across
+threads, processes and replicas: there is no read-then-write window. The schema
+is created on start-up with ``CREATE ... IF NOT EXISTS`` (under an advisory
+lock on PostgreSQL, where concurrent ``CREATE TABLE IF NOT EXISTS`` can still
+collide), so two processes may start at once.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from .base import (
+    DEFAULT_AUTOREPLY,
+    ChannelSettings,
+    Clock,
+    Feedback,
+    StateStore,
+    StoreError,
+    Unanswered,
+    UsageEvent,
+    check_autoreply,
+    check_code,
+    check_muted_until,
+    check_seconds,
+    check_suggestions,
+    check_text,
+    check_vote,
+)
+from .masking import mask_msisdns
+
+__all__ = ["DEFAULT_SQLITE_PATH", "SCHEMA_VERSION", "SqlStore", "display_url", "resolve_url"]
+
+#: Where `open_store(None)` keeps its SQLite file (relative to the working dir).
+DEFAULT_SQLITE_PATH = "nmbot.sqlite3"
+SCHEMA_VERSION = 1
+PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
+PG_CONNECT_TIMEOUT = 10  # seconds; psycopg's default is to wait forever
+# Any constant will do: it only serialises schema creation between processes.
+_PG_SCHEMA_LOCK = 0x6E6D626F74  # "nmbot"
+_PREFIX_RE = re.compile(r"^[a-z_][a-z0-9_]{0,30}$")
+_SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword")
+
+
+# --------------------------------------------------------------------------
+# URLs
+
+
+def _mask_raw(text: str) -> str:
+    """Hide a password in a URL-ish string SQLAlchemy could not parse."""
+    text = re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", text)
+    return re.sub(r"((?:%s)=)[^&\s]*" % "|".join(_SECRET_QUERY_KEYS), r"\1***", text, flags=re.I)
+
+
+def display_url(url: URL | str) -> str:
+    """`url` fit for logs and error messages: every password shown as ***."""
+    if isinstance(url, str):
+        return _mask_raw(url)
+    query = {
+        k: ("***" if any(s in k.lower() for s in _SECRET_QUERY_KEYS) else v)
+        for k, v in url.query.items()
+    }
+    return url.set(query=query).render_as_string(hide_password=True)
+
+
+def resolve_url(url: Optional[str]) -> URL:
+    """Turn what the operator wrote into the SQLAlchemy URL to connect to.
+
+    None or "" -> the default SQLite file; a bare path -> that SQLite file;
+    ``postgres://`` / ``postgresql://`` -> ``postgresql+psycopg://``.
+    Raises StoreError for anything else.
+    """
+    if url is not None and not isinstance(url, str):
+        raise TypeError(f"database URL must be a str, got {type(url).__name__}")
+    if url is None or not url.strip():
+        url = DEFAULT_SQLITE_PATH
+    raw = url.strip()
+    if "://" not in raw and not raw.lower().startswith("sqlite:"):
+        return URL.create("sqlite+pysqlite", database=str(Path(raw).expanduser()))
+    try:
+        parsed = make_url(raw)
+    except Exception as exc:  # ArgumentError, ValueError (bad port) ...
+        raise StoreError(
+            f"invalid database URL {display_url(raw)!r}: {_one_line(exc)}; "
+            "expected sqlite:///path/to/file.sqlite3, postgresql://user@host:5432/db "
+            "or a file path"
+        ) from None
+    name = parsed.drivername.lower()
+    backend, _, driver = name.partition("+")
+    if backend in ("postgres", "postgresql"):
+        if driver not in ("", "psycopg"):
+            raise StoreError(
+                f"unsupported PostgreSQL driver {driver!r} in {display_url(parsed)}: "
+                "use postgresql://... (psycopg 3)"
+            )
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if driver not in ("", "pysqlite"):
+            raise StoreError(
+                f"unsupported SQLite driver {driver!r} in {display_url(parsed)}: use sqlite:///path"
+            )
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            database = str(Path(database).expanduser())
+        return parsed.set(drivername="sqlite+pysqlite", database=database)
+    raise StoreError(
+        f"unsupported database URL {display_url(parsed)}: use sqlite:///path/to/file.sqlite3, "
+        "postgresql://user@host:5432/db or a file path"
+    )
+
+
+def _one_line(exc: BaseException, secret: Optional[str] = None) -> str:
+    """A driver error as one readable line, with `secret` scrubbed."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(inner).splitlines() if line.strip()]
+    # SQLAlchemy appends "(Background on this error at: https://sqlalche.me/...)"
+    lines = [line for line in lines if not line.startswith(("(Background on", "[SQL:", "[parameters:"))]
+    text = " ".join(lines) or type(inner).__name__
+    if secret:
+        text = text.replace(secret, "***")
+    return _mask_raw(text)
+
+
+# --------------------------------------------------------------------------
+# Schema
+
+
+def _build_tables(prefix: str) -> tuple[sa.MetaData, dict[str, sa.Table]]:
+    md = sa.MetaData()
+    # BIGINT autoincrement on PostgreSQL; INTEGER (the rowid alias) on SQLite.
+    row_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    t: dict[str, sa.Table] = {}
+    t["meta"] = sa.Table(
+        f"{prefix}meta", md,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    t["claims"] = sa.Table(
+        f"{prefix}claims", md,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("expires_at", sa.Float, nullable=False),
+        sa.Index(f"{prefix}claims_expires_at", "expires_at"),
+    )
+    t["cooldowns"] = sa.Table(
+        f"{prefix}cooldowns", md,
+        sa.Column("thread_key", sa.Text, primary_key=True),
+        sa.Column("code", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("expires_at", sa.Float, nullable=False),
+        sa.Index(f"{prefix}cooldowns_expires_at", "expires_at"),
+    )
+    t["channels"] = sa.Table(
+        f"{prefix}channel_settings", md,
+        sa.Column("channel", sa.Text, primary_key=True),
+        sa.Column("autoreply", sa.Text, nullable=False),
+        sa.Column("muted_until", sa.Float, nullable=True),
+        sa.Column("updated_at", sa.Float, nullable=False),
+    )
+    t["quiet"] = sa.Table(
+        f"{prefix}quiet_threads", md,
+        sa.Column("channel", sa.Text, primary_key=True),
+        sa.Column("thread_ts", sa.Text, primary_key=True),
+        sa.Column("created_at", sa.Float, nullable=False),
+    )
+    t["feedback"] = sa.Table(
+        f"{prefix}feedback", md,
+        sa.Column("user_id", sa.Text, primary_key=True),
+        sa.Column("card_id", sa.Text, primary_key=True),
+        sa.Column("code", sa.Integer, nullable=False),
+        sa.Column("vote", sa.Text, nullable=False),
+        sa.Column("surface", sa.Text, nullable=False),
+        sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("kb_version", sa.Text, nullable=False),
+        sa.Column("comment", sa.Text, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+        sa.Index(f"{prefix}feedback_updated_at", "updated_at"),
+    )
+    t["unanswered"] = sa.Table(
+        f"{prefix}unanswered", md,
+        sa.Column("id", row_id, primary_key=True, autoincrement=True),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("surface", sa.Text, nullable=False),
+        sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("suggestions", sa.Text, nullable=False),  # JSON list of ints
+        sa.Column("at", sa.Float, nullable=False),
+        sa.Index(f"{prefix}unanswered_at", "at"),
+    )
+    t["events"] = sa.Table(
+        f"{prefix}events", md,
+        sa.Column("id", row_id, primary_key=True, autoincrement=True),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("surface", sa.Text, nullable=False),
+        sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("code", sa.Integer, nullable=True),
+        sa.Column("at", sa.Float, nullable=False),
+        sa.Index(f"{prefix}events_at", "at"),
+    )
+    return md, t
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        # WAL lets readers run while another process writes; NORMAL is durable
+        # enough for a bot's memory and much faster than FULL under WAL.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cur.close()
+
+
+# --------------------------------------------------------------------------
+# The store
+
+
+class SqlStore(StateStore):
+    """The state store in a SQL database (SQLite file or PostgreSQL).
+
+    `table_prefix` names the tables (``nmbot_claims`` ...), so several bots or
+    test runs can share one database. Raises StoreError, never a driver error,
+    when the database cannot be opened.
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        *,
+        clock: Clock = time.time,
+        table_prefix: str = "nmbot_",
+    ) -> None:
+        if not isinstance(table_prefix, str) or not _PREFIX_RE.match(table_prefix):
+            raise ValueError(
+                f"table_prefix must be lower-case letters, digits and '_' (max 31), got {table_prefix!r}"
+            )
+        self._clock = clock
+        self._closed = False
+        self._url = resolve_url(url)
+        self._display = display_url(self._url)
+        self._dialect = self._url.get_backend_name()  # "sqlite" | "postgresql"
+        self._metadata, self._t = _build_tables(table_prefix)
+        self._insert = pg_dialect.insert if self._dialect == "postgresql" else sqlite_dialect.insert
+        # One shared connection needs one user at a time (in-memory SQLite).
+        self._lock: Any = contextlib.nullcontext()
+        self._purge_lock = threading.Lock()
+        self._next_purge = 0.0
+        try:
+            self._engine = self._create_engine()
+            self._create_schema()
+            self.purge_expired()
+        except StoreError:
+            self._dispose_quietly()
+            raise
+        except Exception as exc:  # driver missing, file unwritable, refused ...
+            self._dispose_quietly()
+            raise StoreError(
+                f"cannot open state store {self._display}: {_one_line(exc, self._url.password)}"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._display!r})"
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked."""
+        return self._display
+
+    @property
+    def dialect(self) -> str:
+        return self._dialect
+
+    # -- set-up -------------------------------------------------------------
+
+    def _create_engine(self) -> sa.Engine:
+        url = self._url
+        if self._dialect == "postgresql":
+            connect_args: dict[str, Any] = {}
+            if "connect_timeout" not in url.query:
+                connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
+            if "application_name" not in url.query:
+                connect_args["application_name"] = "nmbot"
+            return sa.create_engine(
+                url,
+                pool_pre_ping=True,  # survive a database restart
+                pool_size=5,
+                max_overflow=5,
+                connect_args=connect_args,
+            )
+        database = url.database or ""
+        if database in ("", ":memory:"):
+            # A private in-memory database lives in one connection; share it
+            # across threads, one user at a time.
+            self._lock = threading.RLock()
+            return sa.create_engine(
+                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        if not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
+        )
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+
+    def _create_schema(self) -> None:
+        with self._engine.begin() as conn:
+            if self._dialect == "postgresql":
+                # Two replicas creating the same tables at once can still clash
+                # on PostgreSQL's catalogue despite IF NOT EXISTS; take turns.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
+            for table in self._metadata.sorted_tables:
+                conn.execute(CreateTable(table, if_not_exists=True))
+                for index in sorted(table.indexes, key=lambda i: i.name or ""):
+                    conn.execute(CreateIndex(index, if_not_exists=True))
+            meta = self._t["meta"]
+            conn.execute(
+                self._insert(meta)
+                .values(key="schema_version", value=str(SCHEMA_VERSION))
+                .on_conflict_do_nothing(index_elements=[meta.c.key])
+            )
+            found = conn.execute(
+                sa.select(meta.c.value).where(meta.c.key == "schema_version")
+            ).scalar_one()
+        if int(found) > SCHEMA_VERSION:
+            raise StoreError(
+                f"state store {self._display} has schema version {found}, newer than this "
+                f"nmbot understands ({SCHEMA_VERSION}): upgrade nmbot"
+            )
+
+    def _dispose_quietly(self) -> None:
+        engine = getattr(self, "_engine", None)
+        if engine is not None:
+            with contextlib.suppress(Exception):
+                engine.dispose()
+
+    # -- plumbing -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """One transaction; database failures come out as StoreError."""
+        if self._closed:
+            raise StoreError(f"state store is closed ({self._display})")
+        try:
+            with self._lock, self._engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"state store {self._display} failed: {_one_line(exc, self._url.password)}"
+            ) from exc
+
+    def _maybe_purge(self, now: float) -> None:
+        with self._purge_lock:
+            if now < self._next_purge:
+                return
+            self._next_purge = now + PURGE_EVERY
+        self._purge(now)
+
+    def _take(self, table: sa.Table, keys: dict[str, Any], ttl: float) -> bool:
+        """Claim `keys` in `table` until now + ttl, unless a live row has it."""
+        now = self._clock()
+        self._maybe_purge(now)
+        expires_at = now + ttl
+        stmt = (
+            self._insert(table)
+            .values(**keys, expires_at=expires_at)
+            .on_conflict_do_update(
+                index_elements=[table.c[k] for k in keys],
+                set_={"expires_at": expires_at},
+                where=table.c.expires_at <= now,  # only an expired row is taken over
+            )
+            # SQLAlchemy only keeps an INSERT's rowcount when asked (>= 2.0.28).
+            .execution_options(preserve_rowcount=True)
+        )
+        with self._tx() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    # -- one-time keys and cool-downs -------------------------------------
+
+    def claim(self, key: str, ttl: float) -> bool:
+        check_text("key", key)
+        ttl = check_seconds("ttl", ttl, allow_zero=False)
+        return self._take(self._t["claims"], {"key": key}, ttl)
+
+    def cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
+        check_text("thread_key", thread_key)
+        check_code("code", code)
+        seconds = check_seconds("seconds", seconds, allow_zero=True)
+        if seconds == 0:
+            if self._closed:
+                raise StoreError(f"state store is closed ({self._display})")
+            return True
+        return self._take(self._t["cooldowns"], {"thread_key": thread_key, "code": code}, seconds)
+
+    # -- channel settings ---------------------------------------------------
+
+    def _read_settings(self, conn: Connection, channel: str) -> ChannelSettings:
+        t = self._t["channels"]
+        row = conn.execute(
+            sa.select(t.c.autoreply, t.c.muted_until).where(t.c.channel == channel)
+        ).first()
+        if row is None:
+            return ChannelSettings(channel)
+        return ChannelSettings(channel, row.autoreply, row.muted_until)
+
+    def channel_settings(self, channel: str) -> ChannelSettings:
+        check_text("channel", channel)
+        with self._tx() as conn:
+            return self._read_settings(conn, channel)
+
+    def update_channel_settings(
+        self,
+        channel: str,
+        *,
+        autoreply: Optional[str] = None,
+        muted_until: Optional[float] = None,
+        quiet_threads_add: Optional[str] = None,
+    ) -> ChannelSettings:
+        check_text("channel", channel)
+        if autoreply is not None:
+            check_autoreply(autoreply)
+        muted = check_muted_until(muted_until)
+        if quiet_threads_add is not None:
+            check_text("quiet_threads_add", quiet_threads_add)
+        now = self._clock()
+        changes: dict[str, Any] = {}
+        if autoreply is not None:
+            changes["autoreply"] = autoreply
+        if muted is not None:
+            changes["muted_until"] = muted if muted > 0 else None
+        with self._tx() as conn:
+            if changes:
+                t = self._t["channels"]
+                conn.execute(
+                    self._insert(t)
+                    .values(
+                        channel=channel,
+                        autoreply=changes.get("autoreply", DEFAULT_AUTOREPLY),
+                        muted_until=changes.get("muted_until"),
+                        updated_at=now,
+                    )
+                    .on_conflict_do_update(
+                        index_elements=[t.c.channel], set_={**changes, "updated_at": now}
+                    )
+                )
+            if quiet_threads_add is not None:
+                self._add_quiet(conn, channel, quiet_threads_add, now)
+            return self._read_settings(conn, channel)
+
+    def _add_quiet(self, conn: Connection, channel: str, thread_ts: str, now: float) -> None:
+        t = self._t["quiet"]
+        conn.execute(
+            self._insert(t)
+            .values(channel=channel, thread_ts=thread_ts, created_at=now)
+            .on_conflict_do_nothing(index_elements=[t.c.channel, t.c.thread_ts])
+        )
+
+    def is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
+        check_text("channel", channel)
+        check_text("thread_ts", thread_ts)
+        t = self._t["quiet"]
+        with self._tx() as conn:
+            return (
+                conn.execute(
+                    sa.select(sa.literal(1)).where(t.c.channel == channel, t.c.thread_ts == thread_ts)
+                ).first()
+                is not None
+            )
+
+    def quiet_thread(self, channel: str, thread_ts: str) -> None:
+        check_text("channel", channel)
+        check_text("thread_ts", thread_ts)
+        with self._tx() as conn:
+            self._add_quiet(conn, channel, thread_ts, self._clock())
+
+    # -- feedback, unanswered questions, usage events -----------------------
+
+    def record_feedback(
+        self,
+        *,
+        card_id: str,
+        user: str,
+        code: int,
+        vote: str,
+        surface: str,
+        channel: str,
+        kb_version: str,
+        comment: str = "",
+    ) -> bool:
+        check_text("card_id", card_id)
+        check_text("user", user)
+        check_code("code", code)
+        check_vote(vote)
+        check_text("surface", surface)
+        check_text("channel", channel, allow_empty=True)
+        check_text("kb_version", kb_version, allow_empty=True)
+        check_text("comment", comment, allow_empty=True)
+        now = self._clock()
+        t = self._t["feedback"]
+        fields = dict(
+            code=code,
+            vote=vote,
+            surface=surface,
+            channel=channel,
+            kb_version=kb_version,
+            comment=mask_msisdns(comment),
+            updated_at=now,
+        )
+        with self._tx() as conn:
+            first = conn.execute(
+                self._insert(t)
+                .values(user_id=user, card_id=card_id, created_at=now, **fields)
+                .on_conflict_do_nothing(index_elements=[t.c.user_id, t.c.card_id])
+                .execution_options(preserve_rowcount=True)
+            ).rowcount == 1
+            if not first:
+                conn.execute(
+                    sa.update(t).where(t.c.user_id == user, t.c.card_id == card_id).values(**fields)
+                )
+            return first
+
+    def feedback(self, since: Optional[float] = None) -> list[Feedback]:
+        t = self._t["feedback"]
+        stmt = sa.select(t).order_by(t.c.updated_at, t.c.created_at, t.c.user_id, t.c.card_id)
+        if since is not None:
+            stmt = stmt.where(t.c.updated_at >= since)
+        with self._tx() as conn:
+            rows = conn.execute(stmt).all()
+        return [
+            Feedback(
+                card_id=r.card_id,
+                user=r.user_id,
+                code=r.code,
+                vote=r.vote,
+                surface=r.surface,
+                channel=r.channel,
+                kb_version=r.kb_version,
+                comment=r.comment,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ]
+
+    def record_unanswered(
+        self, *, text: str, surface: str, channel: str, suggestions: list[int]
+    ) -> None:
+        check_text("text", text, allow_empty=True)
+        check_text("surface", surface)
+        check_text("channel", channel, allow_empty=True)
+        codes = check_suggestions(suggestions)
+        with self._tx() as conn:
+            conn.execute(
+                sa.insert(self._t["unanswered"]).values(
+                    text=mask_msisdns(text),
+                    surface=surface,
+                    channel=channel,
+                    suggestions=json.dumps(list(codes)),
+                    at=self._clock(),
+                )
+            )
+
+    def unanswered(self, since: Optional[float] = None) -> list[Unanswered]:
+        t = self._t["unanswered"]
+        stmt = sa.select(t).order_by(t.c.at, t.c.id)
+        if since is not None:
+            stmt = stmt.where(t.c.at >= since)
+        with self._tx() as conn:
+            rows = conn.execute(stmt).all()
+        return [
+            Unanswered(r.text, r.surface, r.channel, tuple(json.loads(r.suggestions)), r.at)
+            for r in rows
+        ]
+
+    def record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
+        check_text("kind", kind)
+        check_text("surface", surface)
+        check_text("channel", channel, allow_empty=True)
+        check_code("code", code, optional=True)
+        with self._tx() as conn:
+            conn.execute(
+                sa.insert(self._t["events"]).values(
+                    kind=kind, surface=surface, channel=channel, code=code, at=self._clock()
+                )
+            )
+
+    def events(self, since: Optional[float] = None) -> list[UsageEvent]:
+        t = self._t["events"]
+        stmt = sa.select(t).order_by(t.c.at, t.c.id)
+        if since is not None:
+            stmt = stmt.where(t.c.at >= since)
+        with self._tx() as conn:
+            rows = conn.execute(stmt).all()
+        return [UsageEvent(r.kind, r.surface, r.channel, r.code, r.at) for r in rows]
+
+    # -- housekeeping ---------------------------------------------------------
+
+    def _purge(self, now: float) -> int:
+        removed = 0
+        with self._tx() as conn:
+            for name in ("claims", "cooldowns"):
+                t = self._t[name]
+                removed += conn.execute(sa.delete(t).where(t.c.expires_at <= now)).rowcount
+        return removed
+
+    def purge_expired(self) -> int:
+        now = self._clock()
+        with self._purge_lock:
+            self._next_purge = now + PURGE_EVERY
+        return self._purge(now)
+
+    def ping(self) -> bool:
+        if self._closed:
+            return False
+        try:
+            with self._lock, self._engine.connect() as conn:
+                return conn.execute(sa.text("SELECT 1")).scalar() == 1
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._dispose_quietly()
