@@ -62,6 +62,11 @@ def codes_in_question(text: str, known: Iterable[int]) -> tuple[list[int], list[
 
 def nearest_codes(code: int, known: Iterable[int], limit: int = 3) -> list[int]:
     """Known codes a mistyped code most likely meant: few edits, same family, numerically close."""
+    return [k for k, _ in nearest_codes_scored(code, known, limit)]
+
+
+def nearest_codes_scored(code: int, known: Iterable[int], limit: int = 3) -> list[tuple[int, float]]:
+    """(known code, similarity 0-100) for the codes `nearest_codes` returns."""
     from rapidfuzz.distance import OSA
 
     target = str(abs(code))
@@ -73,4 +78,5 @@ def nearest_codes(code: int, known: Iterable[int], limit: int = 3) -> list[int]:
         distance = OSA.distance(target, other)
         if distance <= 2:
             ranked.append((distance, abs(abs(k) - abs(code)), k))
-    return [k for _, _, k in sorted(ranked)[:limit]]
+    width = max(len(target), 4)
+    return [(k, round(100.0 * (1 - d / width), 1)) for d, _, k in sorted(ranked)[:limit]]

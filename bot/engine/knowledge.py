@@ -62,6 +62,9 @@ class KnowledgeBase:
     entries: tuple[Entry, ...]
     version: str
     sources: tuple[str, ...] = ()
+    # Words people use interchangeably ("callflow" -> "call flow"), applied to
+    # questions and phrases alike before matching.
+    synonyms: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_code", {e.code: e for e in self.entries})
@@ -179,6 +182,19 @@ def parse_entry(raw: Any, source: str, index: int) -> Entry:
     )
 
 
+def parse_synonyms(raw: Any, source: str) -> tuple[tuple[str, str], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise KnowledgeError(source, "'synonyms' must map a word or phrase to the words it means")
+    pairs = []
+    for key, value in raw.items():
+        if not isinstance(key, str) or not isinstance(value, str) or not key.strip() or not value.strip():
+            raise KnowledgeError(source, f"synonym {key!r}: {value!r} must map text to text")
+        pairs.append((" ".join(key.lower().split()), " ".join(value.lower().split())))
+    return tuple(pairs)
+
+
 def parse_document(doc: Any, source: str) -> tuple[str, tuple[Entry, ...]]:
     """One YAML document -> (version, entries)."""
     if not isinstance(doc, dict):
@@ -191,6 +207,12 @@ def parse_document(doc: Any, source: str) -> tuple[str, tuple[Entry, ...]]:
         raise KnowledgeError(source, "missing 'entries': a list with at least one entry")
     entries = tuple(parse_entry(raw, source, i) for i, raw in enumerate(raw_entries, 1))
     return str(version).strip(), entries
+
+
+def _document_keys_ok(doc: dict, source: str) -> None:
+    unknown = sorted(set(map(str, doc)) - {"version", "entries", "synonyms"})
+    if unknown:
+        raise KnowledgeError(source, f"unknown top-level key(s) {', '.join(unknown)}; allowed: version, entries, synonyms")
 
 
 def read_yaml(path: Path) -> Any:
@@ -230,11 +252,20 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return files
 
 
-def merge(parts: Iterable[tuple[str, str, tuple[Entry, ...]]]) -> KnowledgeBase:
+def merge(parts: Iterable[tuple[str, str, tuple[Entry, ...]]],
+          synonyms: Iterable[tuple[str, tuple[tuple[str, str], ...]]] = ()) -> KnowledgeBase:
     """Combine files; the same code in two places is an error naming both."""
     entries: list[Entry] = []
     seen: dict[int, Entry] = {}
     versions, sources = [], []
+    merged_synonyms: dict[str, tuple[str, str]] = {}
+    for source, pairs in synonyms:
+        for key, value in pairs:
+            if key in merged_synonyms and merged_synonyms[key][0] != value:
+                raise KnowledgeError(
+                    source, f"synonym {key!r} means {value!r} here but {merged_synonyms[key][0]!r} in {merged_synonyms[key][1]}"
+                )
+            merged_synonyms[key] = (value, source)
     for source, version, part in parts:
         sources.append(source)
         versions.append(f"{Path(source).stem} {version}")
@@ -251,15 +282,23 @@ def merge(parts: Iterable[tuple[str, str, tuple[Entry, ...]]]) -> KnowledgeBase:
             entries.append(entry)
     if not entries:
         raise KnowledgeError(", ".join(sources) or "knowledge base", "holds no entries")
-    return KnowledgeBase(entries=tuple(entries), version=" + ".join(versions), sources=tuple(sources))
+    return KnowledgeBase(
+        entries=tuple(entries),
+        version=" + ".join(versions),
+        sources=tuple(sources),
+        synonyms=tuple((k, v) for k, (v, _) in merged_synonyms.items()),
+    )
 
 
 def load_files(paths: Iterable[str | os.PathLike]) -> KnowledgeBase:
-    parts = []
+    parts, synonyms = [], []
     for path in expand_paths(paths):
-        version, entries = parse_document(read_yaml(path), str(path))
+        doc = read_yaml(path)
+        version, entries = parse_document(doc, str(path))
+        _document_keys_ok(doc, str(path))
         parts.append((str(path), version, entries))
-    return merge(parts)
+        synonyms.append((str(path), parse_synonyms(doc.get("synonyms"), str(path))))
+    return merge(parts, synonyms)
 
 
 def shipped_paths() -> list[Path]:

@@ -26,6 +26,10 @@ STOPWORDS = frozenset(
     call calls calling called error errors err fail fails failed failing failure failures issue issues
     problem problems number masking masked nm 8x8 cpaas code codes return returns returned returning
     said tell told show shows showing message msg msgs api
+    summary summaries payload payloads detail details errordetails errormsg errorcode callback callbacks
+    random randomly nothing else whose itself reason reasons cause causes anything everything
+    mask masks saying ticket tickets open escalate escalating collect check fix solve resolve
+    need needs want should support bridge bridged bridging customer customers user users people look looks
     """.split()
 )
 
@@ -50,3 +54,34 @@ def words(text: str) -> list[str]:
 def squash(text: str) -> str:
     """Lower-case letters and digits separated by single spaces, for substring tests."""
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+# Words that say something went wrong. A question without any of them is more
+# often a how-to ("text to speech voices for Spanish?") than an error report.
+PROBLEM_WORDS = frozenset(
+    """
+    fail fails failed failing failure failures error errors err eror erorr not no never unable invalid
+    expire expired expiry exceed exceeds exceeded exceeding reject rejects rejected refuse refused denied
+    block blocked broken wrong bad missing issue issues problem problems trouble outage down drop drops
+    dropped dropping stuck hit maxed max limit limits too unknown unavailable lost exhausted
+    timeout cannot cant wont isnt arent doesnt dont didnt wasnt couldnt
+    """.split()
+)
+_PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time) out\b|n't\b")
+
+
+def reports_a_problem(text: str) -> bool:
+    """True when the text says something went wrong, typos in the telling word allowed."""
+    lowered = text.lower()
+    if _PROBLEM_PHRASES.search(lowered):
+        return True
+    from rapidfuzz.distance import OSA
+
+    for word in _WORD.findall(lowered):
+        if word in PROBLEM_WORDS:
+            return True
+        if len(word) >= 5 and any(
+            len(p) >= 5 and OSA.distance(word, p, score_cutoff=1) <= 1 for p in PROBLEM_WORDS
+        ):
+            return True
+    return False

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -224,7 +225,20 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     try:
         # WAL lets readers run while another process writes; NORMAL is durable
         # enough for a bot's memory and much faster than FULL under WAL.
-        cur.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL needs an exclusive lock and SQLite
+        # reports "database is locked" at once, without waiting out the busy
+        # timeout, when another process is opening the same file: retry.
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+        delay = 0.002
+        while True:
+            try:
+                cur.execute("PRAGMA journal_mode=WAL").fetchall()
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
         cur.execute("PRAGMA synchronous=NORMAL")
     finally:
         cur.close()

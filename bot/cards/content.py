@@ -1,0 +1,138 @@
+"""What a remediation card says, independent of where it is shown.
+
+Slack blocks (`bot.cards.blocks`) and the terminal (`bot.cards.terminal`)
+both render these objects, so a card reads the same everywhere.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine.knowledge import Entry
+from ..engine.resolver import Match, Resolution
+from ..engine.scanner import Finding
+
+OWNER_LABELS = {
+    "customer": "Your integration",
+    "8x8": "8x8 (account manager or support)",
+    "both": "Your integration and 8x8",
+}
+SUPPORT_EMAIL = "support@cpaas.8x8.com"
+
+
+@dataclass(frozen=True)
+class Card:
+    """The full remediation card for one code."""
+
+    code: int
+    header: str  # "-2004 · No coverage available for requested area"
+    title: str
+    category: str
+    meaning: str
+    causes: tuple[str, ...]
+    steps: tuple[str, ...]
+    owner: str  # a label from OWNER_LABELS
+    owner_detail: str
+    escalate: tuple[str, ...]
+    related: tuple[tuple[int, str], ...]  # (code, title) of related entries
+    docs: str
+    footer: str
+    why: str = ""  # why this card was chosen, when it came from a question
+    evidence: tuple[str, ...] = ()  # log lines that carried the code, phone numbers masked
+
+    @property
+    def fallback_text(self) -> str:
+        """One line for notifications and screen readers."""
+        return f"{self.header}: {self.title}"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: int
+    message: str
+    title: str
+
+
+@dataclass(frozen=True)
+class LogSummary:
+    """Every code found in one paste or file, compact."""
+
+    items: tuple["LogItem", ...]
+    footer: str
+
+    @property
+    def fallback_text(self) -> str:
+        codes = ", ".join(str(i.code) for i in self.items)
+        return f"Number Masking error codes found: {codes}"
+
+
+@dataclass(frozen=True)
+class LogItem:
+    code: int
+    known: bool
+    count: int
+    line: int
+    evidence: str
+    title: str  # our title, or "Not in the knowledge base" for unknown codes
+    message: str  # 8x8's message, "" for unknown codes
+    first_step: str  # the most likely fix, "" for unknown codes
+
+
+def header_for(entry: Entry) -> str:
+    return f"{entry.code} \u00b7 {entry.message}"
+
+
+def footer_for(kb_version: str) -> str:
+    return f"nmbot knowledge base {kb_version}"
+
+
+def build_card(entry: Entry, kb_version: str, related: dict[int, Entry] | None = None, *, why: str = "",
+               evidence: tuple[str, ...] = ()) -> Card:
+    related = related or {}
+    return Card(
+        code=entry.code,
+        header=header_for(entry),
+        title=entry.title,
+        category=entry.category,
+        meaning=entry.meaning,
+        causes=entry.causes,
+        steps=entry.steps,
+        owner=OWNER_LABELS.get(entry.owner, entry.owner),
+        owner_detail=entry.owner_detail,
+        escalate=entry.escalate,
+        related=tuple((c, related[c].title if c in related else "") for c in entry.related),
+        docs=entry.docs,
+        footer=footer_for(kb_version),
+        why=why,
+        evidence=evidence,
+    )
+
+
+def card_for_entry(kb, entry: Entry, *, why: str = "", evidence: tuple[str, ...] = ()) -> Card:
+    """The card for an entry of the knowledge base `kb`, related titles filled in."""
+    related = {c: e for c in entry.related if (e := kb.get(c)) is not None}
+    return build_card(entry, kb.version, related, why=why, evidence=evidence)
+
+
+def card_for_resolution(kb, resolution: Resolution) -> Card | None:
+    if resolution.answer is None or resolution.answer.entry is None:
+        return None
+    return card_for_entry(kb, resolution.answer.entry, why=resolution.explain())
+
+
+def suggestions_for(resolution: Resolution) -> tuple[Suggestion, ...]:
+    return tuple(_suggestion(m) for m in resolution.suggestions if m.entry is not None)
+
+
+def _suggestion(match: Match) -> Suggestion:
+    return Suggestion(match.code, match.entry.message, match.entry.title)
+
+
+def log_summary(kb, findings: list[Finding]) -> LogSummary:
+    items = []
+    for f in findings:
+        if f.entry is not None:
+            items.append(LogItem(f.code, True, f.count, f.line, f.evidence, f.entry.title, f.entry.message,
+                                 f.entry.steps[0]))
+        else:
+            items.append(LogItem(f.code, False, f.count, f.line, f.evidence, "Not in the knowledge base", "", ""))
+    return LogSummary(tuple(items), footer_for(kb.version))

@@ -1,0 +1,122 @@
+"""Cards for the terminal: the same content as the Slack card, as text.
+
+Colour only on a terminal that wants it (not when piped, not with NO_COLOR).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from typing import TextIO
+
+from .content import Card, LogSummary, Suggestion
+
+WIDTH = 88
+
+
+class Style:
+    """ANSI styling that turns itself off where colour is not wanted."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    @classmethod
+    def for_stream(cls, stream: TextIO) -> "Style":
+        wants = hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("NO_COLOR")
+        return cls(bool(wants) and os.environ.get("TERM") != "dumb")
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.enabled else text
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def red(self, text: str) -> str:
+        return self._wrap("1;31", text)
+
+    def yellow(self, text: str) -> str:
+        return self._wrap("33", text)
+
+    def cyan(self, text: str) -> str:
+        return self._wrap("36", text)
+
+
+PLAIN = Style(False)
+
+
+def _para(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def _items(items, numbered: bool, indent: str = "  ") -> list[str]:
+    lines = []
+    for i, item in enumerate(items, 1):
+        mark = f"{i}. " if numbered else "\u2022 "
+        lines.append(
+            textwrap.fill(item, WIDTH, initial_indent=indent + mark, subsequent_indent=indent + " " * len(mark))
+        )
+    return lines
+
+
+def render_card(card: Card, style: Style = PLAIN) -> str:
+    out = [style.red(card.header), style.bold(card.title), ""]
+    out += [style.bold("What it means"), _para(card.meaning), ""]
+    out += [style.bold("Likely causes"), *_items(card.causes, numbered=False), ""]
+    out += [style.bold("What to do"), *_items(card.steps, numbered=True), ""]
+    out += [style.bold("Who can fix it"), _para(f"{card.owner}: {card.owner_detail}"), ""]
+    out += [style.bold("Before escalating, collect"), *_items(card.escalate, numbered=False), ""]
+    if card.evidence:
+        out += [style.bold("Seen in"), *(f"  {style.dim(line)}" for line in card.evidence), ""]
+    if card.related:
+        related = ", ".join(f"{code} {title}".strip() for code, title in card.related)
+        out += [style.bold("Related codes"), _para(related), ""]
+    out.append(f"Docs: {style.cyan(card.docs)}")
+    if card.why:
+        out.append(style.dim(f"Why this answer: {card.why}"))
+    out.append(style.dim(card.footer))
+    return "\n".join(out)
+
+
+def render_suggestions(query: str, suggestions: tuple[Suggestion, ...], reason: str, style: Style = PLAIN) -> str:
+    out = [style.yellow(f"Not sure what \u201c{_short(query)}\u201d refers to. Did you mean:")]
+    out += [f"  {style.bold(str(s.code))}  {s.message} ({s.title})" for s in suggestions]
+    out.append(style.dim(reason))
+    out.append(style.dim("Ask again with the code, e.g. nmbot lookup " + str(suggestions[0].code)))
+    return "\n".join(out)
+
+
+def render_not_sure(query: str, reason: str, style: Style = PLAIN) -> str:
+    return "\n".join(
+        [
+            style.yellow(f"No Number Masking error matches \u201c{_short(query)}\u201d."),
+            style.dim(reason),
+            style.dim("Try the code (-2004), 8x8's error message, or a few words such as 'trunk capacity'."),
+        ]
+    )
+
+
+def render_log_summary(summary: LogSummary, style: Style = PLAIN) -> str:
+    out = []
+    for item in summary.items:
+        times = f"{item.count}\u00d7" if item.count > 1 else "once"
+        head = f"{item.code}" + (f" \u00b7 {item.message}" if item.message else "")
+        out.append(f"{style.red(head)}  {style.dim(f'({times}, first on line {item.line})')}")
+        out.append(f"  {style.bold(item.title)}")
+        if item.first_step:
+            out.append(_para("First step: " + item.first_step, "  "))
+        out.append(f"  {style.dim(item.evidence)}")
+        out.append("")
+    out.append(style.dim(summary.footer))
+    return "\n".join(out)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def stdout_style() -> Style:
+    return Style.for_stream(sys.stdout)

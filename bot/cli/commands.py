@@ -1,0 +1,268 @@
+"""What each `nmbot` command does. Output formats are part of the CLI contract."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import BinaryIO, Iterable, Iterator
+
+from ..cards.content import card_for_entry, card_for_resolution, log_summary, suggestions_for
+from ..cards.terminal import Style, render_card, render_log_summary, render_not_sure, render_suggestions
+from ..engine.codes import codes_in_question, nearest_codes
+from ..engine.knowledge import KnowledgeBase, KnowledgeError, load
+from ..engine.resolver import Match, Resolution, Resolver
+from ..settings import Settings
+from .main import EXIT_ERROR, EXIT_NOTHING, EXIT_OK, CliError, emit, emit_json
+
+MAX_QUESTION_CHARS = 40_000  # Slack's own message limit; longer is not a question
+
+
+def load_kb() -> KnowledgeBase:
+    try:
+        return load()
+    except KnowledgeError as exc:
+        raise CliError(f"cannot load the knowledge base: {exc}") from None
+
+
+def style() -> Style:
+    return Style.for_stream(sys.stdout)
+
+
+# --- ask ---------------------------------------------------------------------------------
+
+def match_json(m: Match) -> dict:
+    return {"code": m.code, "message": m.message, "score": float(m.score)}
+
+
+def resolution_json(r: Resolution) -> dict:
+    return {
+        "query": r.query,
+        "answer": match_json(r.answer) if r.answer else None,
+        "suggestions": [match_json(m) for m in r.suggestions if m.entry is not None],
+    }
+
+
+def resolution_text(kb: KnowledgeBase, r: Resolution, s: Style) -> str:
+    card = card_for_resolution(kb, r)
+    if card is not None:
+        return render_card(card, s)
+    suggestions = suggestions_for(r)
+    if suggestions:
+        return render_suggestions(r.query, suggestions, r.explain(), s)
+    return render_not_sure(r.query, r.explain(), s)
+
+
+def resolution_line(r: Resolution) -> str:
+    """One line per question when answering standard input."""
+    if r.answer:
+        return f"{r.answer.code}\t{r.answer.message}"
+    if r.suggestions:
+        return "?\tdid you mean " + ", ".join(str(m.code) for m in r.suggestions)
+    return "-\tno answer"
+
+
+def ask(args: argparse.Namespace) -> int:
+    kb = load_kb()
+    resolver = Resolver(kb)
+    if args.text:
+        result = resolver.resolve(" ".join(args.text)[:MAX_QUESTION_CHARS])
+        if args.json:
+            emit_json(resolution_json(result))
+        else:
+            emit(resolution_text(kb, result, style()))
+        return EXIT_OK if result.answer else EXIT_NOTHING
+    for question in read_lines(sys.stdin.buffer, "standard input"):
+        result = resolver.resolve(question)
+        emit_json(resolution_json(result)) if args.json else emit(resolution_line(result))
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def read_lines(stream: BinaryIO, name: str) -> Iterator[str]:
+    """Text lines of a byte stream, with one clear warning for bad bytes or huge lines."""
+    warned = set()
+    for number, raw in enumerate(stream, 1):
+        if b"\0" in raw:
+            raise CliError(f"{name} looks binary (a NUL byte on line {number}); nmbot reads text")
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.decode("utf-8", "replace")
+            warn_once(warned, "utf8", f"{name} line {number} is not valid UTF-8 (byte {exc.start}); bad bytes read as \ufffd")
+        line = line.rstrip("\r\n")
+        if len(line) > MAX_QUESTION_CHARS:
+            warn_once(warned, "long", f"{name} line {number} is over {MAX_QUESTION_CHARS} characters; only the start is read")
+            line = line[:MAX_QUESTION_CHARS]
+        yield line
+
+
+def warn_once(warned: set, key: str, text: str) -> None:
+    if key not in warned:
+        warned.add(key)
+        print(f"nmbot: warning: {text}", file=sys.stderr)
+
+
+# --- lookup ------------------------------------------------------------------------------
+
+def lookup(args: argparse.Namespace) -> int:
+    kb = load_kb()
+    known, unknown = codes_in_question(args.code, kb.codes)
+    if not known and not unknown:
+        raise CliError(f"{args.code!r} is not an error code; try e.g. nmbot lookup -2004, or nmbot ask '{args.code}'")
+    if not known:
+        near = nearest_codes(unknown[0], kb.codes)
+        hint = f"; did you mean {', '.join(map(str, near))}?" if near else ""
+        print(f"nmbot: {unknown[0]} is not in the knowledge base{hint}", file=sys.stderr)
+        return EXIT_NOTHING
+    card = card_for_entry(kb, kb.get(known[0]))
+    if args.blocks:
+        from ..cards.blocks import builder_url, card_message
+
+        message = card_message(card)
+        emit(json.dumps(message, indent=2, ensure_ascii=False))
+        emit(f"\nPreview in Block Kit Builder:\n{builder_url(message)}")
+    else:
+        emit(render_card(card, style()))
+    return EXIT_OK
+
+
+# --- scan --------------------------------------------------------------------------------
+
+def scan(args: argparse.Namespace) -> int:
+    from ..engine.scanner import Scanner, ScanInputError
+
+    kb = load_kb()
+    name = "standard input" if args.file == "-" else args.file
+    try:
+        with open_input(args.file) as stream:
+            findings = Scanner(kb).scan_chunks(checked_chunks(stream, name))
+    except ScanInputError as exc:
+        raise CliError(f"{name}: {exc}") from None
+    except OSError as exc:
+        raise CliError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if args.json:
+        emit_json({"findings": [f.as_dict() for f in findings]})
+    elif findings:
+        emit(render_log_summary(log_summary(kb, findings), style()))
+    else:
+        emit("No Number Masking error codes found.")
+    return EXIT_OK if findings else EXIT_NOTHING
+
+
+def open_input(path: str) -> BinaryIO:
+    if path == "-":
+        return _Unclosed(sys.stdin.buffer)
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CliError(f"{path}: is a folder, expected a log file") from None
+    except PermissionError:
+        raise CliError(f"{path}: permission denied") from None
+
+
+class _Unclosed:
+    """Standard input as a context manager that leaves it open."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+
+    def __enter__(self) -> BinaryIO:
+        return self.stream
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def checked_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterable[bytes]:
+    """Chunks of the input; warns once if it is not valid UTF-8 (the scan goes on)."""
+    warned: set = set()
+    offset = 0
+    tail = b""
+    for chunk in iter(lambda: stream.read(size), b""):
+        if not chunk.isascii() and "utf8" not in warned:
+            try:
+                (tail + chunk).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if exc.end < len(tail) + len(chunk) - 3:  # not just a character split across chunks
+                    warn_once(warned, "utf8", f"{name} is not valid UTF-8 (near byte {offset - len(tail) + exc.start}); "
+                              "bad bytes are read as \ufffd")
+            tail = chunk[-3:]
+        offset += len(chunk)
+        yield chunk
+
+
+# --- kb check ----------------------------------------------------------------------------
+
+def kb_check(args: argparse.Namespace) -> int:
+    from ..engine.knowledge import configured_paths
+    from ..engine.lint import lint
+
+    try:
+        paths = args.paths or configured_paths()
+    except KnowledgeError as exc:
+        raise CliError(str(exc)) from None
+    kb, problems = lint(paths)
+    if kb is not None:
+        problems += card_problems(kb)
+    for problem in problems:
+        print(f"problem: {problem}")
+    if problems:
+        print(f"{len(problems)} problem(s) found.")
+        return EXIT_NOTHING
+    print(f"ok: {len(kb)} entries, knowledge base {kb.version}")
+    return EXIT_OK
+
+
+def card_problems(kb: KnowledgeBase) -> list[str]:
+    """Cards that Slack would refuse, found by rendering them for real."""
+    try:
+        from ..cards.blocks import card_message, validate_message
+    except ImportError:  # Slack libraries missing: loading and linting still count
+        return []
+    problems = []
+    for entry in kb:
+        try:
+            validate_message(card_message(card_for_entry(kb, entry)))
+        except Exception as exc:  # the renderer's own limit errors, whatever their type
+            problems.append(f"{entry.source}: entry {entry.code}: its Slack card breaks Block Kit limits: {exc}")
+    return problems
+
+
+# --- serve and the default command ----------------------------------------------------
+
+def serve(args: argparse.Namespace) -> int:
+    from ..slack.server import serve as serve_slack
+
+    return serve_slack(Settings.from_env(), http=args.http, host=args.host, port=args.port)
+
+
+def start(settings: Settings) -> int:
+    """`nmbot` alone: the Slack bot when configured, the offline console otherwise."""
+    if settings.has_slack_tokens:
+        from ..slack.server import serve as serve_slack
+
+        return serve_slack(settings, http=settings.slack_app_token is None)
+    return console(sys.stdin.buffer)
+
+
+def console(stream: BinaryIO) -> int:
+    from ..engine.scanner import Scanner
+
+    kb = load_kb()
+    resolver, scanner, s = Resolver(kb), Scanner(kb), style()
+    print(
+        f"nmbot offline console (knowledge base {kb.version}, {len(kb)} codes). No SLACK_BOT_TOKEN set, so "
+        "nothing goes to Slack.\nType a code, 8x8's error message or a question; paste a log line to scan it. "
+        "Ctrl-D quits.",
+        file=sys.stderr,
+    )
+    for line in read_lines(stream, "standard input"):
+        if not line.strip():
+            continue
+        result = resolver.resolve(line)
+        findings = [] if result.answer else scanner.scan_text(line)
+        emit(render_log_summary(log_summary(kb, findings), s) if findings else resolution_text(kb, result, s))
+        emit("")
+    return EXIT_OK

@@ -1,0 +1,152 @@
+"""One settings object: defaults, then environment variables.
+
+Secrets are wrapped so that printing or logging the settings never shows them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Mapping
+
+SLACK_API_URL = "https://slack.com/api/"
+MANIFEST_HINT = "create the Slack app from manifest.yml (see README, 'Create the Slack app')"
+
+
+class SettingsError(ValueError):
+    """A setting that is missing or malformed; the message names the variable."""
+
+
+class Secret:
+    """A token or secret that never shows itself in repr, str or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _secret(env: Mapping[str, str], name: str) -> Secret | None:
+    value = env.get(name, "").strip()
+    return Secret(value) if value else None
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    knowledge: str = ""  # NMBOT_KNOWLEDGE; empty means the shipped knowledge base
+    slack_bot_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_api_url: str = SLACK_API_URL
+    database_url: str = "sqlite:///nmbot.sqlite3"
+    log_format: str = "text"
+    log_level: str = "info"
+    host: str = "127.0.0.1"
+    port: int = 3000
+    cooldown_seconds: float = 1800.0  # the same code is not re-explained in a thread within this
+    max_file_bytes: int = 2_000_000  # shared log files larger than this are not downloaded
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_URL
+        if not api_url.startswith(("http://", "https://")):
+            raise SettingsError(f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_URL}, got {api_url!r}")
+        port = _number(env, "NMBOT_PORT", 3000, minimum=1)
+        if port > 65535 or port != int(port):
+            raise SettingsError(f"NMBOT_PORT must be a whole number from 1 to 65535, got {env.get('NMBOT_PORT')!r}")
+        return cls(
+            knowledge=env.get("NMBOT_KNOWLEDGE", "").strip(),
+            slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
+            slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
+            slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
+            slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            database_url=env.get("NMBOT_DATABASE_URL", "").strip() or cls.database_url,
+            log_format=_choice(env, "NMBOT_LOG_FORMAT", "text", ("text", "json")),
+            log_level=_choice(env, "NMBOT_LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
+            host=env.get("NMBOT_HOST", "").strip() or cls.host,
+            port=int(port),
+            cooldown_seconds=_number(env, "NMBOT_COOLDOWN_SECONDS", cls.cooldown_seconds),
+            max_file_bytes=int(_number(env, "NMBOT_MAX_FILE_BYTES", cls.max_file_bytes, minimum=1)),
+            env=env,
+        )
+
+    @property
+    def has_slack_tokens(self) -> bool:
+        return self.slack_bot_token is not None
+
+    def require(self, *names: str) -> None:
+        """Raise one clear SettingsError for the first missing or malformed Slack setting."""
+        hints = {
+            "slack_bot_token": ("SLACK_BOT_TOKEN", "xoxb-", "OAuth & Permissions > Bot User OAuth Token"),
+            "slack_signing_secret": ("SLACK_SIGNING_SECRET", "", "Basic Information > App Credentials > Signing Secret"),
+            "slack_app_token": ("SLACK_APP_TOKEN", "xapp-", "Basic Information > App-Level Tokens (scope connections:write)"),
+        }
+        for name in names:
+            variable, prefix, where = hints[name]
+            value = getattr(self, name)
+            if value is None:
+                raise SettingsError(f"{variable} is not set: {MANIFEST_HINT}, then copy it from {where}")
+            if prefix and not value.reveal().startswith(prefix):
+                raise SettingsError(
+                    f"{variable} does not look right (it should start with {prefix!r}): copy it from {where}"
+                )
+
+    def describe(self) -> dict[str, str]:
+        """Every setting as safe text, secrets shown only as set or not set."""
+        out = {}
+        for f in fields(self):
+            if f.name == "env":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, Secret) or f.name.startswith("slack_") and f.name != "slack_api_url":
+                out[f.name] = "set" if value else "not set"
+            elif f.name == "database_url":
+                out[f.name] = mask_url_password(str(value))
+            else:
+                out[f.name] = str(value)
+        return out
+
+
+def mask_url_password(url: str) -> str:
+    """postgresql://user:pw@host/db -> postgresql://user:****@host/db"""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, at, location = rest.rpartition("@")
+    user, colon, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':****' if colon else ''}@{location}"

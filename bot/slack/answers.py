@@ -1,0 +1,127 @@
+"""Text in, Slack message out: the one path from the engine to the cards, for every surface.
+
+Plain functions of `Deps`, so they are tested without Slack. Listeners decide
+where a reply goes; these decide what it says.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from ..cards import blocks
+from ..cards.content import card_for_entry, card_for_resolution, log_summary, suggestions_for
+from ..engine.scanner import Finding, ScanInputError
+from ..store import StoreError
+from .deps import Deps
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000  # a question is a sentence or two; a longer text is a paste, scanned instead
+
+
+@dataclass(frozen=True)
+class Reply:
+    message: dict  # {"text": ..., "blocks": [...]}
+    kind: str  # card, summary, suggestions, not_sure, no_codes, help, catalog
+    codes: tuple[int, ...] = ()  # codes the reply explains
+    suggested: tuple[int, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        return self.kind in ("card", "summary")
+
+
+def looks_pasted(text: str) -> bool:
+    """A multi-line text or a code block is a paste, whatever words come with it."""
+    return "\n" in text.strip() or "```" in text
+
+
+def scan_text(deps: Deps, text: str) -> list[Finding]:
+    try:
+        return deps.scanner.scan_text(text)
+    except ScanInputError:
+        return []  # binary junk holds no log lines worth explaining
+
+
+def merge_findings(groups: Iterable[list[Finding]]) -> list[Finding]:
+    """Findings of several sources (message, files) as one list: counts added, first sighting kept."""
+    merged: dict[int, Finding] = {}
+    for findings in groups:
+        for f in findings:
+            seen = merged.get(f.code)
+            merged[f.code] = f if seen is None else replace(seen, count=seen.count + f.count)
+    return list(merged.values())
+
+
+def answer_text(deps: Deps, text: str, *, share_button: bool = False, thread_ts: str | None = None) -> Reply:
+    """A question or a paste: every code of a paste, or the resolver's answer to a question."""
+    findings = scan_text(deps, text)
+    if len(findings) > 1 or (findings and looks_pasted(text)):
+        return answer_findings(deps, findings, share_button=share_button, thread_ts=thread_ts)
+    return answer_question(deps, text, share_button=share_button, thread_ts=thread_ts)
+
+
+def answer_question(deps: Deps, text: str, *, share_button: bool = False, thread_ts: str | None = None) -> Reply:
+    query = text.strip()[:MAX_QUESTION_CHARS]
+    resolution = deps.resolver.resolve(query)
+    card = card_for_resolution(deps.kb, resolution)
+    if card is not None:
+        codes = (card.code,)
+        message = blocks.card_message(card, share_button=share_button, share_thread_ts=thread_ts)
+        return Reply(message, "card", codes)
+    suggestions = suggestions_for(resolution)
+    if suggestions:
+        why = resolution.explain() if resolution.unknown_codes else ""
+        message = blocks.suggestions_message(query, suggestions, why=why)
+        return Reply(message, "suggestions", suggested=tuple(s.code for s in suggestions))
+    return Reply(blocks.not_sure_message(query), "not_sure")
+
+
+def answer_findings(deps: Deps, findings: list[Finding], *, share_button: bool = False,
+                    thread_ts: str | None = None) -> Reply:
+    """One known code gets its full card with the log line; several get one compact summary."""
+    codes = tuple(f.code for f in findings)
+    if len(findings) == 1 and findings[0].entry is not None:
+        f = findings[0]
+        times = "once" if f.count == 1 else f"{f.count} times"
+        card = card_for_entry(deps.kb, f.entry, why=f"Found {times} in the log, first on line {f.line}.",
+                              evidence=(f.evidence,))
+        return Reply(blocks.card_message(card, share_button=share_button, share_thread_ts=thread_ts), "card", codes)
+    return Reply(blocks.log_summary_message(log_summary(deps.kb, findings)), "summary", codes)
+
+
+def command_reply(deps: Deps, text: str) -> Reply:
+    """What `/nmerror <text>` shows the person who typed it."""
+    word = text.strip().lower()
+    if word in ("", "help", "?"):
+        return Reply(blocks.help_message(), "help")
+    if word == "list":
+        return Reply(blocks.catalog_message(deps.kb), "catalog")
+    return answer_text(deps, text, share_button=True)
+
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def without_mention(text: str, bot_user_id: str) -> str:
+    return _MENTION.sub(lambda m: "" if m.group(1) == bot_user_id else m.group(0), text).strip()
+
+
+def mentions(text: str, user_id: str) -> bool:
+    return bool(user_id) and any(m.group(1) == user_id for m in _MENTION.finditer(text or ""))
+
+
+def remember(deps: Deps, reply: Reply, *, surface: str, channel: str, question: str = "") -> None:
+    """Usage for reports; a store outage must never cost the person their answer."""
+    try:
+        if reply.answered:
+            for code in reply.codes:
+                deps.store.record_event(kind=reply.kind, surface=surface, channel=channel, code=code)
+        elif reply.kind in ("suggestions", "not_sure"):
+            deps.store.record_event(kind=reply.kind, surface=surface, channel=channel, code=None)
+            deps.store.record_unanswered(text=question[:MAX_QUESTION_CHARS], surface=surface, channel=channel,
+                                         suggestions=list(reply.suggested))
+    except (StoreError, ValueError, TypeError):
+        log.warning("could not record usage for %s", surface, exc_info=True)
