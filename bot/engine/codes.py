@@ -16,8 +16,9 @@ _DASH_TABLE = str.maketrans({d: "-" for d in DASHES})
 # Four code characters, letter O allowed for zero, not glued to a word, a
 # dash-joined segment (UUIDs, phone numbers, ranges) or a decimal part.
 _CODE_TOKEN = re.compile(
-    r"(?:(?<![\w.-])(?P<sign>-)|(?<![\w.+-]))(?P<digits>[0-9Oo]{4})(?![\w-]|[.,]\d)"
+    r"(?:(?<![\w.-])(?P<sign>-)|(?<![\w.+-]))(?P<digits>[0-9Oo]{3,6})(?![\w-]|[.,]\d)"
 )
+UNKNOWN_FAMILIES = ("2", "9")  # unknown four-digit codes that look like Number Masking ones
 _ERROR_WORDS = re.compile(r"(?:error|err|code|status|errorcode|error_code|fail\w*|nm)\W{0,3}$", re.I)
 
 
@@ -27,10 +28,15 @@ def normalise_dashes(text: str) -> str:
 
 def _digits(token: str) -> str | None:
     """'2O04' -> '2004'; None when it is not a plausible code spelling."""
-    if not any(c.isdigit() for c in token):
+    if not any(c.isdigit() for c in token) or token[0] in "Oo":
         return None
-    fixed = token.replace("O", "0").replace("o", "0")
-    return fixed if fixed[0] in "29" else None
+    return token.replace("O", "0").replace("o", "0")
+
+
+def looks_like_family(code: int) -> bool:
+    """A four-digit code of the Number Masking families (-2xxx, -9xxx)."""
+    digits = str(abs(code))
+    return len(digits) == 4 and digits[0] in UNKNOWN_FAMILIES
 
 
 def codes_in_question(text: str, known: Iterable[int]) -> tuple[list[int], list[int]]:
@@ -54,6 +60,8 @@ def codes_in_question(text: str, known: Iterable[int]) -> tuple[list[int], list[
         if code in known_set:
             if code not in found:
                 found.append(code)
+        elif not looks_like_family(code):
+            continue
         elif m.group("sign") or _ERROR_WORDS.search(text[: m.start()]) or text.strip(" \t\"'`?!.") == m.group(0).strip():
             if code not in unknown:
                 unknown.append(code)

@@ -19,7 +19,7 @@ from .text import reports_a_problem, squash, words
 
 ANSWER_MIN = 65.0  # a fuzzy answer needs at least this score ...
 MARGIN = 8.0  # ... and this lead over the best other code
-SUGGEST_MIN = 45.0  # weaker candidates are not worth suggesting
+SUGGEST_MIN = 55.0  # weaker candidates are not worth suggesting
 MAX_SUGGESTIONS = 3
 SINGLE_WORD_FACTOR = 0.85  # a one-word phrase is weaker evidence than a whole phrase
 TYPO_SIMILARITY = {1: 0.85, 2: 0.7}  # credit for a word matched with 1 or 2 edits

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator
 
-from .codes import DASHES
+from .codes import DASHES, looks_like_family
 from .knowledge import Entry, KnowledgeBase
 from .privacy import mask_msisdns
 
@@ -28,9 +28,8 @@ CHUNK_SIZE = 1 << 20
 MAX_LINE = 1 << 20  # longer lines are judged in pieces of this size
 PAIR_WINDOW = 6  # a code and its message field within this many lines are one event
 EVIDENCE_CHARS = 240
-UNKNOWN_FAMILIES = ("2", "9")  # -2xxx and -9xxx look like Number Masking codes
 
-_SIGNED = re.compile(r"(?<![\w.\-])-(?P<digits>\d{4})(?![\w\-]|[.,]\d)")
+_SIGNED = re.compile(r"(?<![\w.\-])-(?P<digits>\d{3,6})(?![\w\-]|[.,]\d)")
 _KEY_BEFORE = re.compile(
     r"""(?:
         (?P<key>[A-Za-z_][\w.\-]*)["']?\s*[:=]\s*["']?     # key=, "key": "
@@ -48,7 +47,6 @@ _FIELD_LINE = re.compile(
         \s*,?\s*$""",
     re.VERBOSE,
 )
-_BYTES_SIGNED = re.compile(rb"-[29][0-9]{3}")
 _DASH_BYTES = tuple(d.encode() for d in DASHES)
 
 
@@ -89,7 +87,7 @@ class Scanner:
         self.kb = kb
         self._known = {e.code: e for e in kb}
         self._messages = sorted(((e.message.lower(), e.code) for e in kb), key=lambda m: -len(m[0]))
-        self._prefilter = _build_prefilter([e.message for e in kb])
+        self._prefilter = _build_prefilter([e.message for e in kb], [e.code for e in kb])
 
     # --- public API ------------------------------------------------------------------------
 
@@ -132,7 +130,7 @@ class Scanner:
 
     def _is_error_code(self, line: str, start: int, code: int, quoted: dict[int, int]) -> bool:
         known = code in self._known
-        if not known and str(-code)[0] not in UNKNOWN_FAMILIES:
+        if not known and not looks_like_family(code):
             return False
         key = _KEY_BEFORE.search(line, max(0, start - 80), start)
         if key is not None:
@@ -209,7 +207,7 @@ def _evidence(line: str, at: int) -> str:
     return mask_msisdns(text)
 
 
-def _build_prefilter(messages: list[str]):
+def _build_prefilter(messages: list[str], codes: list[int]):
     """A function (block, end) -> sorted positions worth a look.
 
     Uses Hyperscan where it is installed (many patterns in one SIMD pass);
@@ -221,7 +219,9 @@ def _build_prefilter(messages: list[str]):
         import hyperscan  # type: ignore[import-not-found]
     except ImportError:
         hyperscan = None
-    patterns = [rb"-[29][0-9]{3}"] + [re.escape(m.lower().encode()) for m in messages]
+    extra_codes = sorted({str(c).encode() for c in codes if not looks_like_family(c)})
+    code_pattern = b"|".join([rb"-[29][0-9]{3}", *(re.escape(c) for c in extra_codes)])
+    patterns = [code_pattern] + [re.escape(m.lower().encode()) for m in messages]
     patterns += [re.escape(d) for d in _DASH_BYTES]  # a pasted Unicode minus before a code
     if hyperscan is not None:
         try:
@@ -234,8 +234,10 @@ def _build_prefilter(messages: list[str]):
         return _hyperscan_prefilter(db)
     lowered_messages = [m.lower().encode() for m in messages]
 
+    signed = re.compile(code_pattern)
+
     def plain(block: bytes, end: int) -> list[int]:
-        positions = [m.start() for m in _BYTES_SIGNED.finditer(block, 0, end)]
+        positions = [m.start() for m in signed.finditer(block, 0, end)]
         if not block.isascii():
             positions += _all_positions(block, _DASH_BYTES, end)
         lowered = block.lower()

@@ -1,0 +1,188 @@
+"""The `nmbot` command line, run as users and scripts run it: a real process."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import protect_free_text
+
+NMBOT = [sys.executable, "-m", "bot"]
+LOGS = Path(__file__).resolve().parents[1] / "eval" / "data" / "logs"
+
+
+def run(*args: str, stdin: bytes | str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    full_env = {**os.environ, "NO_COLOR": "", **(env or {})}
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "NMBOT_KNOWLEDGE"):
+        if name not in (env or {}):
+            full_env.pop(name, None)
+    proc = subprocess.run([*NMBOT, *args], input=data, capture_output=True, timeout=60, env=full_env)
+    proc.out = proc.stdout.decode()
+    proc.err = proc.stderr.decode()
+    assert "Traceback" not in proc.err, proc.err
+    return proc
+
+
+@pytest.mark.parametrize("code", ["-2004", "2004", "\u22122004", "-2O04"])
+def test_ask_accepts_codes_as_typed(code):
+    proc = run("ask", code, "--json")
+    assert proc.returncode == 0
+    assert json.loads(proc.out) == {
+        "query": code,
+        "answer": {"code": -2004, "message": "No coverage available for requested area", "score": 100.0},
+        "suggestions": [],
+    }
+
+
+def test_ask_json_for_no_answer_and_suggestions():
+    off = json.loads(run("ask", "--json", "lunch?").out)
+    assert off == {"query": "lunch?", "answer": None, "suggestions": []}
+    unknown = run("ask", "-2042", "--json")
+    assert unknown.returncode == 1
+    body = json.loads(unknown.out)
+    assert body["answer"] is None and body["suggestions"][0]["code"] == -2002
+    assert all(set(s) == {"code", "message", "score"} and isinstance(s["score"], float) for s in body["suggestions"])
+
+
+def test_ask_text_prints_the_card_like_slack():
+    proc = run("ask", "trunk", "capacty", "exceded")
+    assert proc.returncode == 0
+    for part in ("-2010 \u00b7 The trunk capacity has been exceeded", "What to do", "1. ", "Who can fix it",
+                 "Before escalating, collect", "Docs: https://", "Why this answer", "nmbot knowledge base"):
+        assert part in proc.out
+    assert "\033[" not in proc.out  # piped: no colour
+
+
+def test_ask_reads_questions_from_stdin_one_answer_per_line():
+    proc = run("ask", stdin="-2004\nthanks!\n\ncaller id not whitelsited\n")
+    assert proc.out.splitlines() == [
+        "-2004\tNo coverage available for requested area",
+        "-\tno answer",
+        "-\tno answer",
+        "-2008\tThe provided source MSISDN or caller ID is not whitelisted",
+    ]
+    as_json = [json.loads(line) for line in run("ask", "--json", stdin="-2010\nlunch?\n").out.splitlines()]
+    assert [a["answer"] and a["answer"]["code"] for a in as_json] == [-2010, None]
+
+
+def test_ask_stdin_bad_bytes_warn_and_binary_fails():
+    proc = run("ask", stdin=b"-2004 caf\xe9\n")
+    assert proc.returncode == 0 and proc.out.startswith("-2004\t")
+    assert "not valid UTF-8" in proc.err
+    binary = run("ask", stdin=b"\x00\x01\x02")
+    assert binary.returncode == 2 and "looks binary" in binary.err
+
+
+def test_lookup_prints_the_card_and_handles_unknown_and_junk():
+    proc = run("lookup", "-2008")
+    assert proc.returncode == 0 and "-2008 \u00b7 The provided source MSISDN" in proc.out
+    unknown = run("lookup", "-2042")
+    assert unknown.returncode == 1 and "-2042 is not in the knowledge base; did you mean -2002" in unknown.err
+    junk = run("lookup", "banana")
+    assert junk.returncode == 2 and "'banana' is not an error code" in junk.err
+
+
+def test_scan_json_and_exit_codes(tmp_path):
+    proc = run("scan", str(LOGS / "mixed-all-codes.log"), "--json")
+    assert proc.returncode == 0
+    findings = json.loads(proc.out)["findings"]
+    assert {f["code"] for f in findings} >= {-2001, -2004, -2010, -9999}
+    assert all(set(f) == {"code", "known", "count", "line", "evidence"} for f in findings)
+    quiet = tmp_path / "quiet.log"
+    quiet.write_text("2004-06-01 all good\n")
+    none = run("scan", str(quiet), "--json")
+    assert none.returncode == 1 and json.loads(none.out) == {"findings": []}
+
+
+def test_scan_reads_stdin_and_masks_phone_numbers():
+    proc = run("scan", "-", stdin='{"errorCode": -2004, "source": "+6591234567"}\n')
+    assert proc.returncode == 0 and "-2004" in proc.out and "+6591234567" not in proc.out
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda p: None, "no such file"),
+        (lambda p: p.mkdir(), "is a folder"),
+        (lambda p: p.write_bytes(b"\x7fELF\x00\x00binary"), "looks binary"),
+    ],
+)
+def test_scan_bad_input_exits_2_with_a_clear_message(tmp_path, setup, message):
+    target = tmp_path / "input.log"
+    setup(target)
+    proc = run("scan", str(target))
+    assert proc.returncode == 2 and message in proc.err
+
+
+def test_scan_invalid_utf8_warns_and_still_scans(tmp_path):
+    target = tmp_path / "latin1.log"
+    target.write_bytes(b"r\xe9sum\xe9 errorCode=-2010\n")
+    proc = run("scan", str(target), "--json")
+    assert proc.returncode == 0 and "not valid UTF-8" in proc.err
+    assert json.loads(proc.out)["findings"][0]["code"] == -2010
+
+
+def test_kb_check_passes_on_the_shipped_kb():
+    proc = run("kb", "check")
+    assert proc.returncode == 0 and proc.out.startswith("ok: 11 entries")
+
+
+def test_kb_check_reports_every_problem(write_kb):
+    path = write_kb(entries=[
+        {"code": -7001, "message": "Alpha failure", "title": "Alpha", "phrases": "alpha widget broken"},
+        {"code": -7001, "message": "Beta failure", "title": "Beta", "phrases": "alpha widget broke"},
+    ])
+    path.write_text(path.read_text().replace("related: []", "related: [-7999]", 1))
+    proc = run("kb", "check", str(path))
+    assert proc.returncode == 1
+    assert "code -7001 is defined twice" in proc.out
+    assert "names -7999, which has no entry" in proc.out
+
+
+def test_kb_check_with_a_broken_file_names_it(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nentries: [\n")
+    proc = run("kb", "check", str(bad))
+    assert proc.returncode == 1 and f"{bad}: is not valid YAML at line" in proc.out
+
+
+def test_bad_knowledge_env_is_a_clear_error(tmp_path):
+    proc = run("ask", "-2004", env={"NMBOT_KNOWLEDGE": str(tmp_path / "missing.yaml")})
+    assert proc.returncode == 2 and "missing.yaml: no such file" in proc.err
+
+
+def test_team_codes_are_answered_beside_ours(write_kb):
+    team = write_kb()
+    proc = run("ask", "-7001", "--json", env={"NMBOT_KNOWLEDGE": f"shipped{os.pathsep}{team}"})
+    assert json.loads(proc.out)["answer"]["code"] == -7001
+    assert json.loads(run("ask", "-2004", "--json", env={"NMBOT_KNOWLEDGE": f"shipped{os.pathsep}{team}"}).out)["answer"]
+
+
+def test_offline_console_without_tokens_answers_lines():
+    proc = run(stdin="-2004\nerrorCode=-2042\n")
+    assert proc.returncode == 0
+    assert "offline console" in proc.err and "No SLACK_BOT_TOKEN" in proc.err
+    assert "-2004 \u00b7 No coverage" in proc.out and "-2042" in proc.out
+
+
+def test_ask_path_imports_no_slack_or_database_libraries():
+    code = (
+        "import sys, io, contextlib\n"
+        "from bot.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): main(['ask', '-2004'])\n"
+        "heavy = [m for m in ('slack_bolt', 'slack_sdk', 'sqlalchemy', 'hyperscan', 'psycopg') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == ""
+
+
+def test_negative_codes_are_never_read_as_options():
+    assert protect_free_text(["ask", "-2004", "--json"]) == ["ask", "--json", "--", "-2004"]
+    assert protect_free_text(["lookup", "-2O04"]) == ["lookup", "--", "-2O04"]
+    assert protect_free_text(["scan", "-"]) == ["scan", "-"]

@@ -1,0 +1,51 @@
+"""Shared fixtures: the shipped knowledge base and small hand-made ones."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.engine.knowledge import KnowledgeBase, load
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load([REPO / "knowledge"])
+
+
+ENTRY_TEMPLATE = """\
+  - code: {code}
+    message: {message}
+    title: {title}
+    category: platform
+    meaning: Something went wrong.
+    causes: [A cause.]
+    steps: [Check one thing., Check another thing.]
+    owner: customer
+    owner_detail: The customer fixes it.
+    escalate: [sessionId]
+    related: []
+    docs: https://example.com/docs
+    phrases: [{phrases}]
+"""
+
+
+@pytest.fixture
+def write_kb(tmp_path):
+    """Write a small knowledge-base file; returns its path."""
+
+    def write(name: str = "team.yaml", entries: list[dict] | None = None, version: str = "1", extra: str = "") -> Path:
+        entries = entries or [{"code": -7001, "message": "Team error one", "title": "Team one", "phrases": "team widget broken"}]
+        body = "".join(ENTRY_TEMPLATE.format(**e) for e in entries)
+        path = tmp_path / name
+        path.write_text(f'version: "{version}"\n{extra}entries:\n{body}', encoding="utf-8")
+        return path
+
+    return write
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")

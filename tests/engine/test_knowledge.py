@@ -1,0 +1,143 @@
+"""Loading, validating and merging knowledge-base files."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot.engine.knowledge import KnowledgeError, configured_paths, load, load_files, shipped_paths
+from bot.engine.lint import OFFICIAL_MESSAGES
+
+
+def test_shipped_kb_has_every_official_code_with_its_exact_message(kb):
+    assert {e.code: e.message for e in kb} == OFFICIAL_MESSAGES
+    assert [e.code for e in kb][-1] == -9999  # numeric order, -9999 last
+
+
+def test_every_shipped_entry_is_complete(kb):
+    for e in kb:
+        assert e.title and e.meaning and e.causes and e.steps and e.escalate and e.phrases
+        assert e.owner in ("customer", "8x8", "both")
+        assert e.docs.startswith("https://developer.8x8.com/")
+        assert len(e.examples) >= 3
+        assert e.code not in e.related and set(e.related) <= set(kb.codes)
+
+
+def test_entries_are_immutable(kb):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        kb.entries[0].title = "changed"
+
+
+def test_lookup_by_code(kb):
+    assert kb.get(-2004).message == "No coverage available for requested area"
+    assert kb.get(-2042) is None
+
+
+def test_shipped_paths_point_at_the_packaged_files():
+    paths = shipped_paths()
+    assert [p.name for p in paths] == ["number-masking.yaml"]
+
+
+def test_missing_field_names_file_entry_and_field(write_kb):
+    path = write_kb()
+    path.write_text(path.read_text().replace("    title: Team one\n", ""))
+    with pytest.raises(KnowledgeError) as err:
+        load_files([path])
+    assert str(err.value) == f"{path}: entry -7001 (#1), field 'title': missing (a text is required)"
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("code: -7001", "code: 7001", "field 'code': must be a negative whole number such as -2004, got 7001"),
+        ("code: -7001", "code: abc", "field 'code': must be a negative whole number such as -2004, got 'abc'"),
+        ("owner: customer", "owner: nobody", "field 'owner': must be one of customer, 8x8, both, got 'nobody'"),
+        ("docs: https://example.com/docs", "docs: see wiki", "field 'docs': must be an http(s) link"),
+        ("steps: [Check one thing., Check another thing.]", "steps: Check it", "field 'steps': must be a list of texts, got str"),
+        ("steps: [Check one thing., Check another thing.]", "steps: []", "field 'steps': is empty"),
+        ("related: []", "related: [-1, x]", "field 'related': must be a negative whole number"),
+        ("    related: []\n", "    related: []\n    colour: red\n", "unknown field(s) colour"),
+    ],
+)
+def test_field_errors_are_specific(write_kb, old, new, expected):
+    path = write_kb()
+    path.write_text(path.read_text().replace(old, new))
+    with pytest.raises(KnowledgeError) as err:
+        load_files([path])
+    assert expected in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_yaml_syntax_error_gives_line_and_column(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text('version: "1"\nentries:\n  - code: -7001\n    message: [unclosed\n')
+    with pytest.raises(KnowledgeError) as err:
+        load_files([path])
+    assert "is not valid YAML at line" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "must be a mapping with 'version' and 'entries'"),
+        (b"- just\n- a list\n", "must be a mapping with 'version' and 'entries'"),
+        (b'version: "1"\n', "missing 'entries'"),
+        (b"entries: []\n", "missing a 'version'"),
+        (b'version: "1"\nentries:\n  - hello\n', "entry #1: must be a mapping of fields"),
+        (b'\xff\xfe bad', "is not valid UTF-8 text"),
+    ],
+)
+def test_bad_documents(tmp_path, content, expected):
+    path = tmp_path / "kb.yaml"
+    path.write_bytes(content)
+    with pytest.raises(KnowledgeError) as err:
+        load_files([path])
+    assert expected in str(err.value)
+
+
+def test_missing_file_and_empty_folder(tmp_path):
+    with pytest.raises(KnowledgeError, match="no such file"):
+        load_files([tmp_path / "nope.yaml"])
+    with pytest.raises(KnowledgeError, match="folder holds no .yaml files"):
+        load_files([tmp_path])
+
+
+def test_several_files_merge_and_versions_combine(write_kb, kb):
+    team = write_kb("team.yaml", version="7")
+    merged = load_files([*shipped_paths(), team])
+    assert len(merged) == len(kb) + 1
+    assert merged.get(-7001).title == "Team one"
+    assert merged.version == f"{kb.version} + team 7"
+
+
+def test_the_same_code_twice_is_an_error_naming_both_files(write_kb, tmp_path):
+    a = write_kb("a.yaml")
+    b = write_kb("b.yaml")
+    with pytest.raises(KnowledgeError) as err:
+        load_files([a, b])
+    assert "code -7001 is defined twice" in str(err.value) and str(a) in str(err.value) and str(b) in str(err.value)
+
+
+def test_env_var_replaces_or_extends_the_shipped_files(write_kb, monkeypatch):
+    team = write_kb()
+    assert configured_paths({"NMBOT_KNOWLEDGE": str(team)}) == [team]
+    both = configured_paths({"NMBOT_KNOWLEDGE": f"shipped:{team}"})
+    assert both == [*shipped_paths(), team]
+    monkeypatch.setenv("NMBOT_KNOWLEDGE", f"shipped:{team.parent}")
+    assert load().get(-7001) is not None and load().get(-2004) is not None
+
+
+def test_synonyms_merge_and_conflicts_are_reported(write_kb):
+    a = write_kb("a.yaml", entries=[{"code": -7001, "message": "A", "title": "A", "phrases": "alpha thing"}],
+                 extra="synonyms:\n  foo: bar\n")
+    b = write_kb("b.yaml", entries=[{"code": -7002, "message": "B", "title": "B", "phrases": "beta thing"}],
+                 extra="synonyms:\n  foo: baz\n")
+    assert dict(load_files([a]).synonyms) == {"foo": "bar"}
+    with pytest.raises(KnowledgeError, match="synonym 'foo' means 'baz' here but 'bar'"):
+        load_files([a, b])
+
+
+def test_unknown_top_level_key(write_kb):
+    path = write_kb(extra="entrys: []\n")
+    with pytest.raises(KnowledgeError, match="unknown top-level key"):
+        load_files([path])
