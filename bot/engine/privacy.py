@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import re
 
-MASK = "\u2022"  # bullet
+MASK = "\u2022" * 7  # the same width for every number, so the mask does not reveal its length
 KEEP_DIGITS = 2
 
 # +65 9123 4567, +1-202-555-0143, +44 (20) 7946 0958, 6591234567, 202-555-0143.
 # Not: dates (2026-11-27), times, UUID segments, error codes, version numbers.
 _PHONE = re.compile(
     r"""
-    (?<![\w.+\-/])
+    (?<![\d.+\-/])
     (?:
         \+\d(?:[ \-().]{0,2}\d){6,16}            # international, with a plus
-      | \d{8,15}                                 # bare digit run
-      | \(?\d{3}\)?[ \-.]\d{3}[ \-.]\d{4}         # national 3-3-4
+      | (?<![\w-])\(?\d{3}\)?[ \-.]\d{3}[ \-.]\d{4}  # national 3-3-4
+      | (?<!-)\d{7,15}                           # bare digit run, even glued to letters (tel6591234567)
     )
-    (?![\w\-]|\.\d)
+    (?![\d\-]|\.\d)
     """,
     re.VERBOSE,
 )
@@ -30,15 +30,8 @@ _PHONE = re.compile(
 
 def _mask(match: re.Match) -> str:
     number = match.group(0)
-    digits_seen = sum(c.isdigit() for c in number)
-    out = []
-    for c in number:
-        if c.isdigit():
-            out.append(c if digits_seen <= KEEP_DIGITS else MASK)
-            digits_seen -= 1
-        else:
-            out.append(c)
-    return "".join(out)
+    digits = [c for c in number if c.isdigit()]
+    return ("+" if number.startswith("+") else "") + MASK + "".join(digits[-KEEP_DIGITS:])
 
 
 def mask_msisdns(text: str) -> str:

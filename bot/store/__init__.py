@@ -1,6 +1,6 @@
 """The state store: one interface for everything nmbot remembers.
 
-    store = open_store(os.environ.get("NMBOT_DATABASE_URL"))
+    store = open_store(database_url)  # None: ./nmbot.sqlite3
     if store.claim(f"event:{event_id}", ttl=3600):
         ...  # first delivery: handle it
 
@@ -22,7 +22,7 @@ from .base import (
     Unanswered,
     UsageEvent,
 )
-from .masking import mask_msisdns
+from ..engine.privacy import mask_msisdns
 from .memory import MemoryStore
 from .sql import DEFAULT_SQLITE_PATH, SqlStore
 

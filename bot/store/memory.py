@@ -10,7 +10,6 @@ import time
 from typing import Optional
 
 from .base import (
-    DEFAULT_AUTOREPLY,
     ChannelSettings,
     Clock,
     Feedback,
@@ -26,7 +25,7 @@ from .base import (
     check_text,
     check_vote,
 )
-from .masking import mask_msisdns
+from ..engine.privacy import mask_msisdns
 
 __all__ = ["MemoryStore"]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -48,7 +49,7 @@ from .base import (
     check_text,
     check_vote,
 )
-from .masking import mask_msisdns
+from ..engine.privacy import mask_msisdns
 
 __all__ = ["DEFAULT_SQLITE_PATH", "SCHEMA_VERSION", "SqlStore", "display_url", "resolve_url"]
 
@@ -60,6 +61,7 @@ SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
 PG_CONNECT_TIMEOUT = 10  # seconds; psycopg's default is to wait forever
 # Any constant will do: it only serialises schema creation between processes.
 _PG_SCHEMA_LOCK = 0x6E6D626F74  # "nmbot"
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
 _PREFIX_RE = re.compile(r"^[a-z_][a-z0-9_]{0,30}$")
 _SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword")
 
@@ -70,7 +72,7 @@ _SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword")
 
 def _mask_raw(text: str) -> str:
     """Hide a password in a URL-ish string SQLAlchemy could not parse."""
-    text = re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", text)
+    text = re.sub(r"([/:][^/@:\s]*:)\S*@", r"\1***@", text)  # up to the last "@"
     return re.sub(r"((?:%s)=)[^&\s]*" % "|".join(_SECRET_QUERY_KEYS), r"\1***", text, flags=re.I)
 
 
@@ -92,12 +94,16 @@ def resolve_url(url: Optional[str]) -> URL:
     ``postgres://`` / ``postgresql://`` -> ``postgresql+psycopg://``.
     Raises StoreError for anything else.
     """
+    if isinstance(url, os.PathLike):
+        url = os.fspath(url)
     if url is not None and not isinstance(url, str):
         raise TypeError(f"database URL must be a str, got {type(url).__name__}")
     if url is None or not url.strip():
         url = DEFAULT_SQLITE_PATH
     raw = url.strip()
-    if "://" not in raw and not raw.lower().startswith("sqlite:"):
+    # "scheme:" of two or more letters is a URL (a typo in one must not quietly
+    # become a SQLite file named "postgresql:"); "C:\\..." is still a path.
+    if not _SCHEME_RE.match(raw):
         return URL.create("sqlite+pysqlite", database=str(Path(raw).expanduser()))
     try:
         parsed = make_url(raw)
@@ -138,6 +144,7 @@ def _one_line(exc: BaseException, secret: Optional[str] = None) -> str:
     # SQLAlchemy appends "(Background on this error at: https://sqlalche.me/...)"
     lines = [line for line in lines if not line.startswith(("(Background on", "[SQL:", "[parameters:"))]
     text = " ".join(lines) or type(inner).__name__
+    text = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)
     if secret:
         text = text.replace(secret, "***")
     return _mask_raw(text)
@@ -403,11 +410,20 @@ class SqlStore(StateStore):
                 set_={"expires_at": expires_at},
                 where=table.c.expires_at <= now,  # only an expired row is taken over
             )
-            # SQLAlchemy only keeps an INSERT's rowcount when asked (>= 2.0.28).
-            .execution_options(preserve_rowcount=True)
         )
         with self._tx() as conn:
-            return conn.execute(stmt).rowcount == 1
+            return self._wrote_a_row(conn, stmt)
+
+    def _wrote_a_row(self, conn: Connection, stmt: Any) -> bool:
+        """Run an INSERT ... ON CONFLICT; True when it inserted or updated."""
+        if self._dialect == "postgresql":
+            # psycopg's rowcount for an INSERT is not kept by SQLAlchemy < 2.0.28;
+            # RETURNING answers on every version.
+            table = stmt.table
+            return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
+        # SQLite < 3.35 has no RETURNING; its rowcount is reliable. (The option
+        # is needed on SQLAlchemy >= 2.0.28 and ignored before.)
+        return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount == 1
 
     # -- one-time keys and cool-downs -------------------------------------
 
@@ -541,12 +557,12 @@ class SqlStore(StateStore):
             updated_at=now,
         )
         with self._tx() as conn:
-            first = conn.execute(
+            first = self._wrote_a_row(
+                conn,
                 self._insert(t)
                 .values(user_id=user, card_id=card_id, created_at=now, **fields)
-                .on_conflict_do_nothing(index_elements=[t.c.user_id, t.c.card_id])
-                .execution_options(preserve_rowcount=True)
-            ).rowcount == 1
+                .on_conflict_do_nothing(index_elements=[t.c.user_id, t.c.card_id]),
+            )
             if not first:
                 conn.execute(
                     sa.update(t).where(t.c.user_id == user, t.c.card_id == card_id).values(**fields)

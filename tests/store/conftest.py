@@ -1,0 +1,178 @@
+"""Fixtures for the state-store tests: a fake clock, and stores of every backend.
+
+The PostgreSQL backend runs against NMBOT_TEST_DATABASE_URL, else the local
+server ``postgresql://postgres@127.0.0.1:5432/test``. Each test run works in a
+schema of its own (emptied after every test, dropped at the end), and tests
+that need a brand-new database get a fresh schema each, so runs never see each
+other's rows. The PostgreSQL tests are skipped only when nothing listens at
+that address.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from typing import Callable, Iterator
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.store import StateStore, open_store
+from bot.store.sql import display_url
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+BACKENDS = ("memory", "sqlite", "postgresql")
+
+
+class FakeClock:
+    """A clock the test moves by hand: `clock()` returns `clock.now`."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def pg_base_url() -> str:
+    return os.environ.get("NMBOT_TEST_DATABASE_URL") or DEFAULT_PG_URL
+
+
+def _pg_unreachable(url: str) -> str | None:
+    """Why the server cannot be reached, or None when something listens."""
+    parsed = make_url(url)
+    host, port = parsed.host, parsed.port or 5432
+    if not host:  # a Unix socket: let the real connection decide
+        return None
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return None
+    except OSError as exc:
+        return (
+            f"PostgreSQL server unreachable at {display_url(parsed)} ({exc}): "
+            "start it, or point NMBOT_TEST_DATABASE_URL at one"
+        )
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The base PostgreSQL URL, or skip when its server is unreachable."""
+    url = pg_base_url()
+    reason = _pg_unreachable(url)
+    if reason:
+        pytest.skip(reason)
+    return url
+
+
+def _psycopg_conninfo(url: str) -> str:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def _fresh_schema(pg_url: str) -> Iterator[tuple[str, str]]:
+    """Create a uniquely named schema; yield (its name, a URL whose search_path
+    is that schema); drop it, with everything in it, afterwards."""
+    import psycopg
+
+    schema = f"nmbot_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    conninfo = _psycopg_conninfo(pg_url)
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield schema, url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_schema_url(pg_url: str) -> Iterator[str]:
+    """A URL on a brand-new, empty schema of the test's own (dropped afterwards)."""
+    with _fresh_schema(pg_url) as (_, url):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _pg_run_schema(pg_url: str) -> Iterator[tuple[str, str]]:
+    with _fresh_schema(pg_url) as schema_and_url:
+        yield schema_and_url
+
+
+@pytest.fixture
+def pg_clean_url(pg_url: str, _pg_run_schema: tuple[str, str]) -> Iterator[str]:
+    """A URL on this test run's schema, emptied after each test.
+
+    Cheaper than a schema per test (the store's tables are created once per
+    run); other runs, and other processes of this run, have their own schema.
+    """
+    import psycopg
+
+    schema, url = _pg_run_schema
+    yield url
+    with psycopg.connect(_psycopg_conninfo(pg_url), autocommit=True, connect_timeout=5) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
+        ]
+        if tables:
+            conn.execute(
+                "TRUNCATE " + ", ".join(f'"{schema}"."{t}"' for t in tables) + " RESTART IDENTITY"
+            )
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'state.sqlite3'}"
+
+
+StoreFactory = Callable[..., StateStore]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def store_url(backend: str, request) -> str:
+    """A URL naming one fresh database of `backend`."""
+    if backend == "memory":
+        return "memory://"
+    if backend == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_clean_url")
+
+
+@pytest.fixture
+def make_store(store_url: str, clock: FakeClock) -> Iterator[StoreFactory]:
+    """Open stores on the test's database (closed at teardown).
+
+    For SQL backends every call opens another store on the *same* database;
+    memory stores share nothing.
+    """
+    opened: list[StateStore] = []
+
+    def factory(*, clock: Callable[[], float] = clock) -> StateStore:
+        store = open_store(store_url, clock=clock)
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(make_store: StoreFactory) -> StateStore:
+    return make_store()

@@ -1,0 +1,33 @@
+"""The package's public face: what `bot.store` exports and how open_store picks a backend."""
+from __future__ import annotations
+
+import inspect
+import time
+
+import bot.store as store_pkg
+from bot.store import MemoryStore, SqlStore, StateStore, StoreError, open_store
+
+
+def test_public_names() -> None:
+    for name in ("StateStore", "ChannelSettings", "open_store", "StoreError"):
+        assert name in store_pkg.__all__
+        assert hasattr(store_pkg, name)
+    assert issubclass(StoreError, Exception)
+
+
+def test_open_store_signature() -> None:
+    sig = inspect.signature(open_store)
+    assert list(sig.parameters) == ["url", "clock"]
+    assert sig.parameters["clock"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert sig.parameters["clock"].default is time.time
+
+
+def test_open_store_picks_the_backend(tmp_path) -> None:
+    memory = open_store("memory://")
+    sqlite = open_store(str(tmp_path / "state.sqlite3"))
+    try:
+        assert isinstance(memory, MemoryStore) and isinstance(memory, StateStore)
+        assert isinstance(sqlite, SqlStore) and sqlite.dialect == "sqlite"
+    finally:
+        memory.close()
+        sqlite.close()
