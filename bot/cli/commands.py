@@ -11,7 +11,6 @@ from ..cards.terminal import Style, render_card, render_log_summary, render_not_
 from ..engine.codes import codes_in_question, nearest_codes
 from ..engine.knowledge import KnowledgeBase, KnowledgeError, load
 from ..engine.resolver import Match, Resolution, Resolver
-from ..settings import Settings
 from .main import EXIT_ERROR, EXIT_NOTHING, EXIT_OK, CliError, emit, emit_json
 
 MAX_QUESTION_CHARS = 40_000  # Slack's own message limit; longer is not a question
@@ -233,12 +232,13 @@ def card_problems(kb: KnowledgeBase) -> list[str]:
 # --- serve and the default command ----------------------------------------------------
 
 def serve(args: argparse.Namespace) -> int:
+    from ..settings import Settings
     from ..slack.server import serve as serve_slack
 
     return serve_slack(Settings.from_env(), http=args.http, host=args.host, port=args.port)
 
 
-def start(settings: Settings) -> int:
+def start(settings) -> int:
     """`nmbot` alone: the Slack bot when configured, the offline console otherwise."""
     if settings.has_slack_tokens:
         from ..slack.server import serve as serve_slack

@@ -12,7 +12,6 @@ import sys
 from typing import Sequence, TextIO
 
 from .. import __version__
-from ..settings import Settings, SettingsError
 
 EXIT_OK, EXIT_NOTHING, EXIT_ERROR = 0, 1, 2
 FREE_TEXT_COMMANDS = {"ask": {"--json"}, "lookup": {"--blocks", "--json"}}
@@ -71,10 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(protect_free_text(argv))
     try:
         return run(args)
-    except CliError as exc:
-        print(f"nmbot: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except SettingsError as exc:
+    except Exception as exc:
+        if not is_reported(exc):
+            raise  # a bug: its traceback is the useful report
         print(f"nmbot: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -85,10 +83,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def is_reported(exc: Exception) -> bool:
+    """Errors whose one-line message says everything: bad input, settings, knowledge base, store."""
+    from ..engine.knowledge import KnowledgeError
+    from ..settings import SettingsError
+    from ..store import StoreError
+
+    return isinstance(exc, (CliError, KnowledgeError, SettingsError, StoreError))
+
+
 def run(args: argparse.Namespace) -> int:
     from . import commands
 
     if args.command is None:
+        from ..settings import Settings
+
         return commands.start(Settings.from_env())
     handler = {
         "ask": commands.ask,

@@ -72,7 +72,7 @@ def test_every_example_resolves_to_its_own_entry(resolver, kb):
 
 def test_examples_are_not_matched_verbatim(kb):
     """Examples double as tests, so they must not be part of what is matched."""
-    from bot.engine.resolver import PhraseIndex
+    from bot.engine.phrases import PhraseIndex
 
     index = PhraseIndex(kb, kb.synonyms)
     indexed = {p.text for p in index.phrases}
