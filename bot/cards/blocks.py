@@ -19,7 +19,6 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
-    DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
@@ -41,7 +40,8 @@ MAX_SUMMARY_ITEMS = 20  # keeps a summary of a huge log well under MAX_BLOCKS
 MAX_SUGGESTIONS = 5
 
 # Action ids the listeners register; a prefix where one message holds several buttons.
-OPEN_CARD = "nm_open_card"
+SUGGESTION = "nm_suggestion"  # "did you mean" button
+OPEN_CARD = "nm_open_card"  # "full card" button of a log summary
 SHARE_CARD = "nm_share_card"
 OPEN_DOCS = "nm_open_docs"
 
@@ -63,8 +63,8 @@ def _fit(text: str, limit: int) -> str:
 
 def _user_text(text: str, limit: int) -> str:
     """User text made safe to echo: one line, shortened, phone numbers masked, escaped."""
-    line = " ".join(text.split())
-    return escape(mask_msisdns(_fit(line, limit)))
+    line = mask_msisdns(" ".join(text.split()))  # masked before cutting, so no half number slips through
+    return escape(_fit(line, limit))
 
 
 def _code_span(text: str) -> str:
@@ -111,15 +111,29 @@ def _button(text: str, action_id: str, *, value: str | None = None, url: str | N
 
 
 def _message(fallback: str, blocks: Iterable[Block]) -> dict:
-    """The message payload, validated by the SDK and against the limits it leaves unchecked."""
-    rendered = [b.to_dict() for b in blocks]
+    message = {"text": _fit(fallback, FALLBACK_CHARS), "blocks": [b.to_dict() for b in blocks]}
+    validate_message(message)
+    return message
+
+
+def validate_message(message: dict) -> None:
+    """Raise ValueError (or the SDK's SlackObjectFormationError) if Slack would refuse the message.
+
+    Runs the SDK's own checks on the final JSON, plus the limits the SDK leaves unchecked.
+    """
+    if not str(message.get("text") or "").strip():
+        raise ValueError("a message needs a top-level fallback text for notifications")
+    rendered = message.get("blocks") or []
     if len(rendered) > MAX_BLOCKS:
         raise ValueError(f"{len(rendered)} blocks, Slack allows {MAX_BLOCKS}")
-    for block in rendered:
-        for field in block.get("fields", ()):
+    for raw in rendered:
+        block = Block.parse(raw)
+        if block is None:
+            raise ValueError(f"unknown block type {raw.get('type')!r}")
+        block.validate_json()
+        for field in raw.get("fields", ()):
             if len(field["text"]) > FIELD_CHARS:
                 raise ValueError(f"a section field has {len(field['text'])} characters, Slack allows {FIELD_CHARS}")
-    return {"text": _fit(fallback, FALLBACK_CHARS), "blocks": rendered}
 
 
 # --- cards ---------------------------------------------------------------------------------
@@ -174,9 +188,9 @@ def _card_buttons(card: Card, share_button: bool, share_thread_ts: str | None) -
 
 def _evidence_section(lines: Sequence[str]) -> SectionBlock:
     # Evidence is masked again here: it may come from anywhere, and a visible phone number is the costly mistake.
-    quoted = "\n".join(_fit(mask_msisdns(line), EVIDENCE_CHARS) for line in lines[:5])
-    quoted = escape(quoted).replace("`", "\u02cb")  # a backtick could close the code block early
-    return SectionBlock(text=_md(_fit(f"*Seen in your log*\n```{quoted}```", SECTION_CHARS), user_text=True))
+    quoted = "\n".join(escape(_fit(mask_msisdns(line), EVIDENCE_CHARS)) for line in lines[:5])
+    quoted = _fit(quoted.replace("`", "\u02cb"), SECTION_CHARS - 40)  # a backtick would close the block early
+    return SectionBlock(text=_md(f"*Seen in your log*\n```{quoted}```", user_text=True))
 
 
 # --- answers that are not a card ------------------------------------------------------------
@@ -190,7 +204,7 @@ def suggestions_message(query: str, suggestions: Sequence[Suggestion], *, why: s
     ]
     for s in shown:
         blocks.append(_section(f"*{s.code}* \u00b7 {escape(s.message)}\n{escape(s.title)}",
-                               accessory=_button(f"Show {s.code}", f"{OPEN_CARD}_{s.code}", value=str(s.code))))
+                               accessory=_button(f"Show {s.code}", f"{SUGGESTION}_{s.code}", value=str(s.code))))
     if why:
         blocks.append(_context(escape(why)))
     blocks.append(_context(_how_to_ask()))
@@ -285,7 +299,7 @@ def log_summary_message(summary: LogSummary) -> dict:
 
 def _summary_item(item: LogItem, index: int) -> SectionBlock:
     seen = f"{item.count}\u00d7, first on line {item.line}"
-    evidence = _code_span(_fit(escape(mask_msisdns(item.evidence)), EVIDENCE_CHARS))
+    evidence = _code_span(escape(_fit(mask_msisdns(item.evidence), EVIDENCE_CHARS)))
     if item.known:
         text = (f"*{item.code}* \u00b7 {escape(item.message)}\n{escape(item.title)} \u00b7 {seen}\n{evidence}\n"
                 f"First step: {escape(item.first_step)}")

@@ -29,7 +29,6 @@ class Deps:
     scanner: Scanner
     store: StateStore
     bot_user_id: str
-    bot_id: str = ""
 
     @property
     def bot_token(self) -> str:
@@ -69,8 +68,8 @@ def open_state(settings: Settings) -> StateStore:
     return store
 
 
-def identify_bot(client: WebClient, settings: Settings) -> tuple[str, str]:
-    """(bot user id, bot id) from auth.test: proves the token works before Slack sends anything."""
+def identify_bot(client: WebClient, settings: Settings) -> str:
+    """The bot's user id, from auth.test: proves the token works before Slack sends anything."""
     try:
         auth = client.auth_test()
     except SlackApiError as exc:
@@ -81,13 +80,15 @@ def identify_bot(client: WebClient, settings: Settings) -> tuple[str, str]:
         reason = getattr(exc, "reason", None) or exc
         raise SettingsError(f"cannot reach Slack's Web API at {settings.slack_api_url} ({reason}): "
                             "check SLACK_API_URL and the network") from None
-    return auth.get("user_id") or "", auth.get("bot_id") or ""
+    return auth.get("user_id") or ""
 
 
 def open_deps(settings: Settings, *, kb: KnowledgeBase | None = None, store: StateStore | None = None,
               client: WebClient) -> Deps:
     kb = kb if kb is not None else load_knowledge(settings)
-    bot_user_id, bot_id = identify_bot(client, settings)
+    bot_user_id = identify_bot(client, settings)
     store = store if store is not None else open_state(settings)
-    return Deps(settings=settings, kb=kb, resolver=Resolver(kb), scanner=Scanner(kb), store=store,
-                bot_user_id=bot_user_id, bot_id=bot_id)
+    resolver = Resolver(kb)
+    resolver.index  # built now, so the first question in Slack does not wait for it
+    return Deps(settings=settings, kb=kb, resolver=resolver, scanner=Scanner(kb), store=store,
+                bot_user_id=bot_user_id)

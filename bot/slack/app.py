@@ -1,0 +1,65 @@
+"""The Bolt app: one `App`, its Web API client, and the listeners over the engine."""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+
+from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_sdk import WebClient
+
+from ..engine.knowledge import KnowledgeBase
+from ..settings import Settings
+from ..store import StateStore
+from . import listeners
+from .deps import Deps, add_rate_limit_retries, make_client, open_deps
+
+# Bot scopes the listeners use, each for one reason; manifest.yml must grant exactly these.
+BOT_SCOPES = {
+    "commands": "/nmerror",
+    "chat:write": "replies in threads and shared cards",
+    "app_mentions:read": "app_mention events",
+    "channels:history": "message events in public channels (pasted logs)",
+    "groups:history": "message events in private channels (pasted logs)",
+    "files:read": "files.info and downloading shared log files and snippets",
+}
+
+
+class _ClientWinsNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment too, and warns at every start that the
+    client passed in wins. That is the intent (the client carries the API URL and retry
+    handlers), so the warning would only teach operators to ignore warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_ClientWinsNotice())
+
+
+def build_app(settings: Settings, kb: KnowledgeBase | None = None, store: StateStore | None = None,
+              client: WebClient | None = None, *, listener_executor: Executor | None = None) -> App:
+    """The app for `settings`; raises SettingsError naming what to fix."""
+    return assemble(settings, kb, store, client, listener_executor=listener_executor)[0]
+
+
+def assemble(settings: Settings, kb: KnowledgeBase | None = None, store: StateStore | None = None,
+             client: WebClient | None = None, *, listener_executor: Executor | None = None) -> tuple[App, Deps]:
+    """The app and the dependencies its listeners share (the server needs both)."""
+    if client is None:
+        client = make_client(settings)
+    else:
+        add_rate_limit_retries(client)
+    deps = open_deps(settings, kb=kb, store=store, client=client)
+    secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
+    app = App(
+        name="nmbot",
+        client=client,
+        signing_secret=secret,
+        # Socket Mode requests come over an authenticated websocket and carry no signature.
+        request_verification_enabled=bool(secret),
+        token_verification_enabled=True,
+        listener_executor=listener_executor,
+    )
+    listeners.register(app, deps)
+    return app, deps

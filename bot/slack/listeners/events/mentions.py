@@ -1,0 +1,45 @@
+"""`@nmbot <question or pasted log>`: an answer in the thread, always, even if it is "not sure"."""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from slack_sdk import WebClient
+
+from ....cards import blocks
+from ...answers import Reply, answer_findings, answer_text, merge_findings, remember, scan_text, without_mention
+from ...deps import Deps
+from ...files import scan_files
+from .delivery import first_delivery, post_in_thread, start_cooldown, thread_of
+
+
+def handle_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
+    if event.get("bot_id") or event.get("user") in (None, deps.bot_user_id):
+        return  # another bot (or this one) mentioning us would start a loop
+    if not first_delivery(deps, body, event):
+        logger.info("duplicate delivery of a mention dropped")
+        return
+    channel, thread_ts = event["channel"], thread_of(event)
+    try:
+        reply = mention_reply(deps, client, event)
+    except Exception:
+        logger.exception("could not answer a mention")
+        reply = Reply(blocks.trouble_message(), "trouble")
+    if post_in_thread(client, channel, thread_ts, reply.message):
+        start_cooldown(deps, channel, thread_ts, reply.codes)
+        remember(deps, reply, surface="mention", channel=channel, question=event.get("text") or "")
+
+
+def mention_reply(deps: Deps, client: WebClient, event: dict) -> Reply:
+    """A log (text or files) gets every code found; a question gets the resolver's answer."""
+    text = without_mention(event.get("text") or "", deps.bot_user_id)
+    files = scan_files(deps, client, event)
+    if any(files.findings):
+        reply = answer_findings(deps, merge_findings([scan_text(deps, text), *files.findings]))
+    elif text:
+        reply = answer_text(deps, text)
+    elif files.read or files.notes:
+        return Reply(blocks.no_codes_message(files.read, files.notes), "no_codes")
+    else:
+        reply = Reply(blocks.help_message(), "help")
+    return replace(reply, message=blocks.with_notes(reply.message, files.notes))

@@ -1,0 +1,66 @@
+"""Auto-replies to pasted logs: one threaded reply per message that holds error codes, else silence."""
+from __future__ import annotations
+
+import logging
+import time
+
+from slack_sdk import WebClient
+
+from ....engine.scanner import Finding
+from ....store import StoreError
+from ...answers import answer_findings, mentions, merge_findings, remember, scan_text
+from ...deps import Deps
+from ...files import scan_files
+from .delivery import first_delivery, fresh_findings, post_in_thread, thread_of
+
+# New posts; edits (message_changed), deletions and channel notices are not pastes.
+PASTE_SUBTYPES = (None, "file_share", "thread_broadcast")
+
+
+def handle_message(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
+    if not is_person_posting(deps, event):
+        return
+    findings = paste_findings(deps, client, event)
+    if not findings:
+        return
+    channel, thread_ts = event["channel"], thread_of(event)
+    mode = autoreply_mode(deps, channel, thread_ts)
+    if mode == "off":
+        return
+    if not first_delivery(deps, body, event):
+        logger.info("duplicate delivery of a message dropped")
+        return
+    findings = fresh_findings(deps, channel, thread_ts, findings)
+    if not findings:
+        return
+    reply = answer_findings(deps, findings)
+    if mode == "shadow" or post_in_thread(client, channel, thread_ts, reply.message):
+        remember(deps, reply, surface="autoreply" if mode == "on" else "shadow", channel=channel)
+
+
+def is_person_posting(deps: Deps, event: dict) -> bool:
+    if event.get("subtype") not in PASTE_SUBTYPES or event.get("hidden"):
+        return False
+    if event.get("bot_id") or event.get("bot_profile"):
+        return False  # never answer a bot: two bots answering each other never stop
+    user = event.get("user")
+    if not user or user == deps.bot_user_id:
+        return False
+    # A mention is answered by the app_mention listener, with the question in mind.
+    return not mentions(event.get("text") or "", deps.bot_user_id)
+
+
+def paste_findings(deps: Deps, client: WebClient, event: dict) -> list[Finding]:
+    files = scan_files(deps, client, event)
+    return merge_findings([scan_text(deps, event.get("text") or ""), *files.findings])
+
+
+def autoreply_mode(deps: Deps, channel: str, thread_ts: str) -> str:
+    """"on", "shadow" (decide but do not post) or "off" (muted channel, quiet thread)."""
+    try:
+        settings = deps.store.channel_settings(channel)
+        if settings.is_muted(time.time()) or deps.store.is_thread_quiet(channel, thread_ts):
+            return "off"
+        return settings.autoreply
+    except StoreError:
+        return "on"

@@ -1,0 +1,206 @@
+"""Block Kit rendering: every card within Slack's limits, and nothing injectable."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from urllib.parse import unquote
+
+import pytest
+from slack_sdk.errors import SlackObjectFormationError
+
+from bot.cards import blocks
+from bot.cards.content import LogItem, LogSummary, Suggestion, card_for_entry
+from bot.engine.knowledge import KnowledgeBase
+
+INJECTION = "<!channel> <!here> <@U0ATTACK> <https://evil.example|click> & more"
+
+
+def texts(message: dict) -> list[str]:
+    """Every text a reader can see, fallback included."""
+    found = [message["text"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message["blocks"])
+    return found
+
+
+def assert_within_limits(message: dict) -> None:
+    blocks.validate_message(message)
+    assert message["text"].strip(), "a top-level fallback text is required"
+    assert 0 < len(message["blocks"]) <= 50
+    for raw in message["blocks"]:
+        if raw["type"] == "header":
+            assert len(raw["text"]["text"]) <= 150
+        if raw["type"] == "section":
+            assert len(raw.get("text", {}).get("text", "")) <= 3000
+            assert all(len(f["text"]) <= 2000 for f in raw.get("fields", ()))
+
+
+def test_every_entry_renders_a_valid_card(kb):
+    for entry in kb:
+        message = blocks.card_message(card_for_entry(kb, entry), share_button=True)
+        assert_within_limits(message)
+        header = message["blocks"][0]
+        assert header["type"] == "header" and header["text"]["text"] == f"{entry.code} \u00b7 {entry.message}"
+        rendered = json.dumps(message)
+        assert "1. " in rendered and "Who can fix it" in rendered and "When escalating" in rendered
+        assert entry.docs in rendered and kb.version in rendered
+        for code in entry.related:
+            assert f"`{code}`" in rendered
+
+
+def test_card_parts(kb):
+    card = card_for_entry(kb, kb.get(-2004), why="The code -2004 appears in the question.")
+    message = blocks.card_message(card, share_button=True, share_thread_ts="1700000000.000100")
+    actions = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
+    assert [a["action_id"] for a in actions] == [blocks.OPEN_DOCS, blocks.SHARE_CARD]
+    assert actions[0]["url"] == card.docs and actions[1]["value"] == "-2004@1700000000.000100"
+    assert message["text"] == f"{card.header}: {card.title}"
+    assert message["blocks"][-1]["type"] == "context"
+
+
+def test_shared_card_says_who_shared_it_and_offers_no_share_button(kb):
+    message = blocks.card_message(card_for_entry(kb, kb.get(-2004)), shared_by="U0PAT")
+    assert "Shared by <@U0PAT>" in json.dumps(message["blocks"]) and "(shared by <@U0PAT>)" in message["text"]
+    assert blocks.SHARE_CARD not in json.dumps(message)
+    forged = blocks.card_message(card_for_entry(kb, kb.get(-2004)), shared_by="<!channel>")
+    assert "<!channel>" not in json.dumps(forged)
+
+
+def test_oversized_knowledge_text_is_cut_to_fit(kb):
+    entry = kb.get(-2001)
+    huge = replace(entry, message="m" * 400, title="t" * 300, meaning="x" * 5000, steps=("s" * 2900,) * 7,
+                   escalate=("e" * 1000,) * 9, owner_detail="o" * 4000, related=tuple(range(-2100, -2000)))
+    message = blocks.card_message(card_for_entry(kb, huge), share_button=True)
+    assert_within_limits(message)
+    assert message["blocks"][0]["text"]["text"].endswith("\u2026")
+
+
+def test_evidence_is_masked_escaped_and_fenced(kb):
+    evidence = ("errorCode=-2004 callee=+6591234567 note=```<!channel>```",)
+    message = blocks.card_message(card_for_entry(kb, kb.get(-2004), evidence=evidence))
+    section = next(b for b in message["blocks"] if "Seen in your log" in json.dumps(b))
+    text = section["text"]["text"]
+    assert "6591234567" not in text and "\u2022\u202267" in text
+    assert "&lt;!channel&gt;" in text and text.count("```") == 2
+    assert section["text"]["verbatim"] is True
+
+
+def test_evidence_full_of_markup_keeps_its_code_block_closed(kb):
+    evidence = tuple("<" * 400 for _ in range(5))
+    message = blocks.card_message(card_for_entry(kb, kb.get(-2004), evidence=evidence))
+    assert_within_limits(message)
+    section = next(b for b in message["blocks"] if "Seen in your log" in json.dumps(b))
+    assert section["text"]["text"].endswith("```")
+
+
+def test_escape():
+    assert blocks.escape("a & b <c> <!here>") == "a &amp; b &lt;c&gt; &lt;!here&gt;"
+
+
+@pytest.mark.parametrize("build", [
+    lambda q: blocks.not_sure_message(q),
+    lambda q: blocks.suggestions_message(q, [Suggestion(-2004, "No coverage", "Region")]),
+    lambda q: blocks.no_codes_message([q], [q]),
+    lambda q: blocks.with_notes(blocks.help_message(), [q]),
+])
+def test_user_text_cannot_inject(build):
+    message = build(INJECTION)
+    assert_within_limits(message)
+    for text in texts(message):
+        for raw in ("<!channel>", "<!here>", "<@U0ATTACK>", "<https://evil"):
+            assert raw not in text
+
+
+def test_echoed_question_is_short_and_masked():
+    message = blocks.not_sure_message("call +6591234567 " + "word " * 10_000)
+    rendered = json.dumps(message)
+    assert "6591234567" not in rendered and len(rendered) < 2000
+
+
+def test_suggestions_are_buttons_that_open_cards():
+    suggestions = [Suggestion(-2004, "No coverage available", "Region"), Suggestion(-2010, "Trunk", "Capacity")]
+    message = blocks.suggestions_message("coverage?", suggestions, why="-2042 is not a code.")
+    buttons = [b["accessory"] for b in message["blocks"] if "accessory" in b]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [(f"{blocks.SUGGESTION}_-2004", "-2004"),
+                                                               (f"{blocks.SUGGESTION}_-2010", "-2010")]
+    assert message["text"] == "Did you mean -2004, -2010?"
+    assert "-2042 is not a code." in json.dumps(message)
+
+
+def test_help_and_catalog(kb):
+    assert_within_limits(blocks.help_message())
+    catalog = blocks.catalog_message(kb)
+    assert_within_limits(catalog)
+    assert all(f"`{e.code}`" in json.dumps(catalog) for e in kb)
+
+
+def test_catalog_of_a_huge_knowledge_base_stays_within_50_blocks(kb):
+    entries = tuple(replace(kb.get(-2001), code=-3000 - i, title="t" * 60, message="m" * 120) for i in range(2000))
+    catalog = blocks.catalog_message(KnowledgeBase(entries, "big"))
+    assert_within_limits(catalog)
+    assert "and more" in json.dumps(catalog)
+
+
+def item(code: int, known: bool = True, evidence: str = "errorCode=-2004") -> LogItem:
+    return LogItem(code, known, 2, 7, evidence, "Title" if known else "Not in the knowledge base",
+                   "Message" if known else "", "Do this first" if known else "")
+
+
+def test_log_summary_is_compact_with_a_card_button_per_known_code():
+    summary = LogSummary((item(-2004), item(-2099, known=False)), "nmbot knowledge base test")
+    message = blocks.log_summary_message(summary)
+    assert_within_limits(message)
+    sections = [b for b in message["blocks"] if b["type"] == "section"]
+    assert "found 2 Number Masking error codes" in sections[0]["text"]["text"]
+    assert sections[1]["accessory"]["value"] == "-2004" and "accessory" not in sections[2]
+    assert "2\u00d7, first on line 7" in sections[1]["text"]["text"]
+    assert message["text"] == "Number Masking error codes found: -2004, -2099"
+
+
+def test_log_summary_of_hundreds_of_codes_stays_within_limits():
+    summary = LogSummary(tuple(item(-2100 - i, known=i % 2 == 0, evidence="e" * 1000) for i in range(300)), "f")
+    message = blocks.log_summary_message(summary)
+    assert_within_limits(message)
+    assert "and 280 more" in json.dumps(message)
+
+
+def test_log_summary_evidence_is_masked_and_escaped():
+    message = blocks.log_summary_message(LogSummary((item(-2004, evidence=f"+6591234567 `{INJECTION}`"),), "f"))
+    for text in texts(message):
+        assert "6591234567" not in text and "<!channel>" not in text
+
+
+def test_builder_url_previews_the_blocks(kb):
+    message = blocks.card_message(card_for_entry(kb, kb.get(-2007)))
+    url = blocks.builder_url(message)
+    prefix = "https://app.slack.com/block-kit-builder/#"
+    assert url.startswith(prefix)
+    assert json.loads(unquote(url[len(prefix):])) == {"blocks": message["blocks"]}
+
+
+def test_trouble_and_notice_messages():
+    assert_within_limits(blocks.trouble_message())
+    assert blocks.notice_message("a <b>")["blocks"][0]["text"]["text"] == "a &lt;b&gt;"
+
+
+@pytest.mark.parametrize("message", [
+    {"text": "", "blocks": [{"type": "divider"}]},
+    {"text": "x", "blocks": [{"type": "divider"}] * 51},
+    {"text": "x", "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]},
+    {"text": "x", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "s" * 3001}}]},
+    {"text": "x", "blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}]},
+    {"text": "x", "blocks": [{"type": "no-such-block"}]},
+])
+def test_validate_message_refuses_what_slack_would(message):
+    with pytest.raises((ValueError, SlackObjectFormationError)):
+        blocks.validate_message(message)

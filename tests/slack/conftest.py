@@ -1,0 +1,124 @@
+"""The app in HTTP mode on 127.0.0.1, talking to a local stand-in for Slack's Web API.
+
+Listeners run on a tracking executor so a test can wait until the app has
+finished with a request (`bot.wait_idle()`) before asserting that nothing
+was posted: silence is checked on a condition, not after a sleep.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from typing import Iterator
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+
+from slack_requests import SIGNING_SECRET, SlackSender
+from webapi_stub import BOT_TOKEN, WebApiStub
+
+from bot.engine.knowledge import KnowledgeBase
+from bot.settings import Settings
+from bot.slack.server import SlackWsgiApp, create_wsgi_app
+from bot.store import MemoryStore
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """A thread pool that can say when every task it was given has finished."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=4, thread_name_prefix="listener")
+        self._pending: set[Future] = set()
+        self._idle = threading.Condition()
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future = super().submit(fn, *args, **kwargs)
+        with self._idle:
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future) -> None:
+        with self._idle:
+            self._pending.discard(future)
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("listeners still running after the deadline")
+                self._idle.wait(left)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@dataclass
+class Bot:
+    """The running app and everything a test pokes at."""
+
+    url: str
+    slack: SlackSender
+    stub: WebApiStub
+    store: MemoryStore
+    wsgi: SlackWsgiApp
+    executor: TrackingExecutor
+
+    def wait_idle(self) -> None:
+        self.executor.wait_idle()
+
+    def posts(self) -> list:
+        return self.stub.calls_to("chat.postMessage")
+
+
+def settings_for(stub: WebApiStub, **env: str) -> Settings:
+    base = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": stub.api_url,
+        "NMBOT_DATABASE_URL": "memory://",
+    }
+    return Settings.from_env({**base, **env})
+
+
+@pytest.fixture
+def stub() -> Iterator[WebApiStub]:
+    server = WebApiStub().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot_env() -> dict:
+    """Environment overrides for the `bot` fixture; a test overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def bot(stub: WebApiStub, bot_env: dict, kb: KnowledgeBase) -> Iterator[Bot]:
+    store = MemoryStore()
+    executor = TrackingExecutor()
+    wsgi = create_wsgi_app(settings_for(stub, **bot_env), kb=kb, store=store, listener_executor=executor)
+    server = make_server("127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="wsgi", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield Bot(url, SlackSender(url), stub, store, wsgi, executor)
+    finally:
+        executor.wait_idle()
+        server.shutdown()
+        server.server_close()
+        executor.shutdown(wait=True)
+        wsgi.close()

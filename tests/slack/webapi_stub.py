@@ -1,0 +1,210 @@
+"""A local stand-in for Slack's Web API, file downloads and response_urls.
+
+Runs on 127.0.0.1 on an ephemeral port, records every call it gets, and can
+be told to answer a method with an error. Tests wait on its recorded calls
+(`wait_for`) instead of sleeping.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import parse_qsl, urlsplit
+
+BOT_TOKEN = "xoxb-test-0000-secret"
+APP_TOKEN = "xapp-test-0000-secret"
+BOT_USER_ID = "UBOT0001"
+BOT_ID = "BBOT0001"
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str  # a Web API method, "file:<id>" or "response:<name>"
+    body: dict
+    headers: dict  # lower-case names
+
+    @property
+    def blocks_text(self) -> str:
+        """Every text in the message's blocks, for assertions about what people read."""
+        blocks = self.body.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        return json.dumps(blocks, ensure_ascii=False)
+
+
+@dataclass
+class _File:
+    meta: dict
+    data: bytes
+    status: int = 200
+
+
+@dataclass
+class WebApiStub:
+    bot_token: str = BOT_TOKEN
+    calls: list[Call] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    files: dict[str, _File] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="webapi-stub",
+                                        daemon=True)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> "WebApiStub":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.url}response/{name}"
+
+    # --- set-up ----------------------------------------------------------------------------
+
+    def fail(self, method: str, error: str) -> None:
+        """Answer `method` with {"ok": false, "error": error} from now on."""
+        self.errors[method] = error
+
+    def add_file(self, file_id: str, name: str, data: bytes, *, status: int = 200, **meta) -> dict:
+        """Serve a file at /files/<id> to the bot token; returns the file object an event carries."""
+        obj = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": "text/plain",
+            "filetype": "text",
+            "size": len(data),
+            "mode": "hosted",
+            "url_private": f"{self.url}files/{file_id}",
+            "url_private_download": f"{self.url}files/{file_id}?download=1",
+            **meta,
+        }
+        self.files[file_id] = _File(obj, data, status)
+        return obj
+
+    # --- recorded calls --------------------------------------------------------------------
+
+    def record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self._lock.notify_all()
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """The calls to `method` once there are at least `count`; fails after `timeout` seconds."""
+        self.wait_until(lambda: len(self.calls_to(method)) >= count, timeout, f"{count} call(s) to {method}")
+        return self.calls_to(method)
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not condition():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {what}; calls: {[c.method for c in self.calls]}")
+                self._lock.wait(left)
+
+    # --- answers ---------------------------------------------------------------------------
+
+    def answer(self, method: str, body: dict, headers: dict) -> dict:
+        if method in self.errors:
+            return {"ok": False, "error": self.errors[method]}
+        if method == "auth.test":
+            if headers.get("authorization") != f"Bearer {self.bot_token}":
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "nmbot",
+                    "team_id": "T0001", "user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        if method == "chat.postMessage":
+            ts = f"1700000{next(self._ts):03d}.000100"
+            return {"ok": True, "channel": body.get("channel"), "ts": ts,
+                    "message": {"text": body.get("text"), "ts": ts}}
+        if method == "files.info":
+            stored = self.files.get(body.get("file", ""))
+            return {"ok": True, "file": stored.meta} if stored else {"ok": False, "error": "file_not_found"}
+        return {"ok": True}
+
+
+def _handler_for(stub: WebApiStub):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # keep test output clean
+            pass
+
+        def _headers(self) -> dict:
+            return {k.lower(): v for k, v in self.headers.items()}
+
+        def _body(self) -> dict:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            if "json" in (self.headers.get("Content-Type") or ""):
+                return json.loads(raw or "{}")
+            return dict(parse_qsl(raw))
+
+        def _send(self, status: int, payload: bytes, content_type: str, extra: dict | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_POST(self) -> None:
+            path = urlsplit(self.path).path
+            body, headers = self._body(), self._headers()
+            if path.startswith("/api/"):
+                method = path[len("/api/"):]
+                stub.record(Call(method, body, headers))
+                answer = stub.answer(method, body, headers)
+                self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
+            elif path.startswith("/response/"):
+                stub.record(Call("response:" + path[len("/response/"):], body, headers))
+                self._send(200, b"ok", "text/plain")
+            else:
+                self._send(404, b"not found", "text/plain")
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            if not path.startswith("/files/"):
+                self._send(404, b"not found", "text/plain")
+                return
+            file_id = path[len("/files/"):]
+            headers = self._headers()
+            stub.record(Call("file:" + file_id, {}, headers))
+            stored = stub.files.get(file_id)
+            if stored is None:
+                self._send(404, b"not found", "text/plain")
+            elif headers.get("authorization") != f"Bearer {stub.bot_token}":
+                # What Slack does without a valid token: send the browser to sign in.
+                self._send(302, b"", "text/html", {"Location": "https://slack.com/signin"})
+            elif stored.status != 200:
+                self._send(stored.status, b"server error", "text/plain")
+            else:
+                self._send(200, stored.data, "text/plain; charset=utf-8")
+
+    return Handler
