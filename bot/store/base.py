@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
+from ..engine.privacy import mask_msisdns
+
 __all__ = [
     "AUTOREPLY_MODES",
     "DEFAULT_AUTOREPLY",
@@ -155,12 +157,13 @@ class StateStore(abc.ABC):
 
     Every backend behaves the same; `now` is always the store's injected clock.
     After `close()`, every method but `ping()` (False) and `close()` (no-op)
-    raises `StoreError`.
+    raises `StoreError`. The public methods check their arguments and mask
+    phone numbers here, once for every backend, then call the backend's
+    underscored method with clean values.
     """
 
     # -- one-time keys and cool-downs -------------------------------------
 
-    @abc.abstractmethod
     def claim(self, key: str, ttl: float) -> bool:
         """Atomically claim a one-time key (e.g. "event:Ev123").
 
@@ -168,21 +171,24 @@ class StateStore(abc.ABC):
         sharing the database, while the claim is alive. After `ttl` seconds
         (> 0) the key may be claimed again.
         """
+        return self._claim(check_text("key", key), check_seconds("ttl", ttl, allow_zero=False))
 
-    @abc.abstractmethod
     def cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
         """True, and start the cool-down, when `code` was not explained in
         this thread within `seconds`; False while it is cooling down.
         `seconds == 0` disables the cool-down (always True, nothing stored).
         """
+        return self._cooldown(
+            check_text("thread_key", thread_key), check_code("code", code),
+            check_seconds("seconds", seconds, allow_zero=True),
+        )
 
     # -- channel settings ---------------------------------------------------
 
-    @abc.abstractmethod
     def channel_settings(self, channel: str) -> ChannelSettings:
         """The settings of `channel` (defaults when never set)."""
+        return self._channel_settings(check_text("channel", channel))
 
-    @abc.abstractmethod
     def update_channel_settings(
         self,
         channel: str,
@@ -197,18 +203,23 @@ class StateStore(abc.ABC):
         `muted_until` is an epoch time, or a value <= 0 to unmute;
         `quiet_threads_add` is a thread_ts to keep quiet in (see `quiet_thread`).
         """
+        return self._update_channel_settings(
+            check_text("channel", channel),
+            autoreply=None if autoreply is None else check_autoreply(autoreply),
+            muted_until=check_muted_until(muted_until),
+            quiet_threads_add=None if quiet_threads_add is None else check_text("quiet_threads_add", quiet_threads_add),
+        )
 
-    @abc.abstractmethod
     def is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
         """True when the bot must keep quiet in this thread."""
+        return self._is_thread_quiet(check_text("channel", channel), check_text("thread_ts", thread_ts))
 
-    @abc.abstractmethod
     def quiet_thread(self, channel: str, thread_ts: str) -> None:
         """Keep quiet in this thread from now on (idempotent)."""
+        self._quiet_thread(check_text("channel", channel), check_text("thread_ts", thread_ts))
 
     # -- feedback, unanswered questions, usage events -----------------------
 
-    @abc.abstractmethod
     def record_feedback(
         self,
         *,
@@ -226,25 +237,76 @@ class StateStore(abc.ABC):
         True for the user's first vote on the card; False when it replaced an
         earlier one. Phone numbers in `comment` are masked.
         """
+        return self._record_feedback(
+            card_id=check_text("card_id", card_id),
+            user=check_text("user", user),
+            code=check_code("code", code),
+            vote=check_vote(vote),
+            surface=check_text("surface", surface),
+            channel=check_text("channel", channel, allow_empty=True),
+            kb_version=check_text("kb_version", kb_version, allow_empty=True),
+            comment=mask_msisdns(check_text("comment", comment, allow_empty=True)),
+        )
+
+    def record_unanswered(self, *, text: str, surface: str, channel: str, suggestions: list[int]) -> None:
+        """Remember a question the bot could not answer; phone numbers in
+        `text` are masked before saving."""
+        self._record_unanswered(
+            text=mask_msisdns(check_text("text", text, allow_empty=True)),
+            surface=check_text("surface", surface),
+            channel=check_text("channel", channel, allow_empty=True),
+            suggestions=check_suggestions(suggestions),
+        )
+
+    def record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
+        """Count something the bot did (e.g. kind="answer" or "autoreply")."""
+        self._record_event(
+            kind=check_text("kind", kind),
+            surface=check_text("surface", surface),
+            channel=check_text("channel", channel, allow_empty=True),
+            code=check_code("code", code, optional=True),
+        )
+
+    # -- what each backend implements, with arguments already checked ---------
+
+    @abc.abstractmethod
+    def _claim(self, key: str, ttl: float) -> bool: ...
+
+    @abc.abstractmethod
+    def _cooldown(self, thread_key: str, code: int, seconds: float) -> bool: ...
+
+    @abc.abstractmethod
+    def _channel_settings(self, channel: str) -> ChannelSettings: ...
+
+    @abc.abstractmethod
+    def _update_channel_settings(self, channel: str, *, autoreply: Optional[str], muted_until: Optional[float],
+                                 quiet_threads_add: Optional[str]) -> ChannelSettings: ...
+
+    @abc.abstractmethod
+    def _is_thread_quiet(self, channel: str, thread_ts: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _quiet_thread(self, channel: str, thread_ts: str) -> None: ...
+
+    @abc.abstractmethod
+    def _record_feedback(self, *, card_id: str, user: str, code: int, vote: str, surface: str, channel: str,
+                         kb_version: str, comment: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _record_unanswered(self, *, text: str, surface: str, channel: str, suggestions: tuple[int, ...]) -> None: ...
+
+    @abc.abstractmethod
+    def _record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None: ...
+
+    # -- reading back -----------------------------------------------------------
 
     @abc.abstractmethod
     def feedback(self, since: Optional[float] = None) -> list[Feedback]:
         """Current votes, oldest first; with `since`, those cast at or after it."""
 
     @abc.abstractmethod
-    def record_unanswered(
-        self, *, text: str, surface: str, channel: str, suggestions: list[int]
-    ) -> None:
-        """Remember a question the bot could not answer; phone numbers in
-        `text` are masked before saving."""
-
-    @abc.abstractmethod
     def unanswered(self, since: Optional[float] = None) -> list[Unanswered]:
         """Unanswered questions, oldest first."""
-
-    @abc.abstractmethod
-    def record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
-        """Count something the bot did (e.g. kind="answer" or "autoreply")."""
 
     @abc.abstractmethod
     def events(self, since: Optional[float] = None) -> list[UsageEvent]:

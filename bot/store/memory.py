@@ -17,15 +17,7 @@ from .base import (
     StoreError,
     Unanswered,
     UsageEvent,
-    check_autoreply,
-    check_code,
-    check_muted_until,
-    check_seconds,
-    check_suggestions,
-    check_text,
-    check_vote,
 )
-from ..engine.privacy import mask_msisdns
 
 __all__ = ["MemoryStore"]
 
@@ -69,15 +61,10 @@ class MemoryStore(StateStore):
             table[key] = now + ttl
             return True
 
-    def claim(self, key: str, ttl: float) -> bool:
-        check_text("key", key)
-        ttl = check_seconds("ttl", ttl, allow_zero=False)
+    def _claim(self, key: str, ttl: float) -> bool:
         return self._take(self._claims, key, ttl)
 
-    def cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
-        check_text("thread_key", thread_key)
-        check_code("code", code)
-        seconds = check_seconds("seconds", seconds, allow_zero=True)
+    def _cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
         if seconds == 0:
             with self._lock:
                 self._check_open()
@@ -86,13 +73,12 @@ class MemoryStore(StateStore):
 
     # -- channel settings ---------------------------------------------------
 
-    def channel_settings(self, channel: str) -> ChannelSettings:
-        check_text("channel", channel)
+    def _channel_settings(self, channel: str) -> ChannelSettings:
         with self._lock:
             self._check_open()
             return self._settings.get(channel) or ChannelSettings(channel)
 
-    def update_channel_settings(
+    def _update_channel_settings(
         self,
         channel: str,
         *,
@@ -100,19 +86,13 @@ class MemoryStore(StateStore):
         muted_until: Optional[float] = None,
         quiet_threads_add: Optional[str] = None,
     ) -> ChannelSettings:
-        check_text("channel", channel)
-        if autoreply is not None:
-            check_autoreply(autoreply)
-        muted = check_muted_until(muted_until)
-        if quiet_threads_add is not None:
-            check_text("quiet_threads_add", quiet_threads_add)
         with self._lock:
             self._check_open()
             current = self._settings.get(channel) or ChannelSettings(channel)
-            if autoreply is not None or muted is not None:
+            if autoreply is not None or muted_until is not None:
                 new_muted = current.muted_until
-                if muted is not None:
-                    new_muted = muted if muted > 0 else None
+                if muted_until is not None:
+                    new_muted = muted_until if muted_until > 0 else None
                 current = ChannelSettings(
                     channel,
                     autoreply if autoreply is not None else current.autoreply,
@@ -123,23 +103,19 @@ class MemoryStore(StateStore):
                 self._quiet.add((channel, quiet_threads_add))
             return current
 
-    def is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
-        check_text("channel", channel)
-        check_text("thread_ts", thread_ts)
+    def _is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
         with self._lock:
             self._check_open()
             return (channel, thread_ts) in self._quiet
 
-    def quiet_thread(self, channel: str, thread_ts: str) -> None:
-        check_text("channel", channel)
-        check_text("thread_ts", thread_ts)
+    def _quiet_thread(self, channel: str, thread_ts: str) -> None:
         with self._lock:
             self._check_open()
             self._quiet.add((channel, thread_ts))
 
     # -- feedback, unanswered questions, usage events -----------------------
 
-    def record_feedback(
+    def _record_feedback(
         self,
         *,
         card_id: str,
@@ -151,14 +127,6 @@ class MemoryStore(StateStore):
         kb_version: str,
         comment: str = "",
     ) -> bool:
-        check_text("card_id", card_id)
-        check_text("user", user)
-        check_code("code", code)
-        check_vote(vote)
-        check_text("surface", surface)
-        check_text("channel", channel, allow_empty=True)
-        check_text("kb_version", kb_version, allow_empty=True)
-        check_text("comment", comment, allow_empty=True)
         with self._lock:
             self._check_open()
             now = self._clock()
@@ -171,7 +139,7 @@ class MemoryStore(StateStore):
                 surface=surface,
                 channel=channel,
                 kb_version=kb_version,
-                comment=mask_msisdns(comment),
+                comment=comment,
                 created_at=previous.created_at if previous else now,
                 updated_at=now,
             )
@@ -186,17 +154,14 @@ class MemoryStore(StateStore):
             rows = [f for f in rows if f.updated_at >= since]
         return rows
 
-    def record_unanswered(
+    def _record_unanswered(
         self, *, text: str, surface: str, channel: str, suggestions: list[int]
     ) -> None:
-        check_text("text", text, allow_empty=True)
-        check_text("surface", surface)
-        check_text("channel", channel, allow_empty=True)
-        codes = check_suggestions(suggestions)
+        codes = suggestions
         with self._lock:
             self._check_open()
             self._unanswered.append(
-                Unanswered(mask_msisdns(text), surface, channel, codes, self._clock())
+                Unanswered(text, surface, channel, codes, self._clock())
             )
 
     def unanswered(self, since: Optional[float] = None) -> list[Unanswered]:
@@ -206,11 +171,7 @@ class MemoryStore(StateStore):
         rows.sort(key=lambda u: u.at)
         return [u for u in rows if since is None or u.at >= since]
 
-    def record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
-        check_text("kind", kind)
-        check_text("surface", surface)
-        check_text("channel", channel, allow_empty=True)
-        check_code("code", code, optional=True)
+    def _record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
         with self._lock:
             self._check_open()
             self._events.append(UsageEvent(kind, surface, channel, code, self._clock()))

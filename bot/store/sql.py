@@ -41,15 +41,7 @@ from .base import (
     StoreError,
     Unanswered,
     UsageEvent,
-    check_autoreply,
-    check_code,
-    check_muted_until,
-    check_seconds,
-    check_suggestions,
-    check_text,
-    check_vote,
 )
-from ..engine.privacy import mask_msisdns
 
 __all__ = ["DEFAULT_SQLITE_PATH", "SCHEMA_VERSION", "SqlStore", "display_url", "resolve_url"]
 
@@ -427,15 +419,10 @@ class SqlStore(StateStore):
 
     # -- one-time keys and cool-downs -------------------------------------
 
-    def claim(self, key: str, ttl: float) -> bool:
-        check_text("key", key)
-        ttl = check_seconds("ttl", ttl, allow_zero=False)
+    def _claim(self, key: str, ttl: float) -> bool:
         return self._take(self._t["claims"], {"key": key}, ttl)
 
-    def cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
-        check_text("thread_key", thread_key)
-        check_code("code", code)
-        seconds = check_seconds("seconds", seconds, allow_zero=True)
+    def _cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
         if seconds == 0:
             if self._closed:
                 raise StoreError(f"state store is closed ({self._display})")
@@ -453,12 +440,11 @@ class SqlStore(StateStore):
             return ChannelSettings(channel)
         return ChannelSettings(channel, row.autoreply, row.muted_until)
 
-    def channel_settings(self, channel: str) -> ChannelSettings:
-        check_text("channel", channel)
+    def _channel_settings(self, channel: str) -> ChannelSettings:
         with self._tx() as conn:
             return self._read_settings(conn, channel)
 
-    def update_channel_settings(
+    def _update_channel_settings(
         self,
         channel: str,
         *,
@@ -466,18 +452,12 @@ class SqlStore(StateStore):
         muted_until: Optional[float] = None,
         quiet_threads_add: Optional[str] = None,
     ) -> ChannelSettings:
-        check_text("channel", channel)
-        if autoreply is not None:
-            check_autoreply(autoreply)
-        muted = check_muted_until(muted_until)
-        if quiet_threads_add is not None:
-            check_text("quiet_threads_add", quiet_threads_add)
         now = self._clock()
         changes: dict[str, Any] = {}
         if autoreply is not None:
             changes["autoreply"] = autoreply
-        if muted is not None:
-            changes["muted_until"] = muted if muted > 0 else None
+        if muted_until is not None:
+            changes["muted_until"] = muted_until if muted_until > 0 else None
         with self._tx() as conn:
             if changes:
                 t = self._t["channels"]
@@ -505,9 +485,7 @@ class SqlStore(StateStore):
             .on_conflict_do_nothing(index_elements=[t.c.channel, t.c.thread_ts])
         )
 
-    def is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
-        check_text("channel", channel)
-        check_text("thread_ts", thread_ts)
+    def _is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
         t = self._t["quiet"]
         with self._tx() as conn:
             return (
@@ -517,15 +495,13 @@ class SqlStore(StateStore):
                 is not None
             )
 
-    def quiet_thread(self, channel: str, thread_ts: str) -> None:
-        check_text("channel", channel)
-        check_text("thread_ts", thread_ts)
+    def _quiet_thread(self, channel: str, thread_ts: str) -> None:
         with self._tx() as conn:
             self._add_quiet(conn, channel, thread_ts, self._clock())
 
     # -- feedback, unanswered questions, usage events -----------------------
 
-    def record_feedback(
+    def _record_feedback(
         self,
         *,
         card_id: str,
@@ -537,14 +513,6 @@ class SqlStore(StateStore):
         kb_version: str,
         comment: str = "",
     ) -> bool:
-        check_text("card_id", card_id)
-        check_text("user", user)
-        check_code("code", code)
-        check_vote(vote)
-        check_text("surface", surface)
-        check_text("channel", channel, allow_empty=True)
-        check_text("kb_version", kb_version, allow_empty=True)
-        check_text("comment", comment, allow_empty=True)
         now = self._clock()
         t = self._t["feedback"]
         fields = dict(
@@ -553,7 +521,7 @@ class SqlStore(StateStore):
             surface=surface,
             channel=channel,
             kb_version=kb_version,
-            comment=mask_msisdns(comment),
+            comment=comment,
             updated_at=now,
         )
         with self._tx() as conn:
@@ -592,17 +560,14 @@ class SqlStore(StateStore):
             for r in rows
         ]
 
-    def record_unanswered(
+    def _record_unanswered(
         self, *, text: str, surface: str, channel: str, suggestions: list[int]
     ) -> None:
-        check_text("text", text, allow_empty=True)
-        check_text("surface", surface)
-        check_text("channel", channel, allow_empty=True)
-        codes = check_suggestions(suggestions)
+        codes = suggestions
         with self._tx() as conn:
             conn.execute(
                 sa.insert(self._t["unanswered"]).values(
-                    text=mask_msisdns(text),
+                    text=text,
                     surface=surface,
                     channel=channel,
                     suggestions=json.dumps(list(codes)),
@@ -622,11 +587,7 @@ class SqlStore(StateStore):
             for r in rows
         ]
 
-    def record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
-        check_text("kind", kind)
-        check_text("surface", surface)
-        check_text("channel", channel, allow_empty=True)
-        check_code("code", code, optional=True)
+    def _record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
         with self._tx() as conn:
             conn.execute(
                 sa.insert(self._t["events"]).values(
