@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 from urllib.parse import quote
 
 from slack_sdk.models.blocks import (
@@ -19,14 +20,23 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    DividerBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from ..engine.privacy import mask_msisdns
+from ..engine.resolver import ANSWER_MIN, MARGIN, Resolution
+from ..engine.scanner import Finding
 from .content import SUPPORT_EMAIL, Card, LogItem, LogSummary, Suggestion
+
+if TYPE_CHECKING:
+    from ..report import Report
 
 MAX_BLOCKS = 50
 HEADER_CHARS = 150
@@ -38,12 +48,20 @@ QUERY_CHARS = 200  # how much of a question is echoed back
 EVIDENCE_CHARS = 300
 MAX_SUMMARY_ITEMS = 20  # keeps a summary of a huge log well under MAX_BLOCKS
 MAX_SUGGESTIONS = 5
+MAX_VIEW_BLOCKS = 100  # modals and App Home
+VALUE_CHARS = 2000  # a button's value
+COMMENT_CHARS = 1000  # what a thumbs-down form accepts
 
 # Action ids the listeners register; a prefix where one message holds several buttons.
 SUGGESTION = "nm_suggestion"  # "did you mean" button
 OPEN_CARD = "nm_open_card"  # "full card" button of a log summary
 SHARE_CARD = "nm_share_card"
 OPEN_DOCS = "nm_open_docs"
+VOTE_UP = "nm_vote_up"
+VOTE_DOWN = "nm_vote_down"
+WHY = "nm_why"
+FEEDBACK_MODAL = "nm_feedback"  # callback_id of the thumbs-down form
+COMMENT_BLOCK, COMMENT_INPUT = "nm_comment", "nm_comment_text"
 
 BUILDER_URL = "https://app.slack.com/block-kit-builder/#"
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -139,12 +157,14 @@ def validate_message(message: dict) -> None:
 # --- cards ---------------------------------------------------------------------------------
 
 def card_message(card: Card, *, shared_by: str | None = None, share_button: bool = False,
-                 share_thread_ts: str | None = None) -> dict:
+                 share_thread_ts: str | None = None, vote: "VoteRef | None" = None,
+                 why: "WhyRef | None" = None) -> dict:
     """The full remediation card.
 
     `shared_by` (a user id) marks a card someone posted for the channel;
     `share_button` offers that to the reader of a private card, and
     `share_thread_ts` keeps the shared copy in the thread the card came from.
+    `vote` adds the thumbs-up and thumbs-down buttons, `why` the "Why this answer?" button.
     """
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=_fit(card.header, HEADER_CHARS))),
@@ -167,7 +187,7 @@ def card_message(card: Card, *, shared_by: str | None = None, share_button: bool
     if card.related:
         related = ", ".join(f"`{code}` {escape(title)}".rstrip() for code, title in card.related)
         blocks.append(_section(f"*Related codes*: {related}"))
-    blocks.append(ActionsBlock(elements=_card_buttons(card, share_button, share_thread_ts)))
+    blocks.append(ActionsBlock(elements=_card_buttons(card, share_button, share_thread_ts, vote, why)))
     footer = [escape(card.footer)]
     if shared_by:
         footer.insert(0, f"Shared by {_user_ref(shared_by)}")
@@ -178,11 +198,18 @@ def card_message(card: Card, *, shared_by: str | None = None, share_button: bool
     return _message(fallback, blocks)
 
 
-def _card_buttons(card: Card, share_button: bool, share_thread_ts: str | None) -> list[ButtonElement]:
+def _card_buttons(card: Card, share_button: bool, share_thread_ts: str | None, vote: "VoteRef | None",
+                  why: "WhyRef | None") -> list[ButtonElement]:
     buttons = [_button("8x8 documentation", OPEN_DOCS, url=card.docs)]
     if share_button:
         value = str(card.code) if not share_thread_ts else f"{card.code}@{share_thread_ts}"
         buttons.append(_button("Share in channel", SHARE_CARD, value=value, style="primary"))
+    if vote is not None:
+        value = vote.encode()
+        buttons.append(_button("\U0001f44d Helpful", VOTE_UP, value=value))
+        buttons.append(_button("\U0001f44e Not helpful", VOTE_DOWN, value=value))
+    if why is not None:
+        buttons.append(_button("Why this answer?", WHY, value=why.encode()))
     return buttons
 
 
@@ -253,15 +280,18 @@ def _how_to_ask() -> str:
             "that hold `errorCode`. `/nmerror list` shows every code.")
 
 
+HOW_TO_ASK = (
+    "`/nmerror -2004` \u2014 the card for a code: what it means, what to do, who fixes it",
+    "`/nmerror calls to Malaysia fail with no coverage` \u2014 ask in your own words",
+    "`/nmerror list` \u2014 every Number Masking error code",
+    "`@nmbot <question or pasted log>` \u2014 I answer in the thread",
+    "Paste a log in a channel I am in and I reply in its thread with every code I find "
+    "(long pastes and shared `.log`, `.txt` and `.json` files too).",
+)
+
+
 def help_message() -> dict:
-    lines = [
-        "`/nmerror -2004` \u2014 the card for a code: what it means, what to do, who fixes it",
-        "`/nmerror calls to Malaysia fail with no coverage` \u2014 ask in your own words",
-        "`/nmerror list` \u2014 every Number Masking error code",
-        "`@nmbot <question or pasted log>` \u2014 I answer in the thread",
-        "Paste a log in a channel I am in and I reply in its thread with every code I find "
-        "(long pastes and shared `.log`, `.txt` and `.json` files too).",
-    ]
+    lines = [*HOW_TO_ASK, *CONTROL_HELP]
     blocks = [
         HeaderBlock(text=PlainTextObject(text="nmbot: 8x8 Number Masking error codes")),
         *_sections("How to ask", [f"\u2022 {line}" for line in lines]),
@@ -322,6 +352,311 @@ def trouble_message() -> dict:
 def notice_message(text: str) -> dict:
     """A one-line notice written by the bot (never user text)."""
     return _message(text, [_section(escape(text))])
+
+
+# --- feedback: votes, "Why this answer?", the thumbs-down form -------------------------------
+
+_CARD_ID = re.compile(r"[A-Za-z0-9._:@-]{1,64}")
+_SURFACE = re.compile(r"[a-z_]{1,20}")
+_BASIS = re.compile(r"[a-z-]{1,20}")
+VERSION_CHARS = 80
+MATCHED_CHARS = 200
+THUMBS = {"up": "\U0001f44d", "down": "\U0001f44e"}
+
+
+def stored_text(text: str, limit: int = QUERY_CHARS) -> str:
+    """User text to carry in a button or store: one line, phone numbers masked, shortened (not escaped)."""
+    return _fit(mask_msisdns(" ".join(str(text).split())), limit)
+
+
+def _json_object(value: object) -> dict | None:
+    if not isinstance(value, str) or len(value) > VALUE_CHARS:
+        return None
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class VoteRef:
+    """The card a vote is cast on. Travels in the vote buttons' value, so a vote needs no look-up."""
+
+    card_id: str  # one posted card: every copy of it shares the id, so one vote per person per card
+    code: int
+    surface: str  # where the card was shown: command, mention, autoreply, shortcut, button, share
+    kb_version: str  # the knowledge base the card was drawn from
+    question: str = ""  # what was asked (masked, shortened): kept with a thumbs-down
+
+    def __post_init__(self) -> None:
+        # However it was made, a reference carries no phone number and fits in a button.
+        object.__setattr__(self, "question", stored_text(self.question) if self.question else "")
+        object.__setattr__(self, "kb_version", self.kb_version[:VERSION_CHARS])
+
+    def encode(self) -> str:
+        data = {"i": self.card_id, "c": self.code, "s": self.surface, "k": self.kb_version}
+        if self.question:
+            data["q"] = self.question
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def decode(cls, value: object) -> Optional["VoteRef"]:
+        """The reference in a button value; None for anything this bot did not write."""
+        data = _json_object(value)
+        if data is None:
+            return None
+        card_id, code, surface = data.get("i"), data.get("c"), data.get("s")
+        version, question = data.get("k", ""), data.get("q", "")
+        if not (isinstance(card_id, str) and _CARD_ID.fullmatch(card_id) and _is_int(code)
+                and isinstance(surface, str) and _SURFACE.fullmatch(surface)
+                and isinstance(version, str) and len(version) <= VERSION_CHARS and isinstance(question, str)):
+            return None
+        return cls(card_id, code, surface, version, question)
+
+
+@dataclass(frozen=True)
+class WhyRef:
+    """Why a card was chosen, carried in its "Why this answer?" button."""
+
+    code: int
+    basis: str  # code, message, phrase or title (a question); log (found in a paste)
+    matched: str = ""  # the knowledge-base text that matched
+    score: float = 0.0
+    runner_up: Optional[int] = None
+    runner_up_score: float = 0.0
+    runner_up_basis: str = ""
+    runner_up_matched: str = ""
+    question: str = ""  # masked, shortened
+    count: int = 0  # log: times found
+    line: int = 0  # log: first line
+
+    @classmethod
+    def for_resolution(cls, resolution: Resolution) -> Optional["WhyRef"]:
+        answer, runner_up = resolution.answer, resolution.runner_up
+        if answer is None:
+            return None
+        if runner_up is None or answer.field in ("code", "message"):
+            return cls(answer.code, answer.field, _fit(answer.matched, MATCHED_CHARS), round(answer.score, 1),
+                       question=stored_text(resolution.query))
+        return cls(answer.code, answer.field, _fit(answer.matched, MATCHED_CHARS), round(answer.score, 1),
+                   runner_up.code, round(runner_up.score, 1), runner_up.field,
+                   _fit(runner_up.matched, MATCHED_CHARS), stored_text(resolution.query))
+
+    @classmethod
+    def for_finding(cls, finding: Finding) -> "WhyRef":
+        return cls(finding.code, "log", count=finding.count, line=finding.line)
+
+    def encode(self) -> str:
+        data = {k: v for k, v in asdict(self).items() if v not in ("", 0, 0.0, None) or k in ("code", "basis")}
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def decode(cls, value: object) -> Optional["WhyRef"]:
+        data = _json_object(value)
+        if data is None or set(data) - set(cls.__dataclass_fields__):
+            return None
+        texts = ("matched", "runner_up_matched", "question")
+        ok = (_is_int(data.get("code")) and isinstance(data.get("basis"), str) and _BASIS.fullmatch(data["basis"])
+              and all(isinstance(data.get(k, ""), str) and len(data.get(k, "")) <= MATCHED_CHARS for k in texts)
+              and isinstance(data.get("runner_up_basis", ""), str) and len(data.get("runner_up_basis", "")) <= 20
+              and all(_is_number(data.get(k, 0)) for k in ("score", "runner_up_score"))
+              and all(_is_int(data.get(k, 0)) for k in ("count", "line"))
+              and (data.get("runner_up") is None or _is_int(data.get("runner_up"))))
+        return cls(**data) if ok else None
+
+
+def _entry_name(kb, code: int) -> str:
+    entry = kb.get(code) if kb is not None else None
+    return f"`{code}` {escape(entry.title)}" if entry is not None else f"`{code}`"
+
+
+def why_message(why: WhyRef, kb=None) -> dict:
+    """Only for the person who clicked: what matched, how well, and what came second."""
+    lines = []
+    if why.question:
+        lines.append(f"*Question*: \u201c{_user_text(why.question, QUERY_CHARS)}\u201d")
+    exact = {
+        "code": f"the code `{why.code}` appears in the question: an exact match.",
+        "message": f"the question quotes 8x8's own message for `{why.code}`, "
+                   f"\u201c{escape(why.matched)}\u201d: an exact match.",
+        "log": (f"`{why.code}` was found in the log "
+                f"{'once' if why.count == 1 else f'{why.count} times'}, first on line {why.line}."),
+    }
+    if why.basis in exact:
+        lines.append(f"*Matched*: {exact[why.basis]}")
+    else:
+        lines.append(f"*Matched*: the {escape(why.basis)} \u201c{escape(why.matched)}\u201d of {_entry_name(kb, why.code)}, "
+                     f"score {why.score:.0f} out of 100.")
+        if why.runner_up is not None:
+            lines.append(f"*Runner-up*: {_entry_name(kb, why.runner_up)} through the {escape(why.runner_up_basis)} "
+                         f"\u201c{escape(why.runner_up_matched)}\u201d, score {why.runner_up_score:.0f} "
+                         f"(a lead of {why.score - why.runner_up_score:.0f}).")
+        else:
+            lines.append("*Runner-up*: no other code came close.")
+    blocks: list[Block] = [
+        _section(f"*Why this answer?* {_entry_name(kb, why.code)}"),
+        _section("\n".join(lines), user_text=True),
+        _context(f"An answer from the wording of a question needs a score of {ANSWER_MIN:.0f} and a lead of "
+                 f"{MARGIN:.0f} over the runner-up; otherwise I offer \u201cdid you mean\u201d buttons. "
+                 "A code or 8x8's own message is an exact match."),
+    ]
+    return _message(f"Why I answered {why.code}", blocks)
+
+
+def vote_thanks_message(vote: str, *, first: bool) -> dict:
+    thumb = THUMBS.get(vote, "")
+    if first:
+        return notice_message(f"Thanks for the {thumb}. It goes to the people who write my answers.")
+    return notice_message(f"Thanks: your vote on this card is now {thumb} (one vote per person per card).")
+
+
+def comment_thanks_message() -> dict:
+    return notice_message("Thanks for saying what was missing. It goes to the people who write my answers.")
+
+
+def feedback_modal(vote: VoteRef, private_metadata: str, kb=None) -> dict:
+    """The thumbs-down form: "what was missing?", optional, closed with Send or Skip."""
+    view = View(
+        type="modal",
+        callback_id=FEEDBACK_MODAL,
+        title=PlainTextObject(text="What was missing?"),
+        submit=PlainTextObject(text="Send"),
+        close=PlainTextObject(text="Skip"),
+        notify_on_close=True,
+        private_metadata=private_metadata,
+        blocks=[
+            _section(f"Your {THUMBS['down']} on {_entry_name(kb, vote.code)} is recorded. What was missing or "
+                     "wrong? The people who write my answers read every note."),
+            InputBlock(block_id=COMMENT_BLOCK, label=PlainTextObject(text="What was missing?"), optional=True,
+                       element=PlainTextInputElement(action_id=COMMENT_INPUT, multiline=True,
+                                                     max_length=COMMENT_CHARS,
+                                                     placeholder="e.g. the steps do not cover calls to Malaysia")),
+        ],
+    )
+    return view.to_dict()
+
+
+# --- channel controls ----------------------------------------------------------------------
+
+CONTROL_HELP = (
+    "`/nmerror autoreply on|off|shadow` \u2014 whether I reply to pasted logs in this channel "
+    "(shadow: I only record what I would have said)",
+    "`/nmerror mute 2h` \u2014 pause my auto-replies here for a while (`30m`, `2h`, `1d`; `/nmerror mute off` ends it)",
+    "React \u274c to one of my replies to remove it and keep me quiet in that thread",
+    "*Explain error codes* in any message's \u22ee menu \u2014 a private explanation of every code in it",
+)
+AUTOREPLY_MEANING = {
+    "on": "I reply in the thread of a pasted log that holds Number Masking error codes.",
+    "off": "I do not reply to pasted logs here. `/nmerror`, mentions and *Explain error codes* still work.",
+    "shadow": "I record what I would have replied to pasted logs, and post nothing.",
+}
+
+
+def slack_date(epoch: float) -> str:
+    """A time every reader sees in their own time zone (UTC in the fallback)."""
+    from datetime import datetime, timezone
+
+    fallback = datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def autoreply_changed_message(user: str, mode: str, muted_until: float | None = None) -> dict:
+    """For the channel: who changed auto-replies, and what that means."""
+    said = {"on": "turned auto-replies *on*", "off": "turned auto-replies *off*",
+            "shadow": "put auto-replies in *shadow* mode"}[mode]
+    lines = [f"{_user_ref(user)} {said} in this channel. {AUTOREPLY_MEANING[mode]}"]
+    if muted_until is not None and mode != "off":
+        lines.append(f"They stay muted until {slack_date(muted_until)} (`/nmerror mute off` ends that).")
+    return _message(f"Auto-replies here are now {mode} (changed by {_user_ref(user)})", [_section("\n".join(lines))])
+
+
+def autoreply_status_message(mode: str, muted_until: float | None = None) -> dict:
+    """For the person who asked: the channel's setting and how to change it."""
+    lines = [f"Auto-replies in this channel are *{mode}*. {AUTOREPLY_MEANING[mode]}"]
+    if muted_until is not None:
+        lines.append(f"They are muted until {slack_date(muted_until)}.")
+    lines.append("Change it with `/nmerror autoreply on`, `off` or `shadow`, or pause with `/nmerror mute 2h`.")
+    return _message(f"Auto-replies here are {mode}", [_section("\n".join(lines))])
+
+
+def muted_message(user: str, duration: str, until: float) -> dict:
+    text = (f"{_user_ref(user)} muted my auto-replies in this channel for {escape(duration)}, until "
+            f"{slack_date(until)}. `/nmerror`, mentions and *Explain error codes* still work; "
+            "`/nmerror mute off` ends the mute early.")
+    return _message(f"Auto-replies muted here for {duration} (by {_user_ref(user)})", [_section(text)])
+
+
+def unmuted_message(user: str, mode: str) -> dict:
+    text = f"{_user_ref(user)} ended the mute: auto-replies in this channel are *{mode}* again."
+    return _message(f"Auto-replies here are {mode} again (by {_user_ref(user)})", [_section(text)])
+
+
+# --- App Home --------------------------------------------------------------------------------
+
+CATEGORY_LABELS = {"caller-id": "Caller ID", "call-flow": "Call flow"}
+
+
+def category_label(category: str) -> str:
+    return CATEGORY_LABELS.get(category) or category.replace("-", " ").capitalize()
+
+
+def home_view(kb, report: "Report | None" = None, *, days: int = 7) -> dict:
+    """The App Home tab: how to ask, the team's recent figures, and every code grouped by kind."""
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text="nmbot: 8x8 Number Masking error codes")),
+        _section("I explain the error codes 8x8 Number Masking reports (`-2001` \u2026 `-2010`, `-9999`): "
+                 "what each means, what to do, and who can fix it."),
+        *_sections("How to ask", [f"\u2022 {line}" for line in HOW_TO_ASK + CONTROL_HELP]),
+        DividerBlock(),
+    ]
+    if report is not None:
+        blocks.extend(_figures_blocks(report, days))
+        blocks.append(DividerBlock())
+    groups: dict[str, list[str]] = {}
+    for e in kb:
+        groups.setdefault(e.category, []).append(f"`{e.code}` *{escape(e.title)}* \u2014 {escape(e.message)}")
+    blocks.append(_section(f"*Error codes by kind* ({len(kb)})"))
+    catalog: list[Block] = []
+    for category, lines in groups.items():
+        catalog.extend(_sections(category_label(category), lines))
+    room = MAX_VIEW_BLOCKS - len(blocks) - 2
+    blocks.extend(catalog[:room])
+    if len(catalog) > room:
+        blocks.append(_context(f"{ELLIPSIS}and more: `/nmerror list` shows every code."))
+    blocks.append(_context(f"Ask `/nmerror CODE` for the full card \u00b7 nmbot knowledge base {escape(kb.version)}"))
+    view = View(type="home", blocks=blocks).to_dict()
+    if len(view["blocks"]) > MAX_VIEW_BLOCKS:
+        raise ValueError(f"{len(view['blocks'])} blocks, the App Home allows {MAX_VIEW_BLOCKS}")
+    return view
+
+
+def _figures_blocks(report: "Report", days: int) -> list[Block]:
+    """Team totals only: no question text and no channel names, since the tab is personal but the figures are not."""
+    votes = report.up + report.down
+    helpful = (f"{report.up / votes:.0%} ({report.up} \U0001f44d, {report.down} \U0001f44e)" if votes
+               else "no votes yet")
+    top = ", ".join(f"`{c.code}` ({c.explained})" for c in report.top_codes[:5]) or "none yet"
+    fields = [
+        f"*Codes explained*\n{report.explained} ({report.answers} asked, {report.autoreplies} auto-replies)",
+        f"*Not answered with confidence*\n{report.unanswered}",
+        f"*Helpful*\n{helpful}",
+        f"*Most asked*\n{top}",
+    ]
+    return [
+        _section(f"*The team's last {days} days*"),
+        SectionBlock(fields=[_md(_fit(f, FIELD_CHARS)) for f in fields]),
+        _context("`nmbot report` turns these into knowledge-base work: unanswered questions grouped, "
+                 "helpful rate per code."),
+    ]
 
 
 # --- previews ------------------------------------------------------------------------------

@@ -229,6 +229,48 @@ def card_problems(kb: KnowledgeBase) -> list[str]:
     return problems
 
 
+# --- report ------------------------------------------------------------------------------
+
+def report(args: argparse.Namespace) -> int:
+    """What the Slack surfaces recorded in the state store (NMBOT_DATABASE_URL); never touches Slack."""
+    import time
+
+    from ..report import build_report, parse_duration, render
+    from ..settings import Settings
+
+    try:
+        seconds = parse_duration(args.since)
+    except ValueError as exc:
+        raise CliError(f"--since: {exc}") from None
+    store = open_report_store(Settings.from_env().database_url)
+    try:
+        now = time.time()
+        figures = build_report(store, since=now - seconds, until=now, kb=load_kb())
+    finally:
+        store.close()
+    sys.stdout.write(render(figures, args.format))
+    return EXIT_OK
+
+
+def open_report_store(url: str):
+    """The bot's state store, refusing to report on a database that does not exist (a typo would
+    otherwise create an empty one and report that nothing happened)."""
+    from pathlib import Path
+
+    from ..store import open_store
+    from ..store.sql import resolve_url
+
+    if url.strip().lower() in ("memory", "memory:", "memory://"):
+        raise CliError("NMBOT_DATABASE_URL is memory://: nothing outlives the bot's process, so there is "
+                       "nothing to report; point it at the bot's database")
+    resolved = resolve_url(url)
+    database = resolved.database or ""
+    if resolved.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
+            and not database.startswith("file:") and not Path(database).is_file():
+        raise CliError(f"NMBOT_DATABASE_URL: no database at {database}: point it at the bot's database")
+    return open_store(url)
+
+
 # --- serve and the default command ----------------------------------------------------
 
 def serve(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """The `nmbot` command line.
 
 A contract that outside scripts rely on (see README): `ask`, `lookup`,
-`scan`, `kb check`, `serve`. Slack libraries are imported only by `serve`
+`scan`, `kb check`, `serve`, `report`. Slack libraries are imported only by `serve`
 and `lookup --blocks`, so the other commands start fast.
 """
 from __future__ import annotations
@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--http", action="store_true", help="serve Slack's HTTP requests at /slack/events")
     serve.add_argument("--host", help="HTTP address to listen on (default NMBOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (default NMBOT_PORT or 3000)")
+
+    report = sub.add_parser("report", help="unanswered questions, helpful rate per code, usage (from the state store)")
+    report.add_argument("--since", default="7d", help="how far back: 30m, 24h, 7d ... (default 7d)")
+    report.add_argument("--format", choices=("text", "md", "csv"), default="text",
+                        help="text (default), md (Markdown) or csv")
     return parser
 
 
@@ -105,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         "scan": commands.scan,
         "kb": commands.kb_check,
         "serve": commands.serve,
+        "report": commands.report,
     }[args.command]
     return handler(args)
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from dataclasses import dataclass, replace
 from typing import Iterable
 
 from ..cards import blocks
+from ..cards.blocks import VoteRef, WhyRef
 from ..cards.content import card_for_entry, card_for_resolution, log_summary, suggestions_for
 from ..engine.scanner import Finding, ScanInputError
 from ..store import StoreError
@@ -55,21 +57,43 @@ def merge_findings(groups: Iterable[list[Finding]]) -> list[Finding]:
     return list(merged.values())
 
 
-def answer_text(deps: Deps, text: str, *, share_button: bool = False, thread_ts: str | None = None) -> Reply:
-    """A question or a paste: every code of a paste, or the resolver's answer to a question."""
+def new_card_id() -> str:
+    """Names one posted card: every vote on it, from anyone, carries this id."""
+    return secrets.token_hex(6)
+
+
+def vote_for(deps: Deps, code: int, surface: str, question: str = "") -> VoteRef | None:
+    """The vote buttons' reference for a new card shown on `surface` ("" for a card without them)."""
+    if not surface:
+        return None
+    return VoteRef(new_card_id(), code, surface, deps.kb.version, question)
+
+
+def answer_text(deps: Deps, text: str, *, share_button: bool = False, thread_ts: str | None = None,
+                surface: str = "") -> Reply:
+    """A question or a paste: every code of a paste, or the resolver's answer to a question.
+
+    With a `surface` (command, mention, autoreply, shortcut …) a card gets the feedback buttons.
+    """
     findings = scan_text(deps, text)
     if len(findings) > 1 or (findings and looks_pasted(text)):
-        return answer_findings(deps, findings, share_button=share_button, thread_ts=thread_ts)
-    return answer_question(deps, text, share_button=share_button, thread_ts=thread_ts)
+        return answer_findings(deps, findings, share_button=share_button, thread_ts=thread_ts, surface=surface)
+    return answer_question(deps, text, share_button=share_button, thread_ts=thread_ts, surface=surface)
 
 
-def answer_question(deps: Deps, text: str, *, share_button: bool = False, thread_ts: str | None = None) -> Reply:
+def answer_question(deps: Deps, text: str, *, share_button: bool = False, thread_ts: str | None = None,
+                    surface: str = "") -> Reply:
     query = text.strip()[:MAX_QUESTION_CHARS]
     resolution = deps.resolver.resolve(query)
     card = card_for_resolution(deps.kb, resolution)
     if card is not None:
         codes = (card.code,)
-        message = blocks.card_message(card, share_button=share_button, share_thread_ts=thread_ts)
+        # A thumbs-down on a fuzzy answer says the wording matched the wrong card, so the question is kept
+        # with the vote; on an exact match (a code, 8x8's message) the card itself missed, and the comment says how.
+        asked = query if resolution.answer.field not in ("code", "message") else ""
+        message = blocks.card_message(card, share_button=share_button, share_thread_ts=thread_ts,
+                                      vote=vote_for(deps, card.code, surface, asked),
+                                      why=WhyRef.for_resolution(resolution) if surface else None)
         return Reply(message, "card", codes)
     suggestions = suggestions_for(resolution)
     if suggestions:
@@ -80,7 +104,7 @@ def answer_question(deps: Deps, text: str, *, share_button: bool = False, thread
 
 
 def answer_findings(deps: Deps, findings: list[Finding], *, share_button: bool = False,
-                    thread_ts: str | None = None) -> Reply:
+                    thread_ts: str | None = None, surface: str = "") -> Reply:
     """One known code gets its full card with the log line; several get one compact summary."""
     codes = tuple(f.code for f in findings)
     if len(findings) == 1 and findings[0].entry is not None:
@@ -88,7 +112,10 @@ def answer_findings(deps: Deps, findings: list[Finding], *, share_button: bool =
         times = "once" if f.count == 1 else f"{f.count} times"
         card = card_for_entry(deps.kb, f.entry, why=f"Found {times} in the log, first on line {f.line}.",
                               evidence=(f.evidence,))
-        return Reply(blocks.card_message(card, share_button=share_button, share_thread_ts=thread_ts), "card", codes)
+        message = blocks.card_message(card, share_button=share_button, share_thread_ts=thread_ts,
+                                      vote=vote_for(deps, f.code, surface),
+                                      why=WhyRef.for_finding(f) if surface else None)
+        return Reply(message, "card", codes)
     return Reply(blocks.log_summary_message(log_summary(deps.kb, findings)), "summary", codes)
 
 
@@ -99,7 +126,7 @@ def command_reply(deps: Deps, text: str) -> Reply:
         return Reply(blocks.help_message(), "help")
     if word == "list":
         return Reply(blocks.catalog_message(deps.kb), "catalog")
-    return answer_text(deps, text, share_button=True)
+    return answer_text(deps, text, share_button=True, surface="command")
 
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -115,6 +142,7 @@ def mentions(text: str, user_id: str) -> bool:
 
 def remember(deps: Deps, reply: Reply, *, surface: str, channel: str, question: str = "") -> None:
     """Usage for reports; a store outage must never cost the person their answer."""
+    deps.metrics.count_reply(reply.kind, surface)
     try:
         if reply.answered:
             for code in reply.codes:

@@ -12,7 +12,8 @@ from ..engine.knowledge import KnowledgeBase
 from ..settings import Settings
 from ..store import StateStore
 from . import listeners
-from .deps import Deps, add_rate_limit_retries, make_client, open_deps
+from .deps import Deps, make_client, open_deps
+from .metrics import request_counter
 
 # Bot scopes the listeners use, each for one reason; manifest.yml must grant exactly these.
 BOT_SCOPES = {
@@ -22,6 +23,7 @@ BOT_SCOPES = {
     "channels:history": "message events in public channels (pasted logs)",
     "groups:history": "message events in private channels (pasted logs)",
     "files:read": "files.info and downloading shared log files and snippets",
+    "reactions:read": "reaction_added events (a reaction on a reply removes it)",
 }
 
 
@@ -46,11 +48,8 @@ def build_app(settings: Settings, kb: KnowledgeBase | None = None, store: StateS
 def assemble(settings: Settings, kb: KnowledgeBase | None = None, store: StateStore | None = None,
              client: WebClient | None = None, *, listener_executor: Executor | None = None) -> tuple[App, Deps]:
     """The app and the dependencies its listeners share (the server needs both)."""
-    if client is None:
-        client = make_client(settings)
-    else:
-        add_rate_limit_retries(client)
-    deps = open_deps(settings, kb=kb, store=store, client=client)
+    client = client if client is not None else make_client(settings)
+    deps = open_deps(settings, kb=kb, store=store, client=client, listener_executor=listener_executor)
     secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
     app = App(
         name="nmbot",
@@ -59,7 +58,8 @@ def assemble(settings: Settings, kb: KnowledgeBase | None = None, store: StateSt
         # Socket Mode requests come over an authenticated websocket and carry no signature.
         request_verification_enabled=bool(secret),
         token_verification_enabled=True,
-        listener_executor=listener_executor,
+        listener_executor=deps.listeners,
     )
+    app.use(request_counter(deps.metrics))
     listeners.register(app, deps)
     return app, deps

@@ -22,7 +22,7 @@ from webapi_stub import BOT_TOKEN, WebApiStub
 from bot.engine.knowledge import KnowledgeBase
 from bot.settings import Settings
 from bot.slack.server import SlackWsgiApp, create_wsgi_app
-from bot.store import MemoryStore
+from bot.store import MemoryStore, StateStore
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -106,8 +106,14 @@ def bot_env() -> dict:
 
 
 @pytest.fixture
-def bot(stub: WebApiStub, bot_env: dict, kb: KnowledgeBase) -> Iterator[Bot]:
-    store = MemoryStore()
+def bot_store() -> StateStore:
+    """The `bot` fixture's state store (closed with the app); a test overrides this fixture to use another."""
+    return MemoryStore()
+
+
+@pytest.fixture
+def bot(stub: WebApiStub, bot_env: dict, kb: KnowledgeBase, bot_store: StateStore) -> Iterator[Bot]:
+    store = bot_store
     executor = TrackingExecutor()
     wsgi = create_wsgi_app(settings_for(stub, **bot_env), kb=kb, store=store, listener_executor=executor)
     server = make_server("127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)

@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from slack_interactions import message_shortcut
 from slack_requests import message
 
 from bot.slack.app import BOT_SCOPES
@@ -36,6 +37,17 @@ def test_everything_the_bot_uses_is_declared(manifest):
     assert command["command"] == "/nmerror" and command["usage_hint"] and command["should_escape"] is False
     assert manifest["settings"]["interactivity"]["is_enabled"] is True  # the card buttons
     assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert shortcut == {"name": "Explain error codes", "type": "message", "callback_id": "explain_error_codes",
+                        "description": shortcut["description"]}
+
+
+def test_app_home_and_its_event_go_together(manifest):
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] == ("app_home_opened" in events)
+    # No Messages tab: the bot reads no direct messages, so it must not invite them.
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is False
 
 
 def test_bot_scopes_are_exactly_the_ones_used(manifest):
@@ -55,17 +67,25 @@ def event_for(subscription: str) -> dict:
 
 def test_every_subscribed_event_has_a_listener(bot, manifest):
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
-    assert {"app_mention", "message.channels", "message.groups"} <= set(events)
+    assert {"app_home_opened", "app_mention", "message.channels", "message.groups", "reaction_added"} <= set(events)
     for subscription in events:
         assert bot.slack.event(event_for(subscription)).status == 200, subscription
 
 
 def test_an_event_without_a_listener_would_be_refused(bot):
     # Proves the check above can fail: Bolt answers 404 to an event nobody listens to.
-    assert bot.slack.event(event_for("reaction_added")).status == 404
+    assert bot.slack.event(event_for("reaction_removed")).status == 404
 
 
 def test_every_declared_command_has_a_listener(bot, manifest):
     for command in manifest["features"]["slash_commands"]:
         assert bot.slack.command("help", command=command["command"]).status == 200
     assert bot.slack.command("help", command="/not-ours").status == 404
+
+
+def test_every_declared_shortcut_has_a_listener(bot, manifest):
+    for shortcut in manifest["features"]["shortcuts"]:
+        response = message_shortcut(bot.slack, message("hello"), callback_id=shortcut["callback_id"],
+                                    response_url=bot.stub.response_url())
+        assert response.status == 200, shortcut["callback_id"]
+    assert message_shortcut(bot.slack, message("hello"), callback_id="not_ours", response_url=None).status == 404

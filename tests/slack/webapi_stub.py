@@ -49,6 +49,7 @@ class WebApiStub:
     calls: list[Call] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     files: dict[str, _File] = field(default_factory=dict)
+    threads: dict[str, str] = field(default_factory=dict)  # ts of each posted message -> its thread's ts
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -141,8 +142,12 @@ class WebApiStub:
                     "team_id": "T0001", "user_id": BOT_USER_ID, "bot_id": BOT_ID}
         if method == "chat.postMessage":
             ts = f"1700000{next(self._ts):03d}.000100"
+            self.threads[ts] = body.get("thread_ts") or ts
             return {"ok": True, "channel": body.get("channel"), "ts": ts,
                     "message": {"text": body.get("text"), "ts": ts}}
+        if method == "conversations.replies":  # the thread from its parent, as Slack lists it
+            parent = self.threads.get(body.get("ts", ""), body.get("ts"))
+            return {"ok": True, "messages": [{"type": "message", "ts": parent, "thread_ts": parent}], "has_more": False}
         if method == "files.info":
             stored = self.files.get(body.get("file", ""))
             return {"ok": True, "file": stored.meta} if stored else {"ok": False, "error": "file_not_found"}
@@ -190,6 +195,11 @@ def _handler_for(stub: WebApiStub):
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
+            if path.startswith("/api/"):  # Web API methods the SDK calls with GET (conversations.replies)
+                body, headers, method = dict(parse_qsl(urlsplit(self.path).query)), self._headers(), path[len("/api/"):]
+                stub.record(Call(method, body, headers))
+                self._send(200, json.dumps(stub.answer(method, body, headers)).encode(), "application/json; charset=utf-8")
+                return
             if not path.startswith("/files/"):
                 self._send(404, b"not found", "text/plain")
                 return

@@ -4,11 +4,13 @@ import re
 
 from slack_bolt import App
 
-from ....cards.blocks import OPEN_CARD, OPEN_DOCS, SHARE_CARD, SUGGESTION
+from ....cards.blocks import FEEDBACK_MODAL, OPEN_CARD, OPEN_DOCS, SHARE_CARD, SUGGESTION, VOTE_DOWN, VOTE_UP, WHY
 from ...deps import Deps
 from .buttons import handle_open_card, handle_share
+from .feedback import handle_form_closed, handle_form_submission, handle_vote, handle_why
 
-__all__ = ["handle_open_card", "handle_share", "register"]
+__all__ = ["handle_form_closed", "handle_form_submission", "handle_open_card", "handle_share", "handle_vote",
+           "handle_why", "register"]
 
 
 def register(app: App, deps: Deps) -> None:
@@ -26,3 +28,29 @@ def register(app: App, deps: Deps) -> None:
     @app.action(OPEN_DOCS)
     def open_docs(ack):
         ack()
+
+    @app.action(VOTE_UP)
+    def vote_up(ack, body, client, respond, logger):
+        ack()
+        handle_vote(deps, body, client, respond, logger, "up")
+
+    @app.action(VOTE_DOWN)
+    def vote_down(ack, body, client, respond, logger):
+        # The form needs the click's trigger_id within 3 seconds: the ack goes first, the form right after.
+        ack()
+        handle_vote(deps, body, client, respond, logger, "down")
+
+    @app.action(WHY)
+    def why(ack, body, respond, logger):
+        ack()
+        handle_why(deps, body, respond, logger)
+
+    @app.view_submission(FEEDBACK_MODAL)
+    def feedback_sent(ack, body, view, logger):
+        ack()  # closes the form; the comment is stored after
+        handle_form_submission(deps, body, view, logger)
+
+    @app.view_closed(FEEDBACK_MODAL)
+    def feedback_skipped(ack, body, view, logger):
+        ack()
+        handle_form_closed(body, view, logger)

@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ....cards import blocks
 from ....cards.content import card_for_entry
-from ....engine.knowledge import Entry
 from ....store import StoreError
+from ...answers import vote_for
 from ...deps import Deps
 
 _SHARE_VALUE = re.compile(r"(-\d{1,6})(?:@(\d{1,12}\.\d{1,9}))?")
@@ -30,10 +30,12 @@ def handle_open_card(deps: Deps, body: dict, respond: Callable, logger: logging.
         return
     container = body.get("container") or {}
     message = blocks.card_message(card_for_entry(deps.kb, entry), share_button=True,
-                                  share_thread_ts=_thread_of(body))
+                                  share_thread_ts=_thread_of(body), vote=vote_for(deps, entry.code, "button"))
     # A private "did you mean" has served its purpose once a choice is made; a summary everyone sees stays.
     replace = bool(container.get("is_ephemeral")) and action["action_id"].startswith(blocks.SUGGESTION)
-    _respond(respond, logger, response_type="ephemeral", replace_original=replace, **message)
+    if _respond(respond, logger, response_type="ephemeral", replace_original=replace, **message):
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
+        _record(deps, "card", "button", channel, entry.code, logger)
 
 
 def handle_share(deps: Deps, body: dict, client: WebClient, respond: Callable, logger: logging.Logger) -> None:
@@ -46,10 +48,11 @@ def handle_share(deps: Deps, body: dict, client: WebClient, respond: Callable, l
         return
     user = (body.get("user") or {}).get("id") or ""
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    message = blocks.card_message(card_for_entry(deps.kb, entry), shared_by=user)
+    message = blocks.card_message(card_for_entry(deps.kb, entry), shared_by=user,
+                                  vote=vote_for(deps, entry.code, "share"))
     if not _post_shared(client, channel, thread_ts, message, respond, logger):
         return
-    _record_share(deps, entry, channel, logger)
+    _record(deps, "share", "button", channel or "", entry.code, logger)
     if (body.get("container") or {}).get("is_ephemeral"):
         _respond(respond, logger, delete_original=True)
 
@@ -81,11 +84,11 @@ def _respond(respond: Callable, logger: logging.Logger, **message) -> bool:
     return getattr(response, "status_code", 200) == 200
 
 
-def _record_share(deps: Deps, entry: Entry, channel: str | None, logger: logging.Logger) -> None:
+def _record(deps: Deps, kind: str, surface: str, channel: str, code: int, logger: logging.Logger) -> None:
     try:
-        deps.store.record_event(kind="share", surface="button", channel=channel or "", code=entry.code)
+        deps.store.record_event(kind=kind, surface=surface, channel=channel, code=code)
     except StoreError:
-        logger.warning("could not record a share", exc_info=True)
+        logger.warning("could not record a %s", kind, exc_info=True)
 
 
 def parse_value(value: object) -> tuple[int | None, str | None]:

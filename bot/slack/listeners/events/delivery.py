@@ -15,6 +15,18 @@ log = logging.getLogger(__name__)
 
 # Slack retries a delivery for about an hour; a claim must outlive the last retry.
 CLAIM_TTL = 2 * 3600
+# Refusals of the message's blocks, not of the post: the same answer as short plain text gets through.
+PLAIN_TEXT_RETRY = ("msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format")
+PLAIN_TEXT_CHARS = 1500
+# What an operator can do about the errors that mean the bot cannot post there.
+HINTS = {
+    "not_in_channel": "the bot is not a member: invite it with /invite @nmbot",
+    "channel_not_found": "the channel is gone, or private and the bot was never invited",
+    "is_archived": "the channel is archived",
+    "missing_scope": "reinstall the app from manifest.yml to grant the scopes it needs",
+    "invalid_auth": "SLACK_BOT_TOKEN was revoked or is wrong",
+    "token_revoked": "SLACK_BOT_TOKEN was revoked",
+}
 
 
 def thread_of(event: dict) -> str:
@@ -34,11 +46,13 @@ def first_delivery(deps: Deps, body: dict, event: dict) -> bool:
     if event.get("channel") and event.get("ts"):
         keys.append(f"msg:{event['channel']}:{event['ts']}")
     try:
-        return all(deps.store.claim(key, CLAIM_TTL) for key in keys)
+        first = all(deps.store.claim(key, CLAIM_TTL) for key in keys)
     except StoreError:
         # Answering twice is a smaller failure than never answering.
         log.warning("state store unavailable: answering without deduplication", exc_info=True)
-        return True
+        first = True
+    deps.metrics.deliveries.inc(outcome="first" if first else "duplicate")
+    return first
 
 
 def fresh_findings(deps: Deps, channel: str, thread_ts: str, findings: list[Finding]) -> list[Finding]:
@@ -61,13 +75,36 @@ def start_cooldown(deps: Deps, channel: str, thread_ts: str, codes: Iterable[int
 
 
 def post_in_thread(client: WebClient, channel: str, thread_ts: str, message: dict) -> bool:
+    """Post the reply; True when it was posted. Failures are logged, never raised."""
+    error = _post(client, channel, thread_ts, message)
+    if error in PLAIN_TEXT_RETRY and message.get("blocks"):
+        error = _post(client, channel, thread_ts, plain_text(message))
+    return error is None
+
+
+def _post(client: WebClient, channel: str, thread_ts: str, message: dict) -> str | None:
+    """None when posted, else Slack's error code (or the connection failure)."""
     try:
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
                                 **message)
-        return True
+        return None
     except SlackApiError as exc:
-        log.warning("chat.postMessage failed in %s: %s", channel, exc.response.get("error"))
+        error = (exc.response.get("error") if exc.response is not None else None) or "unknown_error"
     except (SlackClientError, OSError) as exc:
-        log.warning("chat.postMessage failed in %s: %s", channel, exc)
-    return False
+        error = f"{type(exc).__name__}: {getattr(exc, 'reason', None) or exc}"
+    hint = HINTS.get(error)
+    retry = " (retrying as plain text)" if error in PLAIN_TEXT_RETRY and message.get("blocks") else ""
+    log.warning("chat.postMessage in %s, thread %s, failed: %s%s%s", channel, thread_ts, error,
+                f" ({hint})" if hint else "", retry,
+                extra={"slack_method": "chat.postMessage", "channel": channel, "thread_ts": thread_ts,
+                       "slack_error": error})
+    return error
+
+
+def plain_text(message: dict) -> dict:
+    """The reply as its own notification text, shortened, without blocks."""
+    text = str(message.get("text") or "").strip() or "I found an answer, but Slack would not show it."
+    if len(text) > PLAIN_TEXT_CHARS:
+        text = text[:PLAIN_TEXT_CHARS - 1].rstrip() + "\u2026"
+    return {"text": f"{text}\nAsk `/nmerror CODE` for the full card."}
 

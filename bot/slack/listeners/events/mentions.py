@@ -27,7 +27,8 @@ def handle_mention(deps: Deps, client: WebClient, body: dict, event: dict, logge
         reply = Reply(blocks.trouble_message(), "trouble")
     if post_in_thread(client, channel, thread_ts, reply.message):
         start_cooldown(deps, channel, thread_ts, reply.codes)
-        remember(deps, reply, surface="mention", channel=channel, question=event.get("text") or "")
+        question = without_mention(event.get("text") or "", deps.bot_user_id)
+        remember(deps, reply, surface="mention", channel=channel, question=question)
 
 
 def mention_reply(deps: Deps, client: WebClient, event: dict) -> Reply:
@@ -35,9 +36,9 @@ def mention_reply(deps: Deps, client: WebClient, event: dict) -> Reply:
     text = without_mention(event.get("text") or "", deps.bot_user_id)
     files = scan_files(deps, client, event)
     if any(files.findings):
-        reply = answer_findings(deps, merge_findings([scan_text(deps, text), *files.findings]))
+        reply = answer_findings(deps, merge_findings([scan_text(deps, text), *files.findings]), surface="mention")
     elif text:
-        reply = answer_text(deps, text)
+        reply = answer_text(deps, text, surface="mention")
     elif files.read or files.notes:
         return Reply(blocks.no_codes_message(files.read, files.notes), "no_codes")
     else:

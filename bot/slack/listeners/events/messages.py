@@ -33,7 +33,7 @@ def handle_message(deps: Deps, client: WebClient, body: dict, event: dict, logge
     findings = fresh_findings(deps, channel, thread_ts, findings)
     if not findings:
         return
-    reply = answer_findings(deps, findings)
+    reply = answer_findings(deps, findings, surface="autoreply")
     if mode == "shadow" or post_in_thread(client, channel, thread_ts, reply.message):
         remember(deps, reply, surface="autoreply" if mode == "on" else "shadow", channel=channel)
 

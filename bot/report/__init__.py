@@ -1,0 +1,28 @@
+"""`nmbot report`: what people asked, what was explained, what helped and what the knowledge base lacks.
+
+Reads the state store that the Slack surfaces fill (usage events, votes,
+unanswered questions) and knows nothing about Slack itself:
+
+    from bot.report import build_report, render
+    print(render(build_report(store, since=time.time() - 7 * 86400, kb=kb), "md"))
+"""
+from __future__ import annotations
+
+from .figures import CodeRow, Downvote, QuestionGroup, Report, Row, build_report, group_questions, question_key
+from .period import describe_duration, parse_duration
+from .render import FORMATS, render
+
+__all__ = [
+    "FORMATS",
+    "CodeRow",
+    "Downvote",
+    "QuestionGroup",
+    "Report",
+    "Row",
+    "build_report",
+    "describe_duration",
+    "group_questions",
+    "parse_duration",
+    "question_key",
+    "render",
+]
