@@ -31,7 +31,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from ..engine.privacy import mask_msisdns
-from ..engine.resolver import ANSWER_MIN, MARGIN, Resolution
+from ..engine.resolver import ANSWER_MIN, MARGIN, SUGGEST_MIN, Resolution
 from ..engine.scanner import Finding
 from .content import SUPPORT_EMAIL, Card, LogItem, LogSummary, Suggestion
 
@@ -358,7 +358,7 @@ def notice_message(text: str) -> dict:
 
 _CARD_ID = re.compile(r"[A-Za-z0-9._:@-]{1,64}")
 _SURFACE = re.compile(r"[a-z_]{1,20}")
-_BASIS = re.compile(r"[a-z-]{1,20}")
+_BASIS = re.compile(r"[a-z -]{1,20}")
 VERSION_CHARS = 80
 MATCHED_CHARS = 200
 THUMBS = {"up": "\U0001f44d", "down": "\U0001f44e"}
@@ -501,7 +501,7 @@ def why_message(why: WhyRef, kb=None) -> dict:
                          f"\u201c{escape(why.runner_up_matched)}\u201d, score {why.runner_up_score:.0f} "
                          f"(a lead of {why.score - why.runner_up_score:.0f}).")
         else:
-            lines.append("*Runner-up*: no other code came close.")
+            lines.append(f"*Runner-up*: no other code scored {SUGGEST_MIN:.0f} or more.")
     blocks: list[Block] = [
         _section(f"*Why this answer?* {_entry_name(kb, why.code)}"),
         _section("\n".join(lines), user_text=True),

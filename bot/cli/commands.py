@@ -4,14 +4,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterator
 
 from ..cards.content import card_for_entry, card_for_resolution, log_summary, suggestions_for
 from ..cards.terminal import Style, render_card, render_log_summary, render_not_sure, render_suggestions
 from ..engine.codes import codes_in_question, nearest_codes
 from ..engine.knowledge import KnowledgeBase, KnowledgeError, load
 from ..engine.resolver import Match, Resolution, Resolver
-from .main import EXIT_ERROR, EXIT_NOTHING, EXIT_OK, CliError, emit, emit_json
+from .main import EXIT_NOTHING, EXIT_OK, CliError, emit, emit_json
 
 MAX_QUESTION_CHARS = 40_000  # Slack's own message limit; longer is not a question
 
@@ -134,7 +134,7 @@ def scan(args: argparse.Namespace) -> int:
     name = "standard input" if args.file == "-" else args.file
     try:
         with open_input(args.file) as stream:
-            findings = Scanner(kb).scan_chunks(checked_chunks(stream, name))
+            findings = Scanner(kb).scan_stream(Utf8Checked(stream, name))
     except ScanInputError as exc:
         raise CliError(f"{name}: {exc}") from None
     except OSError as exc:
@@ -174,22 +174,35 @@ class _Unclosed:
         return None
 
 
-def checked_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterable[bytes]:
-    """Chunks of the input; warns once if it is not valid UTF-8 (the scan goes on)."""
-    warned: set = set()
-    offset = 0
-    tail = b""
-    for chunk in iter(lambda: stream.read(size), b""):
-        if not chunk.isascii() and "utf8" not in warned:
+class Utf8Checked:
+    """The input stream, warning once if it is not valid UTF-8 (the scan goes on).
+
+    Everything but read() passes through, so the scanner can still seek back
+    in a real file to number lines without counting them all.
+    """
+
+    def __init__(self, stream: BinaryIO, name: str):
+        self._stream, self._name = stream, name
+        self._warned: set = set()
+        self._offset = 0
+        self._tail = b""
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(size)
+        if chunk and not chunk.isascii() and not self._warned:
             try:
-                (tail + chunk).decode("utf-8")
+                (self._tail + chunk).decode("utf-8")
             except UnicodeDecodeError as exc:
-                if exc.end < len(tail) + len(chunk) - 3:  # not just a character split across chunks
-                    warn_once(warned, "utf8", f"{name} is not valid UTF-8 (near byte {offset - len(tail) + exc.start}); "
+                if exc.end < len(self._tail) + len(chunk) - 3:  # not just a character split across reads
+                    at = self._offset - len(self._tail) + exc.start
+                    warn_once(self._warned, "utf8", f"{self._name} is not valid UTF-8 (near byte {at}); "
                               "bad bytes are read as \ufffd")
-            tail = chunk[-3:]
-        offset += len(chunk)
-        yield chunk
+        self._tail = chunk[-3:]
+        self._offset += len(chunk)
+        return chunk
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 # --- kb check ----------------------------------------------------------------------------

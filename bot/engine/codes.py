@@ -46,7 +46,7 @@ def codes_in_question(text: str, known: Iterable[int]) -> tuple[list[int], list[
     when it is a known code, or when it follows an error word ("error 2042").
     A signed four-digit number in a code family is an unknown code.
     """
-    known_set = set(known)
+    known_set = known if isinstance(known, (set, frozenset)) else set(known)
     text = normalise_dashes(text)
     found: list[int] = []
     unknown: list[int] = []

@@ -65,16 +65,14 @@ class KnowledgeBase:
     # Words people use interchangeably ("callflow" -> "call flow"), applied to
     # questions and phrases alike before matching.
     synonyms: tuple[tuple[str, str], ...] = ()
+    codes: frozenset[int] = field(init=False, compare=False, repr=False)  # every code, for membership tests
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_code", {e.code: e for e in self.entries})
+        object.__setattr__(self, "codes", frozenset(self._by_code))
 
     def get(self, code: int) -> Entry | None:
         return self._by_code.get(code)  # type: ignore[attr-defined]
-
-    @property
-    def codes(self) -> tuple[int, ...]:
-        return tuple(e.code for e in self.entries)
 
     def __len__(self) -> int:
         return len(self.entries)

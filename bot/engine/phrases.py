@@ -8,6 +8,7 @@ appears in the question, and how much of the question its words explain.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ class PhraseIndex:
         self.synonyms = Synonyms(synonyms)
         sources: list[tuple[int, str, str]] = []
         for e in entries:
-            sources.append((e.code, "message", e.message))
+            sources.append((e.code, "official message", e.message))
             sources.append((e.code, "title", e.title))
             sources.extend((e.code, "phrase", p) for p in e.phrases)
         doc_freq: dict[str, set[int]] = {}
@@ -89,7 +90,6 @@ class PhraseIndex:
                 doc_freq.setdefault(t, set()).add(code)
         n = max(len(entries), 1)
         self.idf = {t: math.log(1 + n / len(codes)) for t, codes in doc_freq.items()}
-        self.vocabulary_of: dict[int, set[str]] = {}
         self.phrases: list[_Phrase] = []
         self.postings: dict[str, list[int]] = {}
         for code, field, text, terms in tokenised:
@@ -99,7 +99,18 @@ class PhraseIndex:
             self.phrases.append(_Phrase(code, field, text, terms, weights, sum(weights)))
             for t in terms:
                 self.postings.setdefault(t, []).append(len(self.phrases) - 1)
-            self.vocabulary_of.setdefault(code, set()).update(terms)
+        # Per word: each code using it, with the largest share of a phrase's weight it holds there.
+        share_of: dict[str, dict[int, float]] = {}
+        for p in self.phrases:
+            for t, w in zip(p.terms, p.weights):
+                codes = share_of.setdefault(t, {})
+                codes[p.code] = max(codes.get(p.code, 0.0), w / p.total)
+        self.shares = share_of
+        self.phrases_of: dict[int, list[int]] = {}
+        for i, p in enumerate(self.phrases):
+            self.phrases_of.setdefault(p.code, []).append(i)
+        for ids in self.phrases_of.values():
+            ids.sort(key=lambda i: self.phrases[i].total)
         self.deletes: dict[str, set[str]] = {}
         self.prefixes: dict[str, set[str]] = {}
         for term in self.idf:
@@ -139,12 +150,78 @@ class PhraseIndex:
             return None
         return min(found, key=lambda t: abs(len(t) - len(token))), ROOT_SIMILARITY
 
-    def features(self, text: str) -> dict[int, tuple[float, float, str, str]]:
-        """Per code: (phrase coverage, question coverage, best field, best phrase)."""
-        tokens = list(dict.fromkeys(words(self.synonyms.apply(text, self.idf))))
+    def features(self, text: str, min_score: float = 0.0,
+                 limit: int | None = None) -> dict[int, tuple[float, float, str, str]]:
+        """Per code: (phrase coverage, question coverage, best field, best phrase).
+
+        With `limit`, only the `limit` best codes (exactly those): codes are
+        visited from the one explaining most of the question down, and the visit
+        stops once no code left could beat the ones kept even with a perfect
+        phrase. On a large knowledge base most codes share only a common word
+        with the question, and their phrases are never looked at.
+        """
+        seen, query_weight = self._question_terms(text)
+        if not seen:
+            return {}
+        explained: dict[int, float] = {}  # weight of the question each code's words account for
+        reachable: dict[int, float] = {}  # most phrase coverage each code could have
+        floor = query_weight * (min_score / 100.0) ** (1.0 / (1.0 - PHRASE_EXPONENT))
+        weighted = sorted(((self.idf[t] * sim, t, sim) for t, sim in seen.items()), reverse=True)
+        still_to_come = sum(w for w, _, _ in weighted)
+        for weight, term, similarity in weighted:
+            shares = self.shares[term]
+            if still_to_come < floor and len(explained) < len(shares):
+                # The words left cannot lift a code they alone match to min_score: only
+                # codes already met need them, and there are fewer of those to visit.
+                shares = {code: shares[code] for code in explained if code in shares}
+            for code, share in shares.items():
+                explained[code] = explained.get(code, 0.0) + weight
+                reachable[code] = reachable.get(code, 0.0) + share * similarity
+            still_to_come -= weight
+        kept: list[tuple[float, int]] = []  # (score, code), a min-heap of the best `limit`
+        out = {}
+        for ceiling, code, question_coverage in self._ceilings(explained, reachable, query_weight, min_score):
+            if ceiling * 100.0 < min_score or (limit and len(kept) == limit and ceiling <= kept[0][0]):
+                break
+            coverage, phrase = self._best_phrase(code, seen, question_coverage * query_weight)
+            out[code] = (coverage, question_coverage, phrase.field, phrase.text)
+            score = combine(coverage, question_coverage)
+            if not limit:
+                continue
+            if len(kept) < limit:
+                heapq.heappush(kept, (score, code))
+            elif score > kept[0][0]:
+                del out[heapq.heapreplace(kept, (score, code))[1]]
+            else:
+                del out[code]
+        return out
+
+    def _ceilings(self, explained: dict[int, float], reachable: dict[int, float], query_weight: float,
+                  min_score: float) -> list[tuple[float, int, float]]:
+        """(highest score the code could reach, code, question coverage), highest first.
+
+        No phrase of a code can be covered more than the sum of the largest
+        shares the question's words hold in its phrases. Since combine() is at
+        most either coverage raised to its exponent, each coverage alone must
+        clear a floor for `min_score`; codes below either floor are dropped unscored.
+        """
+        need = min_score / 100.0
+        question_floor = query_weight * need ** (1.0 / (1.0 - PHRASE_EXPONENT))
+        phrase_floor = need ** (1.0 / PHRASE_EXPONENT)
+        ceilings = []
+        for code, amount in explained.items():
+            reach = reachable[code]
+            if amount >= question_floor and reach >= phrase_floor:
+                question_coverage = amount / query_weight
+                ceilings.append((combine(min(1.0, reach), question_coverage), code, question_coverage))
+        ceilings.sort(reverse=True)
+        return ceilings
+
+    def _question_terms(self, text: str) -> tuple[dict[str, float], float]:
+        """The knowledge-base words a question uses (with how sure), and the question's total weight."""
         seen: dict[str, float] = {}
         query_weight = 0.0
-        for token in tokens:
+        for token in dict.fromkeys(words(self.synonyms.apply(text, self.idf))):
             hit = self.lookup(token)
             if hit is None:
                 query_weight += UNKNOWN_WORD_WEIGHT
@@ -152,28 +229,29 @@ class PhraseIndex:
             term, similarity = hit
             query_weight += self.idf[term]
             seen[term] = max(similarity, seen.get(term, 0.0))
-        out: dict[int, tuple[float, float, str, str]] = {}
-        if not seen:
-            return out
-        explained: dict[int, float] = {}
-        for term, similarity in seen.items():
-            for code in {self.phrases[i].code for i in self.postings.get(term, ())}:
-                explained[code] = explained.get(code, 0.0) + self.idf[term] * similarity
-        for i in {i for term in seen for i in self.postings.get(term, ())}:
+        return seen, query_weight
+
+    def _best_phrase(self, code: int, seen: dict[str, float], amount: float) -> tuple[float, _Phrase]:
+        """The code's phrase best covered by the question. Phrases come lightest first, and
+        none can be covered by more than `amount`, so the heavier rest is skipped once it cannot win."""
+        best_coverage, best = -1.0, None
+        for i in self.phrases_of[code]:
             p = self.phrases[i]
+            if amount / p.total <= best_coverage:
+                break
             coverage = sum(w * seen.get(t, 0.0) for t, w in zip(p.terms, p.weights)) / p.total
             if len(p.terms) == 1:
                 coverage *= SINGLE_WORD_FACTOR
-            current = out.get(p.code)
-            if current is None or coverage > current[0]:
-                out[p.code] = (coverage, explained[p.code] / query_weight, p.field, p.text)
-        return out
+            if coverage > best_coverage:
+                best_coverage, best = coverage, p
+        return best_coverage, best
 
-    def candidates(self, text: str) -> list[tuple[int, float, str, str]]:
+    def candidates(self, text: str, min_score: float = 0.0,
+                   limit: int | None = None) -> list[tuple[int, float, str, str]]:
         """(code, score 0-100, field, phrase) of the best fuzzy match per code, highest first."""
         ranked = [
             (code, round(100.0 * combine(phrase_cov, query_cov), 1), field, phrase)
-            for code, (phrase_cov, query_cov, field, phrase) in self.features(text).items()
+            for code, (phrase_cov, query_cov, field, phrase) in self.features(text, min_score, limit).items()
         ]
         return sorted(ranked, key=lambda m: -m[1])
 

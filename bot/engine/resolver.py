@@ -28,7 +28,7 @@ class Match:
 
     code: int
     score: float
-    field: str  # "code", "message", "title", "phrase" or "nearest-code"
+    field: str  # "code" or "message" (exact), "official message", "title", "phrase" (fuzzy), or "nearest-code"
     matched: str
     entry: Entry | None = None
 
@@ -71,7 +71,10 @@ class Resolver:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self._index: PhraseIndex | None = None
-        self._messages = sorted(((squash(e.message), e) for e in kb), key=lambda pair: -len(pair[0]))
+        # Official messages as squashed text, and how many words they run to, so a quoted
+        # message is found by looking up the question's word runs of those lengths.
+        self._messages = {squash(e.message): e for e in kb if squash(e.message)}
+        self._message_lengths = sorted({m.count(" ") + 1 for m in self._messages}, reverse=True)
 
     @property
     def index(self) -> PhraseIndex:
@@ -108,10 +111,13 @@ class Resolver:
         return Resolution(query, None, tuple(suggestions[:MAX_SUGGESTIONS]), unknown_codes=tuple(unknown))
 
     def _quoted_message(self, query: str) -> Match | None:
-        squashed = f" {squash(query)} "
-        for message, entry in self._messages:
-            if message and f" {message} " in squashed:
-                return self._match(entry.code, 100.0, "message", entry.message)
+        """8x8's message for a code, quoted anywhere in the question; the longest wins."""
+        words_ = squash(query).split(" ")
+        for length in self._message_lengths:
+            for start in range(len(words_) - length + 1):
+                entry = self._messages.get(" ".join(words_[start : start + length]))
+                if entry is not None:
+                    return self._match(entry.code, 100.0, "message", entry.message)
         return None
 
     @staticmethod
@@ -120,7 +126,10 @@ class Resolver:
         return len(words(query)) <= TOPIC_WORDS or reports_a_problem(query)
 
     def _by_phrases(self, query: str) -> Resolution:
-        ranked = [self._match(code, score, field, phrase) for code, score, field, phrase in self.index.candidates(query)]
+        # Codes that cannot reach SUGGEST_MIN are never looked at; since ANSWER_MIN - SUGGEST_MIN
+        # >= MARGIN, leaving them out cannot change whether the best one is answered.
+        top = self.index.candidates(query, min_score=SUGGEST_MIN, limit=MAX_SUGGESTIONS + 1)
+        ranked = [self._match(code, score, field, phrase) for code, score, field, phrase in top]
         if not ranked:
             return Resolution(query, None)
         best = ranked[0]

@@ -3,7 +3,8 @@
 Two stages. A fast byte-level prefilter finds candidate lines (a signed
 four-digit number, or an official message) in large chunks; only those lines
 are decoded and judged by the rules below, so cost is linear in the input and
-memory is bounded by the chunk size, whatever the input.
+memory is bounded by the chunk size, whatever the input. Lines are known by
+their byte offset; only each code's first line is given a number.
 
 In a log a code counts only with its minus sign and an error context: the
 value of an error-like key (`errorCode=-2004`, `"errorCode": "-2004"`), or a
@@ -17,11 +18,13 @@ session summary's errorCode and errorMsg), the two are one occurrence.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator, NamedTuple
 
 from .codes import DASHES, looks_like_family
 from .knowledge import Entry, KnowledgeBase
+from .prefilter import build_prefilter
 from .privacy import mask_msisdns
 
 CHUNK_SIZE = 1 << 20
@@ -29,14 +32,9 @@ MAX_LINE = 1 << 20  # longer lines are judged in pieces of this size
 PAIR_WINDOW = 6  # a code and its message field within this many lines are one event
 EVIDENCE_CHARS = 240
 
-_SIGNED = re.compile(r"(?<![\w.\-])-(?P<digits>\d{3,6})(?![\w\-]|[.,]\d)")
-_KEY_BEFORE = re.compile(
-    r"""(?:
-        (?P<key>[A-Za-z_][\w.\-]*)["']?\s*[:=]\s*["']?     # key=, "key": "
-      | <(?P<tag>[A-Za-z_][\w.\-:]*)>\s*                   # <errorCode>
-    )$""",
-    re.VERBOSE,
-)
+# Starts with the literal '-' so the regex engine can skip ahead; what may stand before the sign
+# is checked in `_sign_stands_alone` (a leading look-behind would be tried at every position).
+_SIGNED = re.compile(r"-(?P<digits>\d{3,6})(?![\w\-]|[.,]\d)")
 _ERROR_KEY = re.compile(r"err|fail|code$|^(?:status|reason|cause|result)$", re.IGNORECASE)
 _ERROR_WORDS = re.compile(r"err|fail|exception|code|refused|rejected|denied", re.IGNORECASE)
 # One `key: value` per line, as in pretty-printed JSON or YAML; a log line
@@ -47,7 +45,6 @@ _FIELD_LINE = re.compile(
         \s*,?\s*$""",
     re.VERBOSE,
 )
-_DASH_BYTES = tuple(d.encode() for d in DASHES)
 
 
 class ScanInputError(ValueError):
@@ -67,17 +64,15 @@ class Finding:
         return {"code": self.code, "known": self.known, "count": self.count, "line": self.line, "evidence": self.evidence}
 
 
-_NEVER = -(10**9)
-
-
 @dataclass
 class _Tally:
     code: int
     count: int
-    line: int
+    first: int  # input offset of the line of the first occurrence ...
+    line: int  # ... and its number (0 until `_line_numbers` finds it)
     evidence: str
-    open_code: int = _NEVER  # line of the last unpaired code hit ...
-    open_message: int = _NEVER  # ... and message hit; only field lines stay open
+    open_code: int | None = None  # input offset of the line of the last unpaired code hit ...
+    open_message: int | None = None  # ... and message hit; only field lines stay open
 
 
 class Scanner:
@@ -87,7 +82,7 @@ class Scanner:
         self.kb = kb
         self._known = {e.code: e for e in kb}
         self._messages = sorted(((e.message.lower(), e.code) for e in kb), key=lambda m: -len(m[0]))
-        self._prefilter = _build_prefilter([e.message for e in kb], [e.code for e in kb])
+        self._prefilter = build_prefilter([e.message for e in kb], [e.code for e in kb])
 
     # --- public API ------------------------------------------------------------------------
 
@@ -95,32 +90,54 @@ class Scanner:
         return self.scan_chunks([text.encode("utf-8", "surrogatepass")])
 
     def scan_stream(self, stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> list[Finding]:
-        return self.scan_chunks(iter(lambda: stream.read(chunk_size), b""))
+        """Scans `stream` from where it stands to its end, and leaves it at its end.
+
+        Line numbers are wanted only for each code's first line, yet counting the line
+        breaks of the whole input costs about as much as the search itself. So when the
+        stream can be read again (a file), the scan notes input offsets only, and a second
+        read that stops at the last first occurrence numbers them. A pipe is numbered as
+        it is read, like `scan_chunks`.
+        """
+        start = _rereadable_from(stream)
+        chunks = iter(lambda: stream.read(chunk_size), b"")
+        if start is None:
+            return self.scan_chunks(chunks)
+        tallies = self._tally(chunks, _Lines(numbering=False))
+        end = stream.tell()
+        try:
+            numbers = _line_numbers(stream, start, {t.first for t in tallies}, chunk_size)
+        finally:
+            stream.seek(end)
+        for t in tallies:
+            t.line = numbers[t.first]
+        return self._findings(tallies)
 
     def scan_chunks(self, chunks: Iterable[bytes]) -> list[Finding]:
-        tallies: dict[int, _Tally] = {}
-        for number, line in self._candidate_lines(chunks):
-            for code, kind, at in self.judge_line(line):
-                self._count(tallies, code, kind, number, line, at)
-        return [
-            Finding(t.code, t.code in self._known, t.count, t.line, t.evidence, self._known.get(t.code))
-            for t in sorted(tallies.values(), key=lambda t: (t.line, t.code))
-        ]
+        return self._findings(self._tally(chunks, _Lines(numbering=True)))
 
-    def judge_line(self, line: str) -> list[tuple[int, str, int]]:
-        """(code, "code" | "message", position) for each code this line reports, once per code."""
-        line = line.translate(_DASH_TABLE)
-        lowered = line.lower()
-        quoted = {}
-        for message, code in self._messages:
-            at = lowered.find(message)
-            if at >= 0 and code not in quoted:
-                quoted[code] = at
+    def judge_line(self, line: str, may_quote: bool = True) -> list[tuple[int, str, int]]:
+        """(code, "code" | "message", position) for each code this line reports, once per code.
+
+        `may_quote` False says the prefilter saw no official message on the line.
+        """
+        if not line.isascii():
+            line = line.translate(_DASH_TABLE)
+        quoted = self._quoted_messages(line) if may_quote else {}
+        error_word_end: int | None = None  # found once per line, only if a code needs it
         hits: dict[int, tuple[int, str, int]] = {}
         for m in _SIGNED.finditer(line):
+            start = m.start()
             code = -int(m.group("digits"))
-            if code not in hits and self._is_error_code(line, m.start(), code, quoted):
-                hits[code] = (code, "code", m.start())
+            if code in hits or not _sign_stands_alone(line, start):
+                continue
+            verdict = self._judge_by_key(line, start, code)
+            if verdict is None:  # free text: a known code needs its message or an error word before it
+                if error_word_end is None:
+                    words = _ERROR_WORDS.search(line)
+                    error_word_end = words.end() if words else len(line) + 1
+                verdict = code in self._known and (code in quoted or error_word_end <= start)
+            if verdict:
+                hits[code] = (code, "code", start)
         for code, at in quoted.items():
             if code not in hits:
                 hits[code] = (code, "message", at)
@@ -128,71 +145,273 @@ class Scanner:
 
     # --- judging one line ---------------------------------------------------------------
 
-    def _is_error_code(self, line: str, start: int, code: int, quoted: dict[int, int]) -> bool:
-        known = code in self._known
-        if not known and not looks_like_family(code):
+    def _quoted_messages(self, line: str) -> dict[int, int]:
+        """Code -> position of each official message the line quotes (any letter case)."""
+        lowered = line.lower()
+        quoted: dict[int, int] = {}
+        for message, code in self._messages:
+            at = lowered.find(message)
+            if at >= 0 and code not in quoted:
+                quoted[code] = at
+        return quoted
+
+    def _judge_by_key(self, line: str, start: int, code: int) -> bool | None:
+        """True or False when the code is the value of a key (the key decides); None in free text."""
+        if code not in self._known and not looks_like_family(code):
             return False
-        key = _KEY_BEFORE.search(line, max(0, start - 80), start)
-        if key is not None:
-            name = (key.group("key") or key.group("tag")).rsplit(".", 1)[-1].rsplit(":", 1)[-1]
-            return bool(_ERROR_KEY.search(name))
-        if not known:
-            return False
-        return code in quoted or bool(_ERROR_WORDS.search(line, 0, start))
+        name = _key_before(line, start)
+        if name is None:
+            return None
+        return bool(_ERROR_KEY.search(name.rsplit(".", 1)[-1].rsplit(":", 1)[-1]))
+
+    # --- counting -----------------------------------------------------------------------
+
+    def _tally(self, chunks: Iterable[bytes], lines: _Lines) -> list[_Tally]:
+        tallies: dict[int, _Tally] = {}
+        for stretch in _stretches(chunks):
+            lines.enter(stretch)
+            for pos, line, may_quote in self._candidate_lines(stretch):
+                for code, kind, at in self.judge_line(line, may_quote):
+                    self._count(tallies, code, kind, pos, line, at, lines)
+            lines.leave()
+        return list(tallies.values())
+
+    def _findings(self, tallies: list[_Tally]) -> list[Finding]:
+        return [
+            Finding(t.code, t.code in self._known, t.count, t.line, t.evidence, self._known.get(t.code))
+            for t in sorted(tallies, key=lambda t: (t.line, t.code))
+        ]
 
     @staticmethod
-    def _count(tallies: dict[int, _Tally], code: int, kind: str, number: int, line: str, at: int) -> None:
+    def _count(tallies: dict[int, _Tally], code: int, kind: str, pos: int, line: str, at: int, lines: _Lines) -> None:
+        """Counts one hit on the line starting at input offset `pos`, unless it completes an open event."""
         tally = tallies.get(code)
         if tally is None:
-            tally = tallies[code] = _Tally(code, 0, number, _evidence(line, at))
+            tally = tallies[code] = _Tally(code, 0, pos, lines.number(pos), _evidence(line, at))
         other = "open_message" if kind == "code" else "open_code"
         mine = "open_code" if kind == "code" else "open_message"
-        if number - getattr(tally, other) <= PAIR_WINDOW:
-            setattr(tally, other, _NEVER)  # the other half of an event already counted
+        opened = getattr(tally, other)
+        if opened is not None and lines.near(opened, pos):
+            setattr(tally, other, None)  # the other half of an event already counted
             return
         tally.count += 1
-        setattr(tally, mine, number if _FIELD_LINE.match(line) else _NEVER)
+        setattr(tally, mine, pos if _FIELD_LINE.match(line) else None)
 
     # --- stage one: candidate lines -------------------------------------------------------
 
-    def _candidate_lines(self, chunks: Iterable[bytes]) -> Iterator[tuple[int, str]]:
-        """(line number, decoded line) for every line that may hold a code or a message."""
-        line_no = 1  # number of the first line in `buffer`
-        buffer = b""
-        offset = 0
-        for chunk in chunks:
-            nul = chunk.find(b"\0")
-            if nul >= 0:
-                raise ScanInputError(f"the input looks binary (a NUL byte at byte {offset + nul}); scan reads text logs")
-            offset += len(chunk)
-            buffer += chunk
-            end = buffer.rfind(b"\n") + 1
-            if end == 0:
-                if len(buffer) < MAX_LINE:
-                    continue
-                end = len(buffer)  # one very long line: judge it in pieces
-            yield from self._lines_of(buffer, end, line_no)
-            line_no += buffer.count(b"\n", 0, end)
-            buffer = buffer[end:]
-        if buffer:
-            yield from self._lines_of(buffer, len(buffer), line_no)
+    def _candidate_lines(self, stretch: _Stretch) -> Iterator[tuple[int, str, bool]]:
+        """(input offset of the line, decoded line, may quote a message) for every line of the
+        stretch that may hold a code or a message."""
+        block, base, start, end = stretch
+        for first, stop, may_quote in _group_by_line(block, start, end, self._prefilter(block, start, end)):
+            yield base + first, _decode(block[first:stop]), may_quote
 
-    def _lines_of(self, block: bytes, end: int, first_line: int) -> Iterator[tuple[int, str]]:
-        last_start = -1
-        counted_to, line_no = 0, first_line
-        for pos in self._prefilter(block, end):
-            start = block.rfind(b"\n", 0, pos) + 1
-            if start == last_start:
-                continue
-            last_start = start
-            stop = block.find(b"\n", pos, end)
-            stop = end if stop < 0 else stop
-            line_no += block.count(b"\n", counted_to, start)
-            counted_to = start
-            yield line_no, _decode(block[start:stop])
+
+class _Stretch(NamedTuple):
+    """block[start:end] holds whole lines of the input (or a piece of a very long one).
+
+    Input offsets count bytes from where the scan began.
+    """
+
+    block: bytes
+    base: int  # input offset of block[0]
+    start: int
+    end: int
+
+
+def _stretches(chunks: Iterable[bytes]) -> Iterator[_Stretch]:
+    """The input as stretches of whole lines, in order.
+
+    A chunk is judged in place, from its first line break to its last; only the line that
+    a chunk boundary cuts is joined from its parts (gluing each chunk onto the part carried
+    over would copy the whole input once more). A line that reaches MAX_LINE without ending
+    is judged in pieces, so memory stays within a chunk plus MAX_LINE whatever the input.
+    """
+    offset = 0  # input offset of chunk[0]
+    unfinished = bytearray()  # the line that no chunk has ended yet, as far as it is read
+    for chunk in chunks:
+        _refuse_binary(chunk, offset)
+        first = chunk.find(b"\n") + 1
+        if first == 0:  # the line goes on
+            unfinished += chunk
+            if len(unfinished) >= MAX_LINE:
+                yield _stretch_of(unfinished, offset + len(chunk))
+        else:
+            start = 0
+            if unfinished:
+                unfinished += memoryview(chunk)[:first]
+                yield _stretch_of(unfinished, offset + first)
+                start = first
+            last = chunk.rfind(b"\n") + 1
+            if last > start:
+                yield _Stretch(chunk, offset, start, last)
+            unfinished += memoryview(chunk)[last:]
+        offset += len(chunk)
+    if unfinished:
+        yield _stretch_of(unfinished, offset)
+
+
+def _stretch_of(unfinished: bytearray, end: int) -> _Stretch:
+    """The carried-over line (or piece of one) ending at input offset `end`, as a stretch; empties `unfinished`."""
+    block = bytes(unfinished)
+    unfinished.clear()
+    return _Stretch(block, end - len(block), 0, len(block))
+
+
+def _refuse_binary(chunk: bytes, offset: int) -> None:
+    nul = chunk.find(b"\0")
+    if nul >= 0:
+        raise ScanInputError(f"the input looks binary (a NUL byte at byte {offset + nul}); scan reads text logs")
+
+
+class _Lines:
+    """The two things the tally needs to know about lines, without counting every line break.
+
+    Hits are known by the input offset where their line starts. Pairing asks whether two
+    hits are at most PAIR_WINDOW lines apart: the PAIR_WINDOW + 1 line breaks before the
+    later hit are searched back from it, in the current stretch and then among the last
+    line breaks of earlier stretches kept here, so a pair across chunk boundaries pairs
+    and each question costs a few lines. A code's first line number is counted as the
+    stretches go by when `numbering`; otherwise it is left to `_line_numbers`.
+    """
+
+    def __init__(self, numbering: bool):
+        self._numbering = numbering
+        self._stretch = _Stretch(b"", 0, 0, 0)
+        self._recent: deque[int] = deque(maxlen=PAIR_WINDOW + 1)  # input offsets of the last line breaks before it
+        self._counted_to = 0  # index in the stretch's block up to which line breaks are counted ...
+        self._breaks = 0  # ... and how many the input has before that
+        self._window = (-1, -1)  # the last line asked about, and where its pairing window opens
+
+    def enter(self, stretch: _Stretch) -> None:
+        self._stretch = stretch
+        self._counted_to = stretch.start
+
+    def leave(self) -> None:
+        block, base, start, end = self._stretch
+        if self._numbering:
+            self._breaks += block.count(b"\n", self._counted_to, end)
+        self._recent.extend(base + i for i in reversed(_last_breaks(block, start, end, PAIR_WINDOW + 1)))
+
+    def number(self, pos: int) -> int:
+        """The number of the line starting at input offset `pos` (in the current stretch, never
+        before a position asked about already); 0 when not numbering."""
+        if not self._numbering:
+            return 0
+        block, base = self._stretch.block, self._stretch.base
+        self._breaks += block.count(b"\n", self._counted_to, pos - base)
+        self._counted_to = pos - base
+        return self._breaks + 1
+
+    def near(self, earlier: int, later: int) -> bool:
+        """At most PAIR_WINDOW line breaks lie between the line starts `earlier` and `later`
+        (`later` in the current stretch)."""
+        if self._window[0] != later:  # every hit on a line asks the same
+            self._window = (later, self._window_opens(later))
+        return earlier > self._window[1]
+
+    def _window_opens(self, pos: int) -> int:
+        """Input offset of the (PAIR_WINDOW + 1)th line break before `pos`; -1 if there are fewer."""
+        block, base, start, _ = self._stretch
+        wanted = PAIR_WINDOW + 1
+        found = _last_breaks(block, start, pos - base, wanted)
+        if len(found) == wanted:
+            return base + found[-1]
+        missing = wanted - len(found)
+        return self._recent[-missing] if len(self._recent) >= missing else -1
+
+
+def _last_breaks(block: bytes, start: int, stop: int, most: int) -> list[int]:
+    """Indexes of the last `most` line breaks in block[start:stop], the last first."""
+    found: list[int] = []
+    while len(found) < most:
+        stop = block.rfind(b"\n", start, stop)
+        if stop < 0:
+            break
+        found.append(stop)
+    return found
+
+
+def _rereadable_from(stream: BinaryIO) -> int | None:
+    """Where a stream that can be read again (a file) stands; None for a pipe or a socket."""
+    try:
+        return stream.tell() if stream.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _line_numbers(stream: BinaryIO, start: int, offsets: set[int], chunk_size: int) -> dict[int, int]:
+    """The line number of each input offset, counting line breaks in a second read of the
+    stream from `start` that stops at the last offset."""
+    stream.seek(start)
+    numbers: dict[int, int] = {}
+    read = breaks = 0
+    for target in sorted(offsets):
+        while read < target:
+            chunk = stream.read(min(chunk_size, target - read))
+            if not chunk:
+                raise ScanInputError("the input got shorter while it was being scanned")
+            breaks += chunk.count(b"\n")
+            read += len(chunk)
+        numbers[target] = breaks + 1
+    return numbers
 
 
 _DASH_TABLE = str.maketrans({d: "-" for d in DASHES})
+
+
+def _group_by_line(block: bytes, start: int, end: int, hits: list[tuple[int, bool]]) -> Iterator[tuple[int, int, bool]]:
+    """(line start, line end, any hit a message) for the lines of block[start:end] holding the sorted hits."""
+    current: list = []  # [start, stop, may_quote] of the line being gathered
+    for pos, is_message in hits:
+        if current and pos < current[1]:
+            current[2] = current[2] or is_message
+            continue
+        if current:
+            yield tuple(current)
+        stop = block.find(b"\n", pos, end)
+        current = [max(start, block.rfind(b"\n", start, pos) + 1), end if stop < 0 else stop, is_message]
+    if current:
+        yield tuple(current)
+
+
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-:")
+
+
+def _key_before(line: str, at: int) -> str | None:
+    """The key whose value starts at `at`: `key=`, `"key": "`, `key: ` or `<key>`; None in free text.
+
+    Read backwards by hand: a regex anchored at `at` would be retried at every
+    position before it, and this runs for every candidate code.
+    """
+    i = at
+    while i > 0 and line[i - 1] in " \t\"'":
+        i -= 1
+    if i == 0:
+        return None
+    mark = line[i - 1]
+    if mark == ">":
+        opening = line.rfind("<", max(0, i - 80), i - 1)
+        tag = line[opening + 1 : i - 1] if opening >= 0 else ""
+        return tag if tag and tag[0].isalpha() and all(c in _KEY_CHARS for c in tag) else None
+    if mark not in "=:":
+        return None
+    i -= 1
+    while i > 0 and line[i - 1] in " \t\"'":
+        i -= 1
+    end = i
+    while i > 0 and line[i - 1] in _KEY_CHARS and end - i < 80:
+        i -= 1
+    key = line[i:end].lstrip(".-:")
+    return key if key and (key[0].isalpha() or key[0] == "_") else None
+
+
+def _sign_stands_alone(line: str, at: int) -> bool:
+    """The '-' at `at` is a sign, not part of a word, a number or a dash-joined id."""
+    if at == 0:
+        return True
+    before = line[at - 1]
+    return not (before.isalnum() or before in "_.-")
 
 
 def _decode(raw: bytes) -> str:
@@ -205,72 +424,3 @@ def _evidence(line: str, at: int) -> str:
         begin = max(0, min(at - EVIDENCE_CHARS // 3, len(line) - EVIDENCE_CHARS))
         text = ("\u2026" if begin else "") + line[begin : begin + EVIDENCE_CHARS].strip() + "\u2026"
     return mask_msisdns(text)
-
-
-def _build_prefilter(messages: list[str], codes: list[int]):
-    """A function (block, end) -> sorted positions worth a look.
-
-    Uses Hyperscan where it is installed (many patterns in one SIMD pass);
-    otherwise one regex pass for codes plus a search per message in the
-    lower-cased block. Both return every position the line rules could care
-    about, so the choice changes speed only, never findings.
-    """
-    try:
-        import hyperscan  # type: ignore[import-not-found]
-    except ImportError:
-        hyperscan = None
-    extra_codes = sorted({str(c).encode() for c in codes if not looks_like_family(c)})
-    code_pattern = b"|".join([rb"-[29][0-9]{3}", *(re.escape(c) for c in extra_codes)])
-    patterns = [code_pattern] + [re.escape(m.lower().encode()) for m in messages]
-    patterns += [re.escape(d) for d in _DASH_BYTES]  # a pasted Unicode minus before a code
-    if hyperscan is not None:
-        try:
-            db = hyperscan.Database()
-            flags = [0] + [hyperscan.HS_FLAG_CASELESS] * (len(patterns) - 1)
-            db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=flags)
-        except Exception:  # an old CPU or a broken build: fall back, same results
-            hyperscan = None
-    if hyperscan is not None:
-        return _hyperscan_prefilter(db)
-    lowered_messages = [m.lower().encode() for m in messages]
-
-    signed = re.compile(code_pattern)
-
-    def plain(block: bytes, end: int) -> list[int]:
-        positions = [m.start() for m in signed.finditer(block, 0, end)]
-        if not block.isascii():
-            positions += _all_positions(block, _DASH_BYTES, end)
-        lowered = block.lower()
-        positions += _all_positions(lowered, lowered_messages, end)
-        return sorted(positions)
-
-    return plain
-
-
-def _hyperscan_prefilter(db):
-    def scan(block: bytes, end: int) -> list[int]:
-        positions: list[int] = []
-        line_end = [-1]
-
-        def on_match(_id, start, to, _flags, _ctx):
-            # Many hits on one line need only one look at that line.
-            if to > line_end[0]:
-                positions.append(to - 1)
-                found = block.find(b"\n", to)
-                line_end[0] = len(block) if found < 0 else found
-            return False
-
-        db.scan(block[:end] if end < len(block) else block, match_event_handler=on_match)
-        return positions
-
-    return scan
-
-
-def _all_positions(haystack: bytes, needles: Iterable[bytes], end: int) -> list[int]:
-    found = []
-    for needle in needles:
-        at = haystack.find(needle, 0, end)
-        while at >= 0:
-            found.append(at)
-            at = haystack.find(needle, at + 1, end)
-    return found

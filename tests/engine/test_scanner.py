@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import random
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.engine import scanner as scanner_module
-from bot.engine.scanner import MAX_LINE, Scanner, ScanInputError
+from bot.engine.scanner import CHUNK_SIZE, MAX_LINE, PAIR_WINDOW, Scanner, ScanInputError
+
+EVAL_LOGS = sorted((Path(__file__).parents[1] / "eval" / "data" / "logs").iterdir())
 
 SUMMARY = {
     "namespace": "VOICE",
@@ -183,3 +188,184 @@ def test_team_codes_outside_the_number_masking_families_are_found(write_kb):
     merged = load_files([*shipped_paths(), write_kb()])
     found = Scanner(merged).scan_text("errorCode=-7001\nerrorCode=-7002\nfailed with -2004\n")
     assert [(f.code, f.known) for f in found] == [(-7001, True), (-2004, True)]
+
+
+def test_both_prefilters_agree_on_every_evaluation_log(kb, monkeypatch):
+    """Hyperscan's patterns are a narrower prefilter; they must never lose a finding."""
+    logs = EVAL_LOGS
+    extra = "\n".join([
+        "x (-2004) y", "[-2010]", "`-2005`", "\t-2003 at line start", '"errorCode" : "-2042"', "<errorCode>-2008</errorCode>",
+        "Error: -2009 at boot", "status = -9999", "offsetMs=-2004", "delta: -2005", "a-2004", "id 12-2004-34",
+    ])
+    texts = [p.read_bytes() for p in logs] + [extra.encode()]
+    default = [Scanner(kb).scan_chunks(chunks_of(t, size)) for t in texts for size in (64, CHUNK_SIZE)]
+    monkeypatch.setitem(sys.modules, "hyperscan", None)
+    plain = [Scanner(kb).scan_chunks(chunks_of(t, size)) for t in texts for size in (64, CHUNK_SIZE)]
+    assert plain == default
+
+
+# --- the three ways in: a file (numbered by a second read), a pipe and chunks (numbered as read) ---
+
+
+class Pipe:
+    """A stream that can only be read, once, like standard input fed by a pipe."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(size)
+
+
+def chunks_of(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def every_way(scanner, data: bytes, size: int, tmp_path: Path) -> list:
+    """What each way into the scanner finds in `data` read `size` bytes at a time; asserts they agree."""
+    path = tmp_path / "scanned.log"
+    path.write_bytes(data)
+    with open(path, "rb") as stream:
+        from_file = scanner.scan_stream(stream, chunk_size=size)
+        assert stream.tell() == len(data)
+    from_bytes_io = scanner.scan_stream(io.BytesIO(data), chunk_size=size)
+    from_pipe = scanner.scan_stream(Pipe(data), chunk_size=size)
+    from_chunks = scanner.scan_chunks(chunks_of(data, size))
+    assert from_file == from_bytes_io == from_pipe == from_chunks
+    return from_file
+
+
+def reference(scanner, data: bytes) -> list[tuple[int, int, int]]:
+    """(code, count, first line), the slow obvious way: every line judged, lines numbered as split."""
+    tallies: dict[int, dict] = {}
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        line = raw.decode("utf-8", "replace").rstrip("\r")
+        for code, kind, _ in scanner.judge_line(line):
+            tally = tallies.setdefault(code, {"count": 0, "line": number, "code": None, "message": None})
+            other = "message" if kind == "code" else "code"
+            if tally[other] is not None and number - tally[other] <= PAIR_WINDOW:
+                tally[other] = None
+                continue
+            tally["count"] += 1
+            tally[kind] = number if scanner_module._FIELD_LINE.match(line) else None
+    return sorted(((code, t["count"], t["line"]) for code, t in tallies.items()), key=lambda f: (f[2], f[0]))
+
+
+@pytest.mark.parametrize("size", [7, 64, CHUNK_SIZE])
+def test_every_way_in_agrees_on_every_evaluation_log(scanner, tmp_path, size):
+    for log in EVAL_LOGS:
+        data = log.read_bytes()
+        found = every_way(scanner, data, size, tmp_path)
+        assert found == scanner.scan_chunks([data]), log.name
+
+
+def generated_log(seed: int) -> bytes:
+    """Codes and messages, alone and in pairs a few lines apart, among short and long noise lines."""
+    rng = random.Random(seed)
+    message = "No coverage available for requested area"
+    pretty = json.dumps(SUMMARY, indent=rng.choice([2, 4]))
+    lines: list[str] = []
+    for _ in range(rng.randint(5, 40)):
+        lines += rng.choice([
+            ["errorCode: -2004"], [f'  "errorMsg": "{message}",'], ["errorMsg: The trunk capacity has been exceeded"],
+            ["errorCode=-2010"], [f"callback said: {message}"], pretty.splitlines(), ["level=error code=-2008"],
+            ["noise"], [""], ["x" * rng.randint(100, 3000)], ["errorCode: '-2010'"], ["caf\xe9 errorCode=\u22122004"],
+        ])
+        lines += ["filler"] * rng.choice([0, 0, 1, PAIR_WINDOW - 1, PAIR_WINDOW, PAIR_WINDOW + 1, 40])
+    newline = rng.choice(["\n", "\r\n"])
+    return (newline.join(lines) + rng.choice(["", newline])).encode()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_generated_logs_are_counted_and_numbered_exactly(scanner, tmp_path, seed):
+    data = generated_log(seed)
+    expected = reference(scanner, data)
+    assert expected  # the generator always plants something
+    for size in (7, 64, 4096):
+        found = every_way(scanner, data, size, tmp_path)
+        assert [(f.code, f.count, f.line) for f in found] == expected, size
+
+
+@pytest.mark.parametrize("gap", range(PAIR_WINDOW + 3))
+@pytest.mark.parametrize("filler", ["", "y" * 5000])
+def test_a_code_and_its_message_field_pair_across_chunk_boundaries(scanner, tmp_path, gap, filler):
+    text = f"noise\nerrorCode: -2004\n{(filler + chr(10)) * gap}errorMsg: No coverage available for requested area\n"
+    for crlf in (False, True):
+        data = (text.replace("\n", "\r\n") if crlf else text).encode()
+        for size in (7, 64, 4096) if filler else (1, 7, 64, 4096):
+            [found] = every_way(scanner, data, size, tmp_path)
+            assert (found.count, found.line) == (1 if gap < PAIR_WINDOW else 2, 2)
+
+
+def test_a_message_far_from_its_code_counts_again(scanner, tmp_path):
+    data = ("errorCode: -2004\n" + "noise\n" * 5000 + "errorMsg: No coverage available for requested area\n").encode()
+    for size in (64, 4096):
+        [found] = every_way(scanner, data, size, tmp_path)
+        assert (found.count, found.line) == (2, 1)
+
+
+def test_pretty_summaries_split_across_chunks_count_once_each(scanner, tmp_path):
+    pretty = json.dumps(SUMMARY, indent=2)
+    data = ("\n".join([pretty, "noise", pretty, pretty]) + "\n").encode()
+    message_line = next(n for n, line in enumerate(pretty.splitlines(), 1) if "errorMsg" in line)
+    for size in (1, 7, 64, 100, 4096):
+        [found] = every_way(scanner, data, size, tmp_path)
+        assert (found.code, found.count, found.line) == (-2004, 3, message_line)
+
+
+def test_lines_longer_than_max_line_keep_pairs_and_line_numbers(scanner, tmp_path):
+    data = b"".join([
+        b"errorCode: -2004\n",
+        b"a" * (MAX_LINE * 2 + 10) + b" errorCode=-2008 \n",
+        b"errorMsg: No coverage available for requested area\r\n",
+        b"b" * (MAX_LINE + 3) + b"\n",
+        b"errorCode=-2010",
+    ])
+    for size in (4096, 65536, CHUNK_SIZE, CHUNK_SIZE + 7):
+        found = every_way(scanner, data, size, tmp_path)
+        assert [(f.code, f.count, f.line) for f in found] == [(-2004, 1, 1), (-2008, 1, 2), (-2010, 1, 5)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_way_in_agrees_when_long_lines_are_judged_in_pieces(scanner, tmp_path, monkeypatch, seed):
+    monkeypatch.setattr(scanner_module, "MAX_LINE", 97)  # most lines of the generated logs are cut in pieces
+    data = generated_log(seed)
+    for size in (7, 64, 4096):
+        every_way(scanner, data, size, tmp_path)
+
+
+def test_a_file_is_numbered_from_where_it_stands(scanner, tmp_path):
+    path = tmp_path / "scanned.log"
+    path.write_bytes(b"errorCode=-2010\nskipped\nnoise\nerrorCode=-2004\n")
+    with open(path, "rb") as stream:
+        stream.readline()
+        stream.readline()
+        [found] = scanner.scan_stream(stream, chunk_size=4)
+        assert (found.code, found.line, stream.tell()) == (-2004, 2, path.stat().st_size)
+
+
+def test_a_file_is_read_again_only_up_to_the_last_first_occurrence(scanner):
+    data = b"noise\nerrorCode=-2004\n" + b"noise\n" * 10_000 + b"errorCode=-2004\n"
+
+    class CountingReads(io.BytesIO):
+        read_bytes = 0
+
+        def read(self, size=-1):
+            chunk = super().read(size)
+            self.read_bytes += len(chunk)
+            return chunk
+
+    stream = CountingReads(data)
+    [found] = scanner.scan_stream(stream, chunk_size=1024)
+    assert (found.count, found.line) == (2, 2)
+    assert stream.read_bytes == len(data) + len(b"noise\n")
+
+
+def test_a_real_pipe_is_numbered_as_it_is_read(scanner):
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"noise\r\nnoise\r\nerrorCode=-2004\r\n")
+    os.close(write_end)
+    with open(read_end, "rb") as stream:
+        assert not stream.seekable()
+        [found] = scanner.scan_stream(stream, chunk_size=5)
+    assert (found.code, found.line) == (-2004, 3)

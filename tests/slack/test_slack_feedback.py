@@ -178,15 +178,20 @@ def test_forged_vote_values_change_nothing(bot, value):
 # --- why this answer? --------------------------------------------------------------------
 
 def test_why_shows_the_matched_phrase_score_and_runner_up_only_to_the_clicker(bot):
-    card = ask(bot, "no coverage")
+    card = ask(bot, "internal connectivity error")
     press(bot, card, "nm_why")
     [why] = responses(bot)
     assert why.body["response_type"] == "ephemeral" and why.body["replace_original"] is False
     text = why.blocks_text
-    assert "phrase \u201cno coverage\u201d" in text and "score 100" in text
-    assert "*Runner-up*: `-2001`" in text and "score 34" in text
+    assert "*Matched*: the " in text and "Internal connectivity" in text and "score 100" in text
+    assert "*Runner-up*: `-2001`" in text and "score 69" in text and "a lead of 31" in text
     assert "needs a score of 65 and a lead of 8" in text
     assert bot.posts() == []
+
+
+def test_why_says_when_no_other_code_came_close(bot):
+    press(bot, ask(bot, "no coverage"), "nm_why")
+    assert "*Runner-up*: no other code scored 55 or more." in responses(bot)[0].blocks_text
 
 
 def test_why_for_a_code_says_it_was_exact(bot):
