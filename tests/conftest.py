@@ -1,14 +1,19 @@
 """Shared fixtures: the shipped knowledge base and small hand-made ones."""
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from bot.engine.knowledge import KnowledgeBase, load
+from bot.engine.knowledge import CACHE_ENV_VAR, KnowledgeBase, load
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The knowledge-base parse cache of this test run, not the user's (child processes inherit it).
+os.environ[CACHE_ENV_VAR] = tempfile.mkdtemp(prefix="nmbot-test-cache-")
 
 
 @pytest.fixture(scope="session")

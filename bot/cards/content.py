@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from ..engine.knowledge import Entry
 from ..engine.resolver import Match, Resolution
-from ..engine.scanner import Finding
+
+if TYPE_CHECKING:  # the scanner is not needed to answer a question, so not imported for it
+    from ..engine.scanner import Finding
 
 OWNER_LABELS = {
     "customer": "Your integration",
@@ -127,7 +131,7 @@ def _suggestion(match: Match) -> Suggestion:
     return Suggestion(match.code, match.entry.message, match.entry.title)
 
 
-def log_summary(kb, findings: list[Finding]) -> LogSummary:
+def log_summary(kb, findings: list["Finding"]) -> LogSummary:
     items = []
     for f in findings:
         if f.entry is not None:

@@ -214,6 +214,22 @@ def _document_keys_ok(doc: dict, source: str) -> None:
 
 
 def read_yaml(path: Path) -> Any:
+    """The parsed document, from the parse cache when the file has not changed since."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise KnowledgeError(str(path), "no such file") from None
+    except OSError as exc:
+        raise KnowledgeError(str(path), f"cannot be read: {exc.strerror}") from None
+    cached = _cache_read(path, stat)
+    if cached is not None:
+        return cached
+    doc = _parse_yaml(path)
+    _cache_write(path, stat, doc)
+    return doc
+
+
+def _parse_yaml(path: Path) -> Any:
     import yaml
 
     try:
@@ -234,6 +250,53 @@ def read_yaml(path: Path) -> Any:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise KnowledgeError(str(path), f"is not valid YAML{at}: {problem}") from None
+
+
+# --- parse cache: YAML parsing (and importing PyYAML) is most of a cold `nmbot ask` ---------
+
+CACHE_ENV_VAR = "NMBOT_CACHE_DIR"
+
+
+def _cache_file(path: Path) -> Path | None:
+    import hashlib
+
+    folder = os.environ.get(CACHE_ENV_VAR)
+    if folder is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "nmbot")
+    if not folder:
+        return None  # NMBOT_CACHE_DIR set empty: no cache
+    key = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+    return Path(folder) / f"kb-{key}.json"
+
+
+def _cache_read(path: Path, stat: os.stat_result) -> Any:
+    import json
+
+    cache = _cache_file(path)
+    try:
+        entry = json.loads(cache.read_text(encoding="utf-8")) if cache else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("stamp") != [stat.st_mtime_ns, stat.st_size]:
+        return None
+    return entry.get("doc")
+
+
+def _cache_write(path: Path, stat: os.stat_result, doc: Any) -> None:
+    """Best effort: a cache that cannot be written only costs speed."""
+    import json
+
+    cache = _cache_file(path)
+    if cache is None:
+        return
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"stamp": [stat.st_mtime_ns, stat.st_size], "doc": doc}), encoding="utf-8")
+        os.replace(temporary, cache)
+    except (OSError, TypeError, ValueError):
+        pass  # read-only home, or a document JSON cannot hold (dates): parse every time
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -301,14 +364,9 @@ def load_files(paths: Iterable[str | os.PathLike]) -> KnowledgeBase:
 
 def shipped_paths() -> list[Path]:
     """The knowledge files that ship with the package (or the checkout's knowledge/)."""
-    import importlib.util
-
-    # find_spec rather than importlib.resources: same answer, a fraction of the start-up cost.
-    spec = importlib.util.find_spec("bot.knowledge")
-    if spec is not None and spec.submodule_search_locations:
-        folder = Path(list(spec.submodule_search_locations)[0])
-    else:
-        folder = Path(__file__).resolve().parents[2] / "knowledge"
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "knowledge"  # where a wheel puts bot.knowledge
+    folder = installed if installed.is_dir() else package.parent / "knowledge"
     return expand_paths([folder])
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from .codes import codes_in_question, nearest_codes_scored
 from .knowledge import Entry, KnowledgeBase
-from .phrases import PhraseIndex
 from .text import reports_a_problem, squash, words
 
 ANSWER_MIN = 65.0  # a fuzzy answer needs at least this score ...
@@ -70,16 +69,18 @@ class Resolver:
 
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
-        self._index: PhraseIndex | None = None
+        self._index = None  # a PhraseIndex, built on first use
         # Official messages as squashed text, and how many words they run to, so a quoted
         # message is found by looking up the question's word runs of those lengths.
         self._messages = {squash(e.message): e for e in kb if squash(e.message)}
         self._message_lengths = sorted({m.count(" ") + 1 for m in self._messages}, reverse=True)
 
     @property
-    def index(self) -> PhraseIndex:
+    def index(self):
         # Built on first use so that a plain code look-up stays fast at start-up.
         if self._index is None:
+            from .phrases import PhraseIndex
+
             self._index = PhraseIndex(self.kb, self.kb.synonyms)
         return self._index
 

@@ -141,3 +141,37 @@ def test_unknown_top_level_key(write_kb):
     path = write_kb(extra="entrys: []\n")
     with pytest.raises(KnowledgeError, match="unknown top-level key"):
         load_files([path])
+
+
+def test_parse_cache_is_used_and_follows_edits(write_kb, tmp_path, monkeypatch):
+    monkeypatch.setenv("NMBOT_CACHE_DIR", str(tmp_path / "cache"))
+    path = write_kb()
+    assert load_files([path]).get(-7001).title == "Team one"
+    [cached] = (tmp_path / "cache").glob("kb-*.json")
+    assert "Team one" in cached.read_text()
+    path.write_text(path.read_text().replace("title: Team one", "title: Team one, edited"))
+    assert load_files([path]).get(-7001).title == "Team one, edited"
+
+
+def test_a_broken_or_unwritable_cache_only_costs_speed(write_kb, tmp_path, monkeypatch):
+    path = write_kb()
+    monkeypatch.setenv("NMBOT_CACHE_DIR", str(tmp_path / "cache"))
+    load_files([path])
+    for cached in (tmp_path / "cache").glob("kb-*.json"):
+        cached.write_text("{not json")
+    assert load_files([path]).get(-7001) is not None
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("NMBOT_CACHE_DIR", str(blocker / "cache"))
+    assert load_files([path]).get(-7001) is not None
+    monkeypatch.setenv("NMBOT_CACHE_DIR", "")
+    assert load_files([path]).get(-7001) is not None
+
+
+def test_yaml_errors_are_never_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("NMBOT_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "broken.yaml"
+    path.write_text("version: [\n")
+    for _ in range(2):
+        with pytest.raises(KnowledgeError, match="is not valid YAML"):
+            load_files([path])
