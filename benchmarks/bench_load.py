@@ -25,6 +25,7 @@ and none duplicated.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import json
@@ -38,12 +39,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlencode, urlsplit
 
 from _common import ROOT, check, finish, heading, info, parser, percentile
 
-sys.path.insert(0, str(ROOT / "tests" / "slack"))
-from slack_requests import SIGNING_SECRET  # noqa: E402 - the test helpers are the Slack request format
+sys.path[:0] = [str(ROOT / "tests" / "slack"), str(ROOT / "tests")]
+from pg_schema import fresh_schema, pg_base_url  # noqa: E402 - the test helpers: one way to do each thing
+from slack_requests import SIGNING_SECRET  # noqa: E402
 from webapi_stub import BOT_TOKEN, WebApiStub  # noqa: E402
 
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
@@ -51,7 +54,6 @@ from slack_sdk.signature import SignatureVerifier  # noqa: E402
 CHANNEL = "C0000LOAD"
 QUESTIONS = ("-2004", "trunk capacity exceeded", "-2008", "caller id not whitelisted", "what does -2001 mean",
              "tts failed", "-9999", "my calls drop after 10 seconds")
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 START_TIMEOUT = 30
 REPLY_TIMEOUT = 60  # seconds to wait for the last reply after the last event was acknowledged
 
@@ -236,10 +238,10 @@ def command_request(text: str) -> Request:
     return Request("command", urlencode(form).encode(), "application/x-www-form-urlencoded")
 
 
-def event_request() -> Request:
+def event_request(text: str | None = None) -> Request:
     n = next(_ids)
     event = {"type": "message", "channel": CHANNEL, "user": "U0000LOAD", "channel_type": "channel",
-             "text": f"level=error call {n} failed errorCode=-2010 errorMsg=\"The trunk capacity has been exceeded\"",
+             "text": text or f"level=error call {n} failed errorCode=-2010 errorMsg=\"The trunk capacity has been exceeded\"",
              "ts": f"17{_run}{n:03d}.{n % 1000000:06d}", "team": "T0001"}
     envelope = {"token": "legacy", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",
                 "event_id": f"EvLoad{_run}{n:09d}", "event_time": int(time.time()), "event": event,
@@ -251,6 +253,13 @@ def mixed_requests():
     """Commands and events, alternating; events are new messages every time."""
     for i in itertools.count():
         yield command_request(QUESTIONS[(i // 2) % len(QUESTIONS)]) if i % 2 == 0 else event_request()
+
+
+def quiet_requests():
+    """`/nmerror help` and channel chatter: the bot's stack with next to no answer work (no card, no
+    database, no reply), which separates the cost of the server from the cost of answering."""
+    for i in itertools.count():
+        yield command_request("help") if i % 2 == 0 else event_request(f"deploy {i} went fine, thanks all")
 
 
 def headers_for(request: Request) -> dict:
@@ -407,57 +416,69 @@ def wait_for_replies(stub: StubProcess, expected: int, timeout: float = REPLY_TI
 
 # --- the benchmark ----------------------------------------------------------------------------
 
-def database_url(kind: str, workdir: Path) -> str:
-    return f"sqlite:///{workdir / 'state.sqlite3'}" if kind == "sqlite" else PG_URL
+@contextlib.contextmanager
+def database(kind: str, workdir: Path) -> Iterator[str]:
+    """The bot's database URL: a SQLite file in `workdir`, or a PostgreSQL schema of this run's own."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'state.sqlite3'}"
+        return
+    with fresh_schema(pg_base_url()) as (_, url):
+        yield url
 
 
-def measure(levels: list[int], seconds: float, rounds: int, database: str) -> list:
-    stub = StubProcess()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        if database == "postgresql":
-            from sqlalchemy import create_engine, text
-            engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
-            with engine.begin() as conn:  # a clean slate: earlier runs' claims would not collide, but would pile up
-                for table in ("claims", "cooldowns", "events"):
-                    conn.execute(text(f"DROP TABLE IF EXISTS nmbot_{table}"))
-            engine.dispose()
-        servers = {"bare": Server("bare", stub.api_url, Path(tmp), "memory://"),
-                   "bot": Server("bot", stub.api_url, Path(tmp), database_url(database, Path(tmp)))}
-        try:
-            sent = 0
-            for name, server in servers.items():  # warm-up: imports, first answers, connection pools
-                warm_up = drive(server.url, name, 4, 1.0)
-                sent += warm_up.events if name == "bot" else 0
-            wait_for_replies(stub, sent)
-            best: dict[tuple[str, int], Run] = {}
-            for clients in levels:
-                heading(f"{clients} concurrent clients")
-                for round_no in range(rounds):
-                    for name in ("bare", "bot"):
-                        cpu_before = servers[name].cpu_seconds()
-                        run = drive(servers[name].url, name, clients, seconds)
-                        if name == "bot":
-                            sent += run.events
-                            wait_for_replies(stub, sent)  # the next run starts with no replies still owed
-                        run.cpu = servers[name].cpu_seconds() - cpu_before
-                        print(f"  {name:4} round {round_no + 1}: {run.throughput:7.0f} req/s  p50 {run.p(50):6.1f} ms  "
-                              f"p99 {run.p(99):6.1f} ms  (commands p99 {run.p(99, 'command'):6.1f}, events p99 "
-                              f"{run.p(99, 'event'):6.1f})  CPU {run.cpu_ms_per_request:.2f} ms/request  "
-                              f"failures {run.failures}", flush=True)
-                        if (name, clients) not in best or run.throughput > best[name, clients].throughput:
-                            best[name, clients] = run
-            heading(f"bursts: {BURST} requests at once, {BURSTS} times")
-            bursts = {name: burst(server.url, name) for name, server in servers.items()}
-            sent += bursts["bot"].events
-            posts, threads = wait_for_replies(stub, sent)
-            results = report(best, levels, sent, posts, threads, servers) + [
-                info(f"burst of {BURST}: {name} p99 ack", run.p(99), "ms") for name, run in bursts.items()]
-        finally:
-            codes = {name: server.stop() for name, server in servers.items()}
-            stub.stop()
-    print(f"\nexit codes: {codes}")
-    return results
+def measure(levels: list[int], seconds: float, rounds: int, kind: str) -> list:
+    with contextlib.ExitStack() as stack:
+        stub = StubProcess()
+        stack.callback(stub.stop)
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        url = stack.enter_context(database(kind, tmp))
+        servers = {}
+        for name, state in (("bare", "memory://"), ("bot", url)):
+            servers[name] = Server(name, stub.api_url, tmp, state)
+            stack.callback(lambda s=servers[name]: print(f"{s.kind} exit code {s.stop()}"))
+        return run_levels(servers, stub, levels, seconds, rounds)
+
+
+def run_levels(servers: dict, stub: StubProcess, levels: list[int], seconds: float, rounds: int) -> list:
+    sent = 0
+    for name, server in servers.items():  # warm-up: imports, first answers, connection pools
+        warm_up = drive(server.url, name, 4, 1.0)
+        sent += warm_up.events if name == "bot" else 0
+    wait_for_replies(stub, sent)
+    best: dict[tuple[str, int], Run] = {}
+    for clients in levels:
+        heading(f"{clients} concurrent clients")
+        for round_no in range(rounds):
+            for name in ("bare", "bot"):
+                cpu_before = servers[name].cpu_seconds()
+                run = drive(servers[name].url, name, clients, seconds)
+                if name == "bot":
+                    sent += run.events
+                    wait_for_replies(stub, sent)  # the next run starts with no replies still owed
+                run.cpu = servers[name].cpu_seconds() - cpu_before
+                print(f"  {name:4} round {round_no + 1}: {run.throughput:7.0f} req/s  p50 {run.p(50):6.1f} ms  "
+                      f"p99 {run.p(99):6.1f} ms  (commands p99 {run.p(99, 'command'):6.1f}, events p99 "
+                      f"{run.p(99, 'event'):6.1f})  CPU {run.cpu_ms_per_request:.2f} ms/request  "
+                      f"failures {run.failures}", flush=True)
+                if (name, clients) not in best or run.throughput > best[name, clients].throughput:
+                    best[name, clients] = run
+    heading("the server stack alone: /nmerror help and chatter, 50 clients")
+    stack_only = {}
+    for round_no in range(rounds):
+        for name in ("bare", "bot"):
+            run = drive(servers[name].url, name, 50, seconds, quiet_requests())
+            print(f"  {name:4} round {round_no + 1}: {run.throughput:7.0f} req/s  p99 {run.p(99):6.1f} ms", flush=True)
+            if name not in stack_only or run.throughput > stack_only[name].throughput:
+                stack_only[name] = run
+    heading(f"bursts: {BURST} requests at once, {BURSTS} times")
+    bursts = {name: burst(server.url, name) for name, server in servers.items()}
+    sent += bursts["bot"].events
+    posts, threads = wait_for_replies(stub, sent)
+    ratio = stack_only["bot"].throughput / stack_only["bare"].throughput
+    return report(best, levels, sent, posts, threads, servers) + [
+        info(f"burst of {BURST}: {name} p99 ack", run.p(99), "ms") for name, run in bursts.items()] + [
+        info("stack only, 50 clients: bot / bare throughput", ratio, "x"),
+        info("stack only, 50 clients: bot p99 ack", stack_only["bot"].p(99), "ms")]
 
 
 def report(best: dict, levels: list[int], sent: int, posts: int, threads: int, servers: dict) -> list:

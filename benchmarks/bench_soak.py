@@ -1,6 +1,6 @@
 """Soak: the full bot under steady load for --minutes (default 10); its memory must stay flat.
 
-`nmbot serve --http` on the server stack of bench_load.py, state in SQLite, the
+`nmbot serve --http` on the server stack of bench_load.py, state in SQLite (or --database postgresql), the
 Web API stand-in in its own process. Clients send signed /nmerror commands and
 pasted-log events (each a new message, so each earns a reply) at a steady
 --rate. The worker's resident set size is sampled every --sample seconds.
@@ -9,7 +9,7 @@ Targets: RSS growth from the end of the first minute (imports, caches and the
 connection pool are warm by then) to the end < 10 MiB, and over the second half
 of the run < 3 MiB; every event answered exactly once; no request refused.
 
-    .venv/bin/python benchmarks/bench_soak.py [--minutes 10] [--rate 100] [--sample 30] [--strict]
+    .venv/bin/python benchmarks/bench_soak.py [--minutes 10] [--rate 100] [--sample 30] [--database sqlite] [--strict]
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from _common import check, finish, heading, info, parser, percentile
-from bench_load import Server, StubProcess, database_url, mixed_requests, post, wait_for_replies
+from bench_load import Server, StubProcess, database, mixed_requests, post, wait_for_replies
 
 WARM_UP_SECONDS = 60
 CLIENTS = 8
@@ -85,11 +85,11 @@ class PacedLoad:
                     self.failures += 1
 
 
-def soak(minutes: float, rate: float, sample: float) -> list:
+def soak(minutes: float, rate: float, sample: float, kind: str) -> list:
     stub = StubProcess()
     samples: list[tuple[float, float, int]] = []  # (seconds, RSS MiB, requests so far)
-    with tempfile.TemporaryDirectory() as tmp:
-        server = Server("bot", stub.api_url, Path(tmp), database_url("sqlite", Path(tmp)))
+    with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
+        server = Server("bot", stub.api_url, Path(tmp), url)
         pid = server.worker_pid
         load = PacedLoad(server.url, rate).start()
         started = time.monotonic()
@@ -150,9 +150,10 @@ def main() -> int:
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--rate", type=float, default=100.0, help="requests per second, half of them events")
     p.add_argument("--sample", type=float, default=30.0, help="seconds between RSS samples")
+    p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     args = p.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    return finish(soak(args.minutes, args.rate, args.sample), args)
+    return finish(soak(args.minutes, args.rate, args.sample, args.database), args)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,15 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     return value
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0 (on or off), got {env.get(name)!r}")
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env.get(name, "").strip().lower() or default
     if value not in choices:
@@ -78,6 +87,7 @@ class Settings:
     port: int = 3000
     cooldown_seconds: float = 1800.0  # the same code is not re-explained in a thread within this
     max_file_bytes: int = 2_000_000  # shared log files larger than this are not downloaded
+    watch_knowledge: bool = False  # reload the knowledge base when its files change (SIGHUP always reloads)
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -102,6 +112,7 @@ class Settings:
             port=int(port),
             cooldown_seconds=_number(env, "NMBOT_COOLDOWN_SECONDS", cls.cooldown_seconds),
             max_file_bytes=int(_number(env, "NMBOT_MAX_FILE_BYTES", cls.max_file_bytes, minimum=1)),
+            watch_knowledge=_flag(env, "NMBOT_WATCH_KNOWLEDGE"),
             env=env,
         )
 

@@ -5,11 +5,16 @@ fix, so a misconfigured bot stops with a sentence instead of a traceback.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from pathlib import Path
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
 
 from ..engine import knowledge
 from ..engine.knowledge import KnowledgeBase, KnowledgeError
@@ -17,18 +22,46 @@ from ..engine.resolver import Resolver
 from ..engine.scanner import Scanner
 from ..settings import MANIFEST_HINT, Settings, SettingsError
 from ..store import StateStore, StoreError, open_store
+from .engine_holder import Engine, LiveEngine
+from .metrics import Metrics, SlackErrorCounter
+from .pool import ListenerPool
 
 API_TIMEOUT = 10  # seconds; listeners run after the ack, so this bounds a reply, not the ack
+API_RETRIES = 2  # per kind of failure; a reply that needs more is not coming soon
+MAX_RETRY_AFTER = 30  # seconds; Slack asking for a longer pause means the reply is better given up
 
 
-@dataclass(frozen=True)
 class Deps:
-    settings: Settings
-    kb: KnowledgeBase
-    resolver: Resolver
-    scanner: Scanner
-    store: StateStore
-    bot_user_id: str
+    """The settings, knowledge base, state store, client-side figures and listener threads of one process.
+
+    `kb`, `resolver` and `scanner` come from one `Engine`: the one a listener
+    run was pinned to, or the latest outside a run. A knowledge-base reload
+    swaps `engines`; nothing else here changes after start-up.
+    """
+
+    __slots__ = ("settings", "engines", "store", "bot_user_id", "metrics", "listeners")
+
+    def __init__(self, settings: Settings, kb: KnowledgeBase, resolver: Resolver, scanner: Scanner,
+                 store: StateStore, bot_user_id: str, *, metrics: Metrics | None = None,
+                 listener_executor: Executor | None = None):
+        self.settings = settings
+        self.engines = LiveEngine(Engine(kb, resolver, scanner))
+        self.store = store
+        self.bot_user_id = bot_user_id
+        self.metrics = metrics or Metrics()
+        self.listeners = ListenerPool(self.engines, self.metrics, listener_executor)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.engines.current.kb
+
+    @property
+    def resolver(self) -> Resolver:
+        return self.engines.current.resolver
+
+    @property
+    def scanner(self) -> Scanner:
+        return self.engines.current.scanner
 
     @property
     def bot_token(self) -> str:
@@ -37,24 +70,62 @@ class Deps:
 
 def make_client(settings: Settings) -> WebClient:
     settings.require("slack_bot_token")
-    client = WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url,
-                       timeout=API_TIMEOUT)
-    add_rate_limit_retries(client)
-    return client
+    return WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=API_TIMEOUT)
 
 
-def add_rate_limit_retries(client: WebClient) -> None:
-    # chat.postMessage allows about one message per second per channel; a burst of pastes must wait, not fail.
-    if not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+class RateLimitRetries(RateLimitErrorRetryHandler):
+    """429: wait as long as Slack's Retry-After asks, unless that is longer than a reply is worth."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        return super()._can_retry(state=state, request=request, response=response, error=error) and \
+            _retry_after(response) <= MAX_RETRY_AFTER
+
+
+def _retry_after(response) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return float(values[0] if isinstance(values, list) else values)
+            except (TypeError, ValueError, IndexError):
+                return 0
+    return 0
+
+
+class ServerErrorRetries(RetryHandler):
+    """Any 5xx, with backoff: slack_sdk's own handler knows only 500 and 503, and a 502 from a proxy passes too."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        return response is not None and response.status_code >= 500
+
+
+def add_retry_handlers(client: WebClient, metrics: Metrics | None = None) -> None:
+    """Bounded retries for rate limits, connection errors and server errors; failures counted first.
+
+    chat.postMessage allows about one message per second per channel, so a
+    burst of pastes must wait, not fail. Bolt copies this list into the client
+    each request gets, so setting it once covers every call.
+    """
+    handlers: list[RetryHandler] = [SlackErrorCounter(metrics)] if metrics is not None else []
+    handlers += [ConnectionErrorRetryHandler(max_retry_count=API_RETRIES),
+                 RateLimitRetries(max_retry_count=API_RETRIES), ServerErrorRetries(max_retry_count=API_RETRIES)]
+    client.retry_handlers = handlers
 
 
 def load_knowledge(settings: Settings) -> KnowledgeBase:
     try:
-        return knowledge.load(knowledge.configured_paths({knowledge.ENV_VAR: settings.knowledge}))
+        return read_knowledge(settings)
     except KnowledgeError as exc:
         raise SettingsError(f"the knowledge base cannot be loaded ({exc}): fix the file or "
                             f"{knowledge.ENV_VAR}, then run `nmbot kb check`") from None
+
+
+def read_knowledge(settings: Settings) -> KnowledgeBase:
+    """The knowledge base NMBOT_KNOWLEDGE names, read now; raises KnowledgeError naming the file and field."""
+    return knowledge.load(knowledge_paths(settings))
+
+
+def knowledge_paths(settings: Settings) -> list[Path]:
+    return knowledge.configured_paths({knowledge.ENV_VAR: settings.knowledge})
 
 
 def open_state(settings: Settings) -> StateStore:
@@ -84,11 +155,12 @@ def identify_bot(client: WebClient, settings: Settings) -> str:
 
 
 def open_deps(settings: Settings, *, kb: KnowledgeBase | None = None, store: StateStore | None = None,
-              client: WebClient) -> Deps:
+              client: WebClient, listener_executor: Executor | None = None) -> Deps:
     kb = kb if kb is not None else load_knowledge(settings)
+    metrics = Metrics()
+    add_retry_handlers(client, metrics)
     bot_user_id = identify_bot(client, settings)
     store = store if store is not None else open_state(settings)
-    resolver = Resolver(kb)
-    resolver.index  # built now, so the first question in Slack does not wait for it
-    return Deps(settings=settings, kb=kb, resolver=resolver, scanner=Scanner(kb), store=store,
-                bot_user_id=bot_user_id)
+    engine = Engine.build(kb)
+    return Deps(settings, engine.kb, engine.resolver, engine.scanner, store, bot_user_id, metrics=metrics,
+                listener_executor=listener_executor)

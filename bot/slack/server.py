@@ -3,6 +3,12 @@
 `serve()` checks the whole configuration (tokens, knowledge base, database,
 and the token against auth.test) before anything starts, and raises one
 `SettingsError` naming what to fix.
+
+HTTP mode is gunicorn with one threaded worker. Its master turns SIGHUP into a
+knowledge-base reload inside the worker (gunicorn's own HUP starts a new
+worker, and a new worker that finds an invalid knowledge base cannot start,
+which stops the server; reloading in place keeps the old one serving). SIGTERM
+stops taking requests, lets the listener threads finish their replies, then exits.
 """
 from __future__ import annotations
 
@@ -12,66 +18,141 @@ import os
 import signal
 import sys
 import threading
+import time
 from concurrent.futures import Executor
 from typing import Callable, Iterable
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from .. import logs
 from ..engine.knowledge import KnowledgeBase
 from ..settings import MANIFEST_HINT, Settings, SettingsError
 from ..store import StateStore
 from .app import assemble
 from .deps import Deps, make_client, open_deps
+from .maintenance import Maintenance, reload_on_sighup
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 WORKER_THREADS = 8  # Slack requests are short; threads cover bursts of events and clicks
 WORKER_BOOT_ERROR = 3  # gunicorn's exit status for a worker that could not start
+# Slack's largest request, a 40,000-character message with its rich-text copy, is a few hundred kB.
+MAX_BODY_BYTES = 1 << 20
+GRACEFUL_SECONDS = 15  # SIGTERM to exit: requests in progress, then the replies they started
+DRAIN_SECONDS = GRACEFUL_SECONDS - 3  # the replies' share, so gunicorn's SIGKILL never cuts one off
 
 
 class SlackWsgiApp:
-    """POST /slack/events for Slack, GET /healthz for the load balancer; anything else is 404."""
+    """POST /slack/events for Slack, GET /healthz for the load balancer, GET /metrics for Prometheus."""
 
-    def __init__(self, app: App, deps: Deps):
+    def __init__(self, app: App, deps: Deps, maintenance: Maintenance | None = None):
         self.app = app
         self.deps = deps
-        self._slack = SlackRequestHandler(app, path=EVENTS_PATH)
+        self.maintenance = maintenance
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if method in ("GET", "HEAD") and path == HEALTH_PATH:
             return self._health(start_response)
-        return self._slack(environ, start_response)
+        if method in ("GET", "HEAD") and path == METRICS_PATH:
+            return _send(start_response, 200, self.deps.metrics.render(), METRICS_CONTENT_TYPE)
+        if method == "POST" and path == EVENTS_PATH:
+            return self._slack(environ, start_response)
+        return _send(start_response, 404, "Not Found", "text/plain; charset=utf-8")
+
+    def _slack(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        response = self._dispatch(environ)
+        if response.status < 400 or response.status >= 500:
+            self.deps.metrics.ack_seconds.observe(time.perf_counter() - started)
+        http = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
+        start_response(http.status, http.get_headers())
+        return http.get_body()
+
+    def _dispatch(self, environ: dict) -> BoltResponse:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return self._refuse("bad_length", 400, "Content-Length is not a number")
+        if length > MAX_BODY_BYTES:
+            # Refused unread: reading it would cost the time and memory the limit protects.
+            return self._refuse("too_large", 413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        try:
+            request = BoltRequest(body=raw.decode("utf-8"), query=environ.get("QUERY_STRING", ""),
+                                  headers=WsgiHttpRequest(environ).get_headers())
+        except Exception as exc:
+            # Bolt parses the body before it checks the signature, so junk, bad UTF-8 and JSON nested a
+            # thousand deep reach this point from anyone; they get a 400, not a traceback.
+            return self._refuse("malformed", 400, f"the request body is not a Slack request ({type(exc).__name__})")
+        return self.app.dispatch(request)
+
+    def _refuse(self, reason: str, status: int, text: str) -> BoltResponse:
+        self.deps.metrics.refused.inc(reason=reason)
+        log.warning("refused a request: %s", text)
+        return BoltResponse(status=status, body=text, headers={"content-type": "text/plain; charset=utf-8"})
 
     def _health(self, start_response: Callable) -> list[bytes]:
+        """Ready when the knowledge base is loaded (always, once started) and the store answers."""
         ready = self.deps.store.ping()
-        body = json.dumps({"ok": ready, "knowledge_base": self.deps.kb.version}).encode()
-        status = "200 OK" if ready else "503 Service Unavailable"
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
+        health = {"ok": ready, "knowledge_base": self.deps.engines.latest.kb.version}
+        if not ready:
+            health["problem"] = "the state store does not answer"
+        if self.deps.engines.problem:
+            health["knowledge_base_problem"] = f"the last reload was refused: {self.deps.engines.problem}"
+        return _send(start_response, 200 if ready else 503, json.dumps(health), "application/json")
 
-    def close(self) -> None:
-        self.deps.store.close()
+    def shutdown(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        stop_serving(self.deps, self.maintenance, drain_seconds)
+
+    close = shutdown
+
+
+def stop_serving(deps: Deps, maintenance: Maintenance | None, drain_seconds: float = DRAIN_SECONDS) -> None:
+    """Let listener runs finish their replies (at most `drain_seconds`), then release everything."""
+    if maintenance is not None:
+        maintenance.stop()
+    pending = deps.listeners.in_flight
+    if pending:
+        log.info("waiting for %d listener run(s) to finish their replies", pending)
+    if not deps.listeners.drain(drain_seconds):
+        log.warning("%d listener run(s) still busy after %gs; stopping anyway", deps.listeners.in_flight,
+                    drain_seconds)
+    deps.listeners.shutdown(wait=False)
+    deps.store.close()
+
+
+def _send(start_response: Callable, status: int, body: str, content_type: str) -> list[bytes]:
+    http = WsgiHttpResponse(status=status, headers={"content-type": [content_type]}, body=body)
+    start_response(http.status, http.get_headers())
+    return list(http.get_body())
 
 
 def create_wsgi_app(settings: Settings, *, kb: KnowledgeBase | None = None, store: StateStore | None = None,
                     client: WebClient | None = None, listener_executor: Executor | None = None) -> SlackWsgiApp:
     settings.require("slack_bot_token", "slack_signing_secret")
     app, deps = assemble(settings, kb, store, client, listener_executor=listener_executor)
-    return SlackWsgiApp(app, deps)
+    return SlackWsgiApp(app, deps, Maintenance(deps).start())
 
 
 def serve(settings: Settings, *, http: bool, host: str | None = None, port: int | None = None) -> int:
     """Run until stopped; the process exit code. Raises SettingsError for configuration to fix."""
-    _default_logging(settings)
+    logs.configure(settings)
     if http:
         settings.require("slack_bot_token", "slack_signing_secret")
         preflight(settings)
-        return _run_http(settings, host or settings.host, settings.port if port is None else port)
+        host = host or settings.host
+        return run_gunicorn(lambda: _worker_app(settings), settings, host, settings.port if port is None else port)
     settings.require("slack_bot_token")
     try:
         settings.require("slack_app_token")
@@ -89,37 +170,68 @@ def preflight(settings: Settings) -> None:
 
 # --- HTTP ----------------------------------------------------------------------------------
 
-def _run_http(settings: Settings, host: str, port: int) -> int:
-    from gunicorn.app.base import BaseApplication
+def _worker_app(settings: Settings) -> SlackWsgiApp:
+    # Built in the worker, after the fork, so no database connection crosses it.
+    try:
+        wsgi = create_wsgi_app(settings)
+    except SettingsError as exc:
+        print(f"nmbot: {exc}", file=sys.stderr)
+        sys.exit(WORKER_BOOT_ERROR)
+    reload_on_sighup(wsgi.maintenance)
+    log.info("nmbot is serving Slack's requests (knowledge base %s)", wsgi.deps.kb.version)
+    return wsgi
 
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+def _drain_worker(_arbiter, worker) -> None:
+    """gunicorn's worker_exit hook: requests are answered by now, the replies they started may not be."""
+    wsgi = getattr(worker, "wsgi", None)
+    if isinstance(wsgi, SlackWsgiApp):
+        wsgi.shutdown()
+
+
+def gunicorn_options(settings: Settings, host: str, port: int) -> dict:
+    return {
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "workers": 1,  # I/O-bound work: threads suffice, and the knowledge base loads once
+        "worker_class": "gthread",
+        "threads": WORKER_THREADS,
+        "timeout": 30,
+        "graceful_timeout": GRACEFUL_SECONDS,
+        "loglevel": settings.log_level,
+        "errorlog": "-",
+        "logger_class": logs.gunicorn_logger_class(),
+        "worker_exit": _drain_worker,
+        "proc_name": "nmbot",
+        # Gunicorn >= 25 opens a control socket in $HOME by default; nmbot never uses it.
+        "control_socket_disable": True,
+    }
+
+
+def run_gunicorn(load: Callable[[], Callable], settings: Settings, host: str, port: int) -> int:
+    """Serve the WSGI app `load()` builds in the worker, the way nmbot serves itself; the exit code."""
+    from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
+
+    class ReloadingArbiter(Arbiter):
+        def handle_hup(self) -> None:
+            self.log.info("Hang up: reloading the knowledge base in the worker")
+            self.kill_workers(signal.SIGHUP)
 
     class Server(BaseApplication):
         def load_config(self) -> None:
-            options = {
-                "bind": [bind],
-                "workers": 1,  # I/O-bound work: threads suffice, and the knowledge base loads once
-                "worker_class": "gthread",
-                "threads": WORKER_THREADS,
-                "timeout": 30,
-                "graceful_timeout": 10,
-                "loglevel": settings.log_level,
-                "errorlog": "-",
-                "proc_name": "nmbot",
-                # Gunicorn >= 25 opens a control socket in $HOME by default; nmbot never uses it.
-                "control_socket_disable": True,
-            }
-            for key, value in options.items():
+            for key, value in gunicorn_options(settings, host, port).items():
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)
 
-        def load(self) -> SlackWsgiApp:
-            # Built in the worker, after the fork, so no database connection crosses it.
+        def load(self) -> Callable:
+            return load()
+
+        def run(self) -> None:
             try:
-                return create_wsgi_app(settings)
-            except SettingsError as exc:
+                ReloadingArbiter(self).run()
+            except RuntimeError as exc:  # what BaseApplication.run does with gunicorn's configuration errors
                 print(f"nmbot: {exc}", file=sys.stderr)
-                sys.exit(WORKER_BOOT_ERROR)
+                sys.exit(1)
 
     master = os.getpid()
     try:
@@ -149,25 +261,21 @@ def _run_socket_mode(settings: Settings) -> int:
         deps.store.close()
         raise SettingsError(f"cannot open a Socket Mode connection to Slack ({exc}): check the network") from None
     log.info("nmbot is connected to Slack in Socket Mode (knowledge base %s)", deps.kb.version)
+    maintenance = Maintenance(deps).start()
     stop = threading.Event()
-    _stop_on_signals(stop)
+    _handle_signals(stop, maintenance)
     try:
         while not stop.wait(1.0):
             pass
     finally:
         handler.close()
-        deps.store.close()
+        stop_serving(deps, maintenance)
     return 0
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+def _handle_signals(stop: threading.Event, maintenance: Maintenance) -> None:
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers can only be set from the main thread
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-
-
-def _default_logging(settings: Settings) -> None:
-    """Plain log lines at the configured level, unless the caller set logging up already."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    reload_on_sighup(maintenance)

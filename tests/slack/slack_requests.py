@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -92,6 +93,14 @@ def send(request: urllib.request.Request) -> Response:
             return Response(response.status, response.read().decode())
     except urllib.error.HTTPError as error:
         return Response(error.code, error.read().decode())
+
+
+def raw_request(url: str, head: str, body: bytes = b"") -> str:
+    """Send exactly these bytes (a declared length need not arrive) and return the response's status line."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(head.encode() + body)
+        return sock.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
 
 
 def get(url: str) -> Response:

@@ -1,81 +1,17 @@
 """`serve()`: the real server in a subprocess, and configuration errors as one clear sentence."""
 from __future__ import annotations
 
-import os
-import queue
-import re
-import signal
 import subprocess
-import sys
-import threading
-import time
 from urllib.parse import urlencode
 
 import pytest
 from conftest import settings_for
-from slack_requests import SIGNING_SECRET, SlackSender, get, message
+from server_process import NMBOT, ServerProcess, clean_env, wait_until_healthy
+from slack_requests import SIGNING_SECRET, SlackSender, message
 from webapi_stub import APP_TOKEN, BOT_TOKEN
 
 from bot.settings import Settings, SettingsError
 from bot.slack.server import serve
-
-NMBOT = [sys.executable, "-m", "bot.cli.main"]
-
-
-def clean_env(**values: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NMBOT_"))}
-    return {**env, **values}
-
-
-class ServerProcess:
-    """`nmbot serve --http` in a child process; its log lines are read as they come."""
-
-    def __init__(self, env: dict, cwd):
-        command = [*NMBOT, "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
-        self.proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.output.append(line)
-            self.lines.put(line)
-
-    def wait_for_line(self, pattern: str, timeout: float = 20.0) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if m := re.search(pattern, line):
-                return m
-        raise AssertionError(f"no line matching {pattern!r}; output:\n{''.join(self.output)}")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-
-
-def wait_until_healthy(url: str, timeout: float = 20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            response = get(url + "/healthz")
-            if response.status == 200:
-                return response.json()
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("the server never became healthy")
-        time.sleep(0.05)
 
 
 def test_serve_http_runs_a_real_server(stub, tmp_path):

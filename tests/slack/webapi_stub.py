@@ -43,6 +43,17 @@ class _File:
     status: int = 200
 
 
+@dataclass(frozen=True)
+class Fault:
+    """How the stand-in misbehaves on one call: Slack's error, an HTTP status, a dropped connection, a stall."""
+
+    error: str | None = None  # answer {"ok": false, "error": error} with HTTP 200
+    status: int = 200  # answer with this HTTP status instead (429, 500, 502, 503 ...)
+    retry_after: int | None = None  # the Retry-After header of a 429
+    drop: bool = False  # close the connection without answering
+    hold: threading.Event | None = None  # answer only once the test sets this event
+
+
 @dataclass
 class WebApiStub:
     bot_token: str = BOT_TOKEN
@@ -50,6 +61,7 @@ class WebApiStub:
     errors: dict[str, str] = field(default_factory=dict)
     files: dict[str, _File] = field(default_factory=dict)
     threads: dict[str, str] = field(default_factory=dict)  # ts of each posted message -> its thread's ts
+    faults: dict[str, list[Fault]] = field(default_factory=dict)  # method -> faults for its next calls, in order
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -87,6 +99,16 @@ class WebApiStub:
     def fail(self, method: str, error: str) -> None:
         """Answer `method` with {"ok": false, "error": error} from now on."""
         self.errors[method] = error
+
+    def fail_next(self, method: str, *faults: Fault) -> None:
+        """Misbehave on the next calls to `method`, one fault per call, then answer normally again."""
+        with self._lock:
+            self.faults.setdefault(method, []).extend(faults)
+
+    def take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            queued = self.faults.get(method)
+            return queued.pop(0) if queued else None
 
     def add_file(self, file_id: str, name: str, data: bytes, *, status: int = 200, **meta) -> dict:
         """Serve a file at /files/<id> to the bot token; returns the file object an event carries."""
@@ -179,12 +201,32 @@ def _handler_for(stub: WebApiStub):
             self.end_headers()
             self.wfile.write(payload)
 
+        def _misbehave(self, fault: Fault) -> bool:
+            """Act out `fault`; True when that was the whole answer."""
+            if fault.hold is not None:
+                fault.hold.wait(30)
+            if fault.drop:
+                self.close_connection = True
+                return True
+            if fault.status != 200:
+                extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+                error = "ratelimited" if fault.status == 429 else "internal_error"
+                self._send(fault.status, json.dumps({"ok": False, "error": error}).encode(), "application/json", extra)
+                return True
+            if fault.error:
+                self._send(200, json.dumps({"ok": False, "error": fault.error}).encode(), "application/json")
+                return True
+            return False
+
         def do_POST(self) -> None:
             path = urlsplit(self.path).path
             body, headers = self._body(), self._headers()
             if path.startswith("/api/"):
                 method = path[len("/api/"):]
                 stub.record(Call(method, body, headers))
+                fault = stub.take_fault(method)
+                if fault is not None and self._misbehave(fault):
+                    return
                 answer = stub.answer(method, body, headers)
                 self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
             elif path.startswith("/response/"):

@@ -9,19 +9,13 @@ that address.
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import uuid
 from typing import Callable, Iterator
 
 import pytest
-from sqlalchemy.engine import make_url
+from pg_schema import fresh_schema, pg_base_url, pg_unreachable, psycopg_conninfo
 
 from bot.store import StateStore, open_store
-from bot.store.sql import display_url
 
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("memory", "sqlite", "postgresql")
 
 
@@ -43,69 +37,26 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def pg_base_url() -> str:
-    return os.environ.get("NMBOT_TEST_DATABASE_URL") or DEFAULT_PG_URL
-
-
-def _pg_unreachable(url: str) -> str | None:
-    """Why the server cannot be reached, or None when something listens."""
-    parsed = make_url(url)
-    host, port = parsed.host, parsed.port or 5432
-    if not host:  # a Unix socket: let the real connection decide
-        return None
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return None
-    except OSError as exc:
-        return (
-            f"PostgreSQL server unreachable at {display_url(parsed)} ({exc}): "
-            "start it, or point NMBOT_TEST_DATABASE_URL at one"
-        )
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """The base PostgreSQL URL, or skip when its server is unreachable."""
     url = pg_base_url()
-    reason = _pg_unreachable(url)
+    reason = pg_unreachable(url)
     if reason:
         pytest.skip(reason)
     return url
 
 
-def _psycopg_conninfo(url: str) -> str:
-    parsed = make_url(url)
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@contextlib.contextmanager
-def _fresh_schema(pg_url: str) -> Iterator[tuple[str, str]]:
-    """Create a uniquely named schema; yield (its name, a URL whose search_path
-    is that schema); drop it, with everything in it, afterwards."""
-    import psycopg
-
-    schema = f"nmbot_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    conninfo = _psycopg_conninfo(pg_url)
-    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield schema, url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 @pytest.fixture
 def pg_schema_url(pg_url: str) -> Iterator[str]:
     """A URL on a brand-new, empty schema of the test's own (dropped afterwards)."""
-    with _fresh_schema(pg_url) as (_, url):
+    with fresh_schema(pg_url) as (_, url):
         yield url
 
 
 @pytest.fixture(scope="session")
 def _pg_run_schema(pg_url: str) -> Iterator[tuple[str, str]]:
-    with _fresh_schema(pg_url) as schema_and_url:
+    with fresh_schema(pg_url) as schema_and_url:
         yield schema_and_url
 
 
@@ -120,7 +71,7 @@ def pg_clean_url(pg_url: str, _pg_run_schema: tuple[str, str]) -> Iterator[str]:
 
     schema, url = _pg_run_schema
     yield url
-    with psycopg.connect(_psycopg_conninfo(pg_url), autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(psycopg_conninfo(pg_url), autocommit=True, connect_timeout=5) as conn:
         tables = [
             row[0]
             for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))

@@ -1,0 +1,125 @@
+"""Work a running bot does besides answering: re-reading the knowledge base, and clearing expired keys.
+
+One background thread per process. A reload is asked for by SIGHUP
+(`reload_on_sighup`) or, with NMBOT_WATCH_KNOWLEDGE=1, by a change to the
+knowledge files; it validates the new files completely before swapping, so an
+invalid edit leaves the previous knowledge base serving and logs the reason.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+
+from ..engine.knowledge import KnowledgeError
+from ..store import StoreError
+from .deps import Deps, knowledge_paths, read_knowledge
+from .engine_holder import Engine
+
+log = logging.getLogger(__name__)
+
+WATCH_INTERVAL = 2.0  # seconds between looks at the knowledge files' modification times
+PURGE_INTERVAL = 600.0  # seconds between purges of expired claims and cool-downs
+
+
+def reload_knowledge(deps: Deps) -> bool:
+    """Read, validate and swap in the configured knowledge base; True when the new one serves."""
+    serving = deps.engines.latest.kb
+    try:
+        engine = Engine.build(read_knowledge(deps.settings))
+    except KnowledgeError as exc:
+        deps.engines.problem = str(exc)
+        deps.metrics.knowledge_reloads.inc(result="refused")
+        log.error("knowledge base not reloaded, still serving %s: %s", serving.version, exc)
+        return False
+    deps.engines.swap(engine)
+    deps.metrics.knowledge_reloads.inc(result="reloaded")
+    log.info("knowledge base reloaded: %s, %d codes (was %s)", engine.kb.version, len(engine.kb), serving.version)
+    return True
+
+
+def knowledge_stamp(deps: Deps) -> tuple:
+    """What changes when a knowledge file is edited, replaced, added to a folder or removed."""
+    try:
+        paths = knowledge_paths(deps.settings)
+    except KnowledgeError as exc:
+        return (str(exc),)
+    stamp = []
+    for path in paths:
+        try:
+            st = path.stat()
+            stamp.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError as exc:
+            stamp.append((str(path), type(exc).__name__))
+    return tuple(stamp)
+
+
+class Maintenance:
+    """The background thread: reloads when asked or when the files change, purges on schedule."""
+
+    def __init__(self, deps: Deps, *, watch_every: float | None = None, purge_every: float = PURGE_INTERVAL):
+        self.deps = deps
+        self.watch_every = watch_every if watch_every is not None else (
+            WATCH_INTERVAL if deps.settings.watch_knowledge else 0)
+        self.purge_every = purge_every
+        self._wake = threading.Event()
+        self._reload_asked = False
+        self._stopping = False
+        # Taken now, not when the thread first runs, so an edit made in between is not mistaken for the baseline.
+        self._stamp = knowledge_stamp(deps) if self.watch_every else None
+        self._thread = threading.Thread(target=self._loop, name="nmbot-maintenance", daemon=True)
+
+    def start(self) -> "Maintenance":
+        self._thread.start()
+        return self
+
+    def request_reload(self) -> None:
+        """Ask for a reload soon. Safe in a signal handler: it only sets a flag and an event
+        that no code on the main thread ever waits on."""
+        self._reload_asked = True
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        stamp = self._stamp
+        next_purge = time.monotonic() + self.purge_every
+        while True:
+            waits = [next_purge - time.monotonic()] + ([self.watch_every] if self.watch_every else [])
+            self._wake.wait(max(0.0, min(waits)))
+            self._wake.clear()
+            if self._stopping:
+                return
+            stamp = self._reload_if_due(stamp)
+            if time.monotonic() >= next_purge:
+                self._purge()
+                next_purge = time.monotonic() + self.purge_every
+
+    def _reload_if_due(self, stamp: tuple | None) -> tuple | None:
+        asked, self._reload_asked = self._reload_asked, False
+        now = knowledge_stamp(self.deps) if self.watch_every else None
+        if asked or now != stamp:
+            try:
+                reload_knowledge(self.deps)
+            except Exception:  # the thread must outlive any surprise, or reloads stop for good
+                log.exception("knowledge base reload failed")
+        return now
+
+    def _purge(self) -> None:
+        try:
+            removed = self.deps.store.purge_expired()
+        except StoreError as exc:
+            log.warning("could not purge expired keys: %s", exc)
+            return
+        if removed:
+            log.info("purged %d expired claims and cool-downs", removed)
+
+
+def reload_on_sighup(maintenance: Maintenance) -> None:
+    """SIGHUP re-reads the knowledge base (main thread only, where Python runs signal handlers)."""
+    signal.signal(signal.SIGHUP, lambda *_: maintenance.request_reload())

@@ -1,0 +1,299 @@
+"""Operating the bot: knowledge-base reloads, health, metrics, logs, graceful stop, housekeeping."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import shutil
+import signal
+import threading
+from pathlib import Path
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from server_process import ServerProcess, bot_env, wait_until
+from slack_requests import SIGNING_SECRET, SlackSender, get, mention, message, raw_request
+from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault
+
+from bot import logs
+from bot.engine.knowledge import load
+from bot.settings import Settings, SettingsError
+from bot.slack.deps import Deps
+from bot.slack.engine_holder import Engine
+from bot.slack.maintenance import Maintenance, reload_knowledge
+from bot.slack.server import create_wsgi_app
+from bot.store import MemoryStore
+
+SHIPPED = Path(__file__).resolve().parents[2] / "knowledge" / "number-masking.yaml"
+TITLE = "title: Region outside your Number Masking coverage"
+EDITED = "title: Region outside the coverage map (edited)"
+PASTE = "level=error errorCode=-2010 callee=+6591234567"
+
+
+@pytest.fixture
+def kb_file(tmp_path) -> Path:
+    """A copy of the shipped knowledge base that a test may edit."""
+    path = tmp_path / "kb" / "number-masking.yaml"
+    path.parent.mkdir()
+    shutil.copy(SHIPPED, path)
+    return path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+# --- knowledge base reloads ----------------------------------------------------------------
+
+def test_sighup_reloads_in_place_and_an_invalid_edit_keeps_the_old_knowledge_base(stub, tmp_path, kb_file):
+    server = ServerProcess(bot_env(stub, NMBOT_KNOWLEDGE=str(kb_file)), tmp_path)
+    try:
+        slack = SlackSender(server.start())
+        assert "Region outside your Number Masking coverage" in slack.command("-2004").body
+
+        edit(kb_file, TITLE, EDITED)
+        server.signal(signal.SIGHUP)
+        server.wait_for_line(r"knowledge base reloaded: number-masking")
+        assert "the coverage map (edited)" in slack.command("-2004").body
+
+        kb_file.write_text(kb_file.read_text().replace("entries:", "entries: [", 1))
+        server.signal(signal.SIGHUP)
+        error = server.wait_for_line(r"knowledge base not reloaded, still serving number-masking \S+: (.+)").group(1)
+        assert str(kb_file) in error and "is not valid YAML at line" in error
+        assert "the coverage map (edited)" in slack.command("-2004").body
+        health = get(server_url(server) + "/healthz").json()
+        assert health["ok"] is True and "is not valid YAML" in health["knowledge_base_problem"]
+    finally:
+        assert server.stop() == 0
+    assert server.text.count("Booting worker") == 1  # reloaded in place: the worker was never replaced
+    assert "Traceback" not in server.text
+
+
+def server_url(server: ServerProcess) -> str:
+    return re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", server.text).group(1)
+
+
+def deps_for(settings: Settings, kb=None) -> Deps:
+    engine = Engine.build(kb if kb is not None else load(settings.knowledge.split(":")))
+    return Deps(settings, engine.kb, engine.resolver, engine.scanner, MemoryStore(), "UBOT")
+
+
+def test_watching_reloads_when_a_file_changes(kb_file):
+    settings = Settings.from_env({"NMBOT_KNOWLEDGE": str(kb_file), "NMBOT_WATCH_KNOWLEDGE": "1"})
+    deps = deps_for(settings)
+    maintenance = Maintenance(deps, watch_every=0.02).start()
+    try:
+        assert maintenance.watch_every and deps.kb.get(-2004).title.startswith("Region outside your")
+        edit(kb_file, TITLE, EDITED)
+        wait_until(lambda: deps.kb.get(-2004).title.endswith("(edited)"), "the edit to be loaded", 5)
+        kb_file.write_text("entries: [")
+        wait_until(lambda: deps.engines.problem is not None, "the broken edit to be refused", 5)
+        assert deps.kb.get(-2004).title.endswith("(edited)")
+    finally:
+        maintenance.stop()
+
+
+def test_watching_is_off_unless_asked_for(kb_file):
+    deps = deps_for(Settings.from_env({"NMBOT_KNOWLEDGE": str(kb_file)}))
+    assert Maintenance(deps).watch_every == 0
+
+
+def test_the_watch_setting_takes_only_on_or_off():
+    with pytest.raises(SettingsError, match=r"NMBOT_WATCH_KNOWLEDGE must be 1 or 0"):
+        Settings.from_env({"NMBOT_WATCH_KNOWLEDGE": "sometimes"})
+
+
+def test_a_listener_run_sees_one_knowledge_base_from_start_to_end(kb_file):
+    deps = deps_for(Settings.from_env({"NMBOT_KNOWLEDGE": str(kb_file)}))
+    swapped, midway = threading.Event(), threading.Event()
+    seen = []
+
+    def listener():
+        seen.append((deps.kb, deps.resolver.kb, deps.scanner.kb))
+        midway.set()
+        swapped.wait(5)
+        seen.append((deps.kb, deps.resolver.kb, deps.scanner.kb))
+
+    future = deps.listeners.submit(listener)
+    midway.wait(5)
+    edit(kb_file, TITLE, EDITED)
+    assert reload_knowledge(deps)
+    swapped.set()
+    future.result(5)
+    (before, after) = seen
+    assert before == after and len({id(kb) for kb in before}) == 1
+    assert deps.kb is not before[0] and deps.kb.get(-2004).title.endswith("(edited)")
+    deps.listeners.shutdown()
+
+
+def test_purge_runs_on_its_own_schedule():
+    class CountingStore(MemoryStore):
+        purges = 0
+
+        def purge_expired(self) -> int:
+            CountingStore.purges += 1
+            return super().purge_expired()
+
+    settings = Settings()
+    kb = load()
+    engine = Engine.build(kb)
+    deps = Deps(settings, engine.kb, engine.resolver, engine.scanner, CountingStore(), "UBOT")
+    maintenance = Maintenance(deps, purge_every=0.02).start()
+    try:
+        wait_until(lambda: CountingStore.purges >= 2, "two purges", 5)
+    finally:
+        maintenance.stop()
+
+
+# --- health and metrics ----------------------------------------------------------------------
+
+def wsgi_get(app, path: str) -> tuple[str, str]:
+    environ = {"PATH_INFO": path, "REQUEST_METHOD": "GET"}
+    setup_testing_defaults(environ)
+    status = []
+    body = b"".join(app(environ, lambda s, headers: status.append(s)))
+    return status[0], body.decode()
+
+
+def test_health_names_a_refused_reload_but_stays_ready(stub, tmp_path, kb_file):
+    app = create_wsgi_app(Settings.from_env(bot_env(stub, NMBOT_KNOWLEDGE=str(kb_file))), store=MemoryStore())
+    try:
+        kb_file.write_text("version: 2\nentries: []\n")
+        assert not reload_knowledge(app.deps)
+        status, body = wsgi_get(app, "/healthz")
+        assert status.startswith("200") and json.loads(body)["ok"] is True
+        assert "missing 'entries'" in json.loads(body)["knowledge_base_problem"]
+        assert "number-masking" in json.loads(body)["knowledge_base"]
+    finally:
+        app.close()
+
+
+SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?\d+(\.\d+)?(e-?\d+)?|\+Inf)$')
+
+
+def metrics_of(text: str) -> dict[str, float]:
+    """Every sample line of a Prometheus text page, checked against the format."""
+    samples = {}
+    for line in text.splitlines():
+        if line.startswith("# "):
+            assert re.match(r"^# (HELP|TYPE) [a-z_]+ .+$", line), line
+            continue
+        assert SAMPLE.match(line), line
+        name, value = line.rsplit(" ", 1)
+        samples[name] = float(value)
+    return samples
+
+
+def test_metrics_count_requests_answers_abstentions_autoreplies_and_slack_errors(bot):
+    bot.stub.fail_next("chat.postMessage", Fault(status=429, retry_after=0))
+    assert bot.slack.command("-2004").status == 200
+    assert bot.slack.command("my cat is purple").status == 200
+    assert bot.slack.event(message(PASTE)).status == 200
+    assert bot.slack.event(mention("what does -2008 mean?")).status == 200
+    bot.stub.wait_for("chat.postMessage", 3)
+    bot.wait_idle()
+    status, text = wsgi_get(bot.wsgi, "/metrics")
+    assert status.startswith("200")
+    m = metrics_of(text)
+    assert m['nmbot_requests_total{surface="command"}'] == 2 and m['nmbot_requests_total{surface="event"}'] == 2
+    assert m['nmbot_answers_total{surface="command"}'] == 1
+    assert m['nmbot_abstentions_total{surface="command"}'] == 1
+    assert m['nmbot_answers_total{surface="autoreply"}'] == 1 and m['nmbot_answers_total{surface="mention"}'] == 1
+    assert m['nmbot_autoreplies_total{mode="on"}'] == 1
+    assert m['nmbot_slack_api_errors_total{method="chat.postMessage",error="ratelimited"}'] == 1
+    assert m["nmbot_ack_seconds_count"] == 4 and m['nmbot_ack_seconds_bucket{le="+Inf"}'] == 4
+    buckets = [v for k, v in m.items() if k.startswith("nmbot_ack_seconds_bucket")]
+    assert buckets == sorted(buckets)
+    assert m["nmbot_listeners_in_flight"] == 0 and m["nmbot_listener_runs_total"] == 4
+
+
+def test_requests_that_fail_verification_are_not_counted(bot):
+    assert bot.slack.post("command=%2Fnmerror&text=-2004", "application/x-www-form-urlencoded",
+                          signature="v0=bad").status == 401
+    assert "nmbot_requests_total{" not in wsgi_get(bot.wsgi, "/metrics")[1]
+
+
+# --- a real server: signals and logs ----------------------------------------------------------
+
+def test_sigterm_lets_replies_in_flight_finish(stub, tmp_path):
+    release = threading.Event()
+    stub.fail_next("chat.postMessage", Fault(hold=release))
+    server = ServerProcess(bot_env(stub), tmp_path)
+    try:
+        slack = SlackSender(server.start())
+        assert slack.event(message(PASTE)).status == 200
+        stub.wait_for("chat.postMessage")
+        server.signal(signal.SIGTERM)
+        server.wait_for_line(r"waiting for 1 listener run\(s\) to finish their replies")
+        assert server.proc.poll() is None
+    finally:
+        release.set()
+        code = server.stop()
+    assert code == 0
+    assert "still busy" not in server.text and "failed" not in server.text
+
+
+def test_the_real_server_serves_metrics_and_refuses_big_bodies(stub, tmp_path):
+    server = ServerProcess(bot_env(stub), tmp_path)
+    try:
+        url = server.start()
+        head = ("POST /slack/events HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {8 << 20}\r\n\r\n")
+        assert raw_request(url, head).endswith("413 Request Entity Too Large")
+        SlackSender(url).command("-2004")
+        m = metrics_of(get(url + "/metrics").body)
+        assert m['nmbot_refused_requests_total{reason="too_large"}'] == 1
+        assert m['nmbot_requests_total{surface="command"}'] == 1
+    finally:
+        assert server.stop() == 0
+
+
+def test_logs_are_json_and_never_show_tokens_secrets_or_phone_numbers(stub, tmp_path):
+    stub.fail_next("chat.postMessage", Fault(error="not_in_channel"))
+    env = bot_env(stub, NMBOT_LOG_LEVEL="debug", NMBOT_LOG_FORMAT="json", SLACK_APP_TOKEN=APP_TOKEN)
+    server = ServerProcess(env, tmp_path)
+    try:
+        slack = SlackSender(server.start())
+        slack.command("call to +65 9123 4567 failed with -2004")
+        slack.event(message(f"{PASTE} caller 6591234567"))
+        slack.event(mention(f"why did +1-202-555-0143 get -2010? token {BOT_TOKEN}"))
+        stub.wait_for("chat.postMessage", 2)
+    finally:
+        assert server.stop() == 0
+    lines = [json.loads(line) for line in server.output]  # every line is one JSON object
+    text = server.text
+    for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, "9123 4567", "6591234567", "555-0143"):
+        assert secret not in text, secret
+    # Debug lines quote what people pasted: the token and the numbers were there, and were removed.
+    assert "token [redacted]" in text and "+\u2022\u2022\u2022\u2022\u2022\u2022\u202243" in text
+    [warning] = [e for e in lines if e.get("slack_error") == "not_in_channel"]
+    assert warning["level"] == "warning" and warning["channel"] and warning["thread_ts"]
+
+
+def test_the_redacting_filter_covers_messages_tracebacks_and_context():
+    settings = Settings.from_env({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                                  "NMBOT_LOG_FORMAT": "json"})
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.RedactingFilter(logs.secrets_of(settings)))
+    log = logging.getLogger("test.redaction")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("secret %s and user token %s", SIGNING_SECRET, "xoxp-1234-5678-abcdef",
+                    extra={"caller": "+6591234567"})
+        try:
+            raise RuntimeError(f"failed with {BOT_TOKEN} for 6591234567")
+        except RuntimeError:
+            log.exception("boom")
+    finally:
+        log.removeHandler(handler)
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first["message"] == "secret [redacted] and user token [redacted]"
+    assert first["caller"].startswith("+\u2022") and first["caller"].endswith("67")
+    assert "RuntimeError: failed with [redacted] for \u2022" in second["exception"]
+    assert BOT_TOKEN not in stream.getvalue() and "6591234567" not in stream.getvalue()
