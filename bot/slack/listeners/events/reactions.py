@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ....store import StoreError
+from ...calls import FAILED, try_call
 from ...deps import Deps
 from .delivery import first_delivery
 
@@ -42,14 +42,11 @@ def handle_reaction(deps: Deps, client: WebClient, body: dict, event: dict, logg
 
 def thread_of_message(client: WebClient, channel: str, ts: str, logger: logging.Logger) -> str:
     """The thread a message belongs to: its parent's ts, or its own when it starts one (or is alone)."""
-    try:
-        messages = client.conversations_replies(channel=channel, ts=ts, limit=1, inclusive=True).get("messages") or []
-    except SlackApiError as exc:
-        logger.warning("conversations.replies failed in %s: %s", channel, exc.response.get("error"))
+    response = try_call(logger, "conversations.replies", channel,
+                        lambda: client.conversations_replies(channel=channel, ts=ts, limit=1, inclusive=True))
+    if response is FAILED:
         return ts
-    except (SlackClientError, OSError) as exc:
-        logger.warning("conversations.replies failed in %s: %s", channel, exc)
-        return ts
+    messages = response.get("messages") or []
     for message in messages:
         if message.get("ts") == ts and message.get("thread_ts"):
             return message["thread_ts"]
@@ -58,11 +55,4 @@ def thread_of_message(client: WebClient, channel: str, ts: str, logger: logging.
 
 
 def delete_message(client: WebClient, channel: str, ts: str, logger: logging.Logger) -> bool:
-    try:
-        client.chat_delete(channel=channel, ts=ts)
-        return True
-    except SlackApiError as exc:
-        logger.warning("chat.delete failed in %s: %s", channel, exc.response.get("error"))
-    except (SlackClientError, OSError) as exc:
-        logger.warning("chat.delete failed in %s: %s", channel, exc)
-    return False
+    return try_call(logger, "chat.delete", channel, lambda: client.chat_delete(channel=channel, ts=ts)) is not FAILED

@@ -10,10 +10,10 @@ from dataclasses import replace
 from typing import Callable
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ....cards import blocks
 from ...answers import Reply, answer_findings, answer_text, merge_findings, remember, scan_text, without_mention
+from ...calls import FAILED, try_call
 from ...deps import Deps
 from ...files import scan_files
 
@@ -62,11 +62,6 @@ def deliver(client: WebClient, respond: Callable | None, channel: str, user: str
             return True
         except Exception:
             logger.warning("response_url call failed", exc_info=True)
-    try:
-        client.chat_postEphemeral(channel=channel, user=user, thread_ts=message.get("thread_ts"), **reply)
-        return True
-    except SlackApiError as exc:
-        logger.warning("chat.postEphemeral failed in %s: %s", channel, exc.response.get("error"))
-    except (SlackClientError, OSError) as exc:
-        logger.warning("chat.postEphemeral failed in %s: %s", channel, exc)
-    return False
+    posted = try_call(logger, "chat.postEphemeral", channel, lambda: client.chat_postEphemeral(
+        channel=channel, user=user, thread_ts=message.get("thread_ts"), **reply))
+    return posted is not FAILED
