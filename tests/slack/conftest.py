@@ -16,11 +16,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from slack_requests import SIGNING_SECRET, SlackSender
-from webapi_stub import BOT_TOKEN, WebApiStub
+from bot_settings import settings_for
+from slack_requests import SlackSender
+from webapi_stub import WebApiStub
 
 from bot.engine.knowledge import KnowledgeBase
-from bot.settings import Settings
 from bot.slack.server import SlackWsgiApp, create_wsgi_app
 from bot.store import MemoryStore, StateStore
 
@@ -80,16 +80,6 @@ class Bot:
 
     def posts(self) -> list:
         return self.stub.calls_to("chat.postMessage")
-
-
-def settings_for(stub: WebApiStub, **env: str) -> Settings:
-    base = {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": stub.api_url,
-        "NMBOT_DATABASE_URL": "memory://",
-    }
-    return Settings.from_env({**base, **env})
 
 
 @pytest.fixture

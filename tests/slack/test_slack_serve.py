@@ -5,7 +5,7 @@ import subprocess
 from urllib.parse import urlencode
 
 import pytest
-from conftest import settings_for
+from bot_settings import settings_for
 from server_process import NMBOT, ServerProcess, clean_env, wait_until_healthy
 from slack_requests import SIGNING_SECRET, SlackSender, message
 from webapi_stub import APP_TOKEN, BOT_TOKEN

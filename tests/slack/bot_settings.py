@@ -1,0 +1,17 @@
+"""Settings for a bot that talks to the local Web API stand-in (a module, so any test can import it)."""
+from __future__ import annotations
+
+from slack_requests import SIGNING_SECRET
+from webapi_stub import BOT_TOKEN, WebApiStub
+
+from bot.settings import Settings
+
+
+def settings_for(stub: WebApiStub, **env: str) -> Settings:
+    base = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": stub.api_url,
+        "NMBOT_DATABASE_URL": "memory://",
+    }
+    return Settings.from_env({**base, **env})
