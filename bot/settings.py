@@ -5,7 +5,7 @@ Secrets are wrapped so that printing or logging the settings never shows them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Mapping
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -136,28 +136,3 @@ class Settings:
                 raise SettingsError(
                     f"{variable} does not look right (it should start with {prefix!r}): copy it from {where}"
                 )
-
-    def describe(self) -> dict[str, str]:
-        """Every setting as safe text, secrets shown only as set or not set."""
-        out = {}
-        for f in fields(self):
-            if f.name == "env":
-                continue
-            value = getattr(self, f.name)
-            if isinstance(value, Secret) or f.name.startswith("slack_") and f.name != "slack_api_url":
-                out[f.name] = "set" if value else "not set"
-            elif f.name == "database_url":
-                out[f.name] = mask_url_password(str(value))
-            else:
-                out[f.name] = str(value)
-        return out
-
-
-def mask_url_password(url: str) -> str:
-    """postgresql://user:pw@host/db -> postgresql://user:****@host/db"""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, at, location = rest.rpartition("@")
-    user, colon, _ = credentials.partition(":")
-    return f"{scheme}://{user}{':****' if colon else ''}@{location}"

@@ -5,7 +5,6 @@ Colour only on a terminal that wants it (not when piped, not with NO_COLOR).
 from __future__ import annotations
 
 import os
-import sys
 import textwrap
 from typing import TextIO
 
@@ -116,7 +115,3 @@ def render_log_summary(summary: LogSummary, style: Style = PLAIN) -> str:
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
-def stdout_style() -> Style:
-    return Style.for_stream(sys.stdout)

@@ -193,24 +193,34 @@ def parse_synonyms(raw: Any, source: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def parse_document(doc: Any, source: str) -> tuple[str, tuple[Entry, ...]]:
-    """One YAML document -> (version, entries)."""
+def parse_document(doc: Any, source: str,
+                   entry_errors: list[KnowledgeError] | None = None) -> tuple[str, tuple[Entry, ...]]:
+    """One YAML document -> (version, entries).
+
+    A document that is not shaped right always raises. A bad entry raises too,
+    unless `entry_errors` is given: then it is collected there and skipped, so
+    the linter can report every bad entry of a file.
+    """
     if not isinstance(doc, dict):
         raise KnowledgeError(source, "must be a mapping with 'version' and 'entries' at the top")
+    unknown = sorted(set(map(str, doc)) - {"version", "entries", "synonyms"})
+    if unknown:
+        raise KnowledgeError(source, f"unknown top-level key(s) {', '.join(unknown)}; allowed: version, entries, synonyms")
     version = doc.get("version")
     if not isinstance(version, (str, int, float)) or not str(version).strip():
         raise KnowledgeError(source, "missing a 'version' at the top (shown in every card's footer)")
     raw_entries = doc.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
         raise KnowledgeError(source, "missing 'entries': a list with at least one entry")
-    entries = tuple(parse_entry(raw, source, i) for i, raw in enumerate(raw_entries, 1))
-    return str(version).strip(), entries
-
-
-def _document_keys_ok(doc: dict, source: str) -> None:
-    unknown = sorted(set(map(str, doc)) - {"version", "entries", "synonyms"})
-    if unknown:
-        raise KnowledgeError(source, f"unknown top-level key(s) {', '.join(unknown)}; allowed: version, entries, synonyms")
+    entries = []
+    for i, raw in enumerate(raw_entries, 1):
+        try:
+            entries.append(parse_entry(raw, source, i))
+        except KnowledgeError as exc:
+            if entry_errors is None:
+                raise
+            entry_errors.append(exc)
+    return str(version).strip(), tuple(entries)
 
 
 def read_yaml(path: Path) -> Any:
@@ -356,7 +366,6 @@ def load_files(paths: Iterable[str | os.PathLike]) -> KnowledgeBase:
     for path in expand_paths(paths):
         doc = read_yaml(path)
         version, entries = parse_document(doc, str(path))
-        _document_keys_ok(doc, str(path))
         parts.append((str(path), version, entries))
         synonyms.append((str(path), parse_synonyms(doc.get("synonyms"), str(path))))
     return merge(parts, synonyms)

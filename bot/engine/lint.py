@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .knowledge import Entry, KnowledgeBase, KnowledgeError, expand_paths, parse_entry, read_yaml
+from .knowledge import Entry, KnowledgeBase, KnowledgeError, expand_paths, parse_document, read_yaml
 from .text import squash
 
 # 8x8's error table, as 8x8 emits it. Entries for these codes must quote it exactly,
@@ -56,17 +56,15 @@ def read_entries(paths: Iterable[str | Path]) -> tuple[list[Entry], list[Problem
         except KnowledgeError as exc:
             problems.append(Problem(exc.source, exc.problem))
             continue
-        if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
-            problems.append(Problem(str(path), "must be a mapping with 'version' and a list of 'entries'"))
+        entry_errors: list[KnowledgeError] = []
+        try:
+            version, parsed = parse_document(doc, str(path), entry_errors)
+        except KnowledgeError as exc:
+            problems.append(Problem(exc.source, exc.problem))
             continue
-        if not str(doc.get("version") or "").strip():
-            problems.append(Problem(str(path), "missing a 'version' at the top"))
-        versions.append(f"{path.stem} {doc.get('version')}")
-        for i, raw in enumerate(doc["entries"], 1):
-            try:
-                entries.append(parse_entry(raw, str(path), i))
-            except KnowledgeError as exc:
-                problems.append(Problem(str(exc).rsplit(": ", 1)[0], exc.problem))
+        versions.append(f"{path.stem} {version}")
+        entries.extend(parsed)
+        problems += [Problem(str(exc).rsplit(": ", 1)[0], exc.problem) for exc in entry_errors]
     return entries, problems, versions
 
 

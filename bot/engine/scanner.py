@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import BinaryIO, Iterable, Iterator, NamedTuple
 
-from .codes import DASHES, looks_like_family
+from .codes import looks_like_family, normalise_dashes
 from .knowledge import Entry, KnowledgeBase
 from .prefilter import build_prefilter
 from .privacy import mask_msisdns
@@ -121,7 +121,7 @@ class Scanner:
         `may_quote` False says the prefilter saw no official message on the line.
         """
         if not line.isascii():
-            line = line.translate(_DASH_TABLE)
+            line = normalise_dashes(line)
         quoted = self._quoted_messages(line) if may_quote else {}
         error_word_end: int | None = None  # found once per line, only if a code needs it
         hits: dict[int, tuple[int, str, int]] = {}
@@ -357,7 +357,6 @@ def _line_numbers(stream: BinaryIO, start: int, offsets: set[int], chunk_size: i
     return numbers
 
 
-_DASH_TABLE = str.maketrans({d: "-" for d in DASHES})
 
 
 def _group_by_line(block: bytes, start: int, end: int, hits: list[tuple[int, bool]]) -> Iterator[tuple[int, int, bool]]:
