@@ -3,6 +3,9 @@
 Every builder returns `{"text": fallback, "blocks": [...]}`, built with
 `slack_sdk.models.blocks` so `.to_dict()` validates what the SDK knows, and
 checked here for what it does not (block count, section field length).
+Cards are drawn for nearly every answer, so the part of a card that depends only
+on its content is rendered and validated once and memoized (`_card_body`); a
+call only adds the buttons, whose values change every time.
 All text is escaped, user text because it could otherwise ping a channel or
 forge a link through the bot, knowledge-base text because one stray `<` would
 break the card.
@@ -10,13 +13,15 @@ break the card.
 from __future__ import annotations
 
 import json
+import pickle
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 from urllib.parse import quote
 
+from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
@@ -129,8 +134,10 @@ def _button(text: str, action_id: str, *, value: str | None = None, url: str | N
 
 
 def _message(fallback: str, blocks: Iterable[Block]) -> dict:
+    # `.to_dict()` has run the SDK's checks on every block and everything in it, so parsing the
+    # result again (as `validate_message` does for messages from elsewhere) would only repeat them.
     message = {"text": _fit(fallback, FALLBACK_CHARS), "blocks": [b.to_dict() for b in blocks]}
-    validate_message(message)
+    _check_limits(message)
     return message
 
 
@@ -139,16 +146,22 @@ def validate_message(message: dict) -> None:
 
     Runs the SDK's own checks on the final JSON, plus the limits the SDK leaves unchecked.
     """
+    _check_limits(message)
+    for raw in message.get("blocks") or ():
+        block = Block.parse(raw)
+        if block is None:
+            raise ValueError(f"unknown block type {raw.get('type')!r}")
+        block.validate_json()
+
+
+def _check_limits(message: dict) -> None:
+    """The limits the SDK leaves unchecked."""
     if not str(message.get("text") or "").strip():
         raise ValueError("a message needs a top-level fallback text for notifications")
     rendered = message.get("blocks") or []
     if len(rendered) > MAX_BLOCKS:
         raise ValueError(f"{len(rendered)} blocks, Slack allows {MAX_BLOCKS}")
     for raw in rendered:
-        block = Block.parse(raw)
-        if block is None:
-            raise ValueError(f"unknown block type {raw.get('type')!r}")
-        block.validate_json()
         for field in raw.get("fields", ()):
             if len(field["text"]) > FIELD_CHARS:
                 raise ValueError(f"a section field has {len(field['text'])} characters, Slack allows {FIELD_CHARS}")
@@ -166,51 +179,98 @@ def card_message(card: Card, *, shared_by: str | None = None, share_button: bool
     `share_thread_ts` keeps the shared copy in the thread the card came from.
     `vote` adds the thumbs-up and thumbs-down buttons, `why` the "Why this answer?" button.
     """
-    blocks: list[Block] = [
+    # A log finding's "why" and evidence differ on every paste: drawn per call, so the rest stays cached.
+    fallback, head, tail = pickle.loads(_card_body(replace(card, why="", evidence=()), shared_by))
+    found = [block.to_dict() for block in _finding_blocks(card)]
+    # ActionsBlock.to_dict() writes its keys sorted, like this; five buttons are well within its 25.
+    actions = {"elements": _card_buttons(card, share_button, share_thread_ts, vote, why), "type": "actions"}
+    message = {"text": fallback, "blocks": [*head[:TITLE_BLOCKS], *found, *head[TITLE_BLOCKS:], actions, *tail]}
+    _check_limits(message)
+    return message
+
+
+TITLE_BLOCKS = 2  # the header and the meaning, which the why and the evidence follow
+
+
+def _finding_blocks(card: Card) -> list[Block]:
+    found: list[Block] = []
+    if card.why:
+        found.append(_context(escape(card.why)))
+    if card.evidence:
+        found.append(_evidence_section(card.evidence))
+    return found
+
+
+# Enough for every card of a knowledge base with and without its share and vote variants.
+@lru_cache(maxsize=512)
+def _card_body(card: Card, shared_by: str | None) -> bytes:
+    """The fallback text, and the blocks before and after the buttons (but the finding's own blocks):
+    rendered and validated once.
+
+    Kept pickled because unpickling is the cheapest way to give every caller its own copy: a caller that
+    changes its message must not change the next one.
+    """
+    head: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=_fit(card.header, HEADER_CHARS))),
         _section(f"*{escape(card.title)}*\n{escape(card.meaning)}"),
+        *_finding_blocks(card),
     ]
-    if card.why:
-        blocks.append(_context(escape(card.why)))
-    if card.evidence:
-        blocks.append(_evidence_section(card.evidence))
-    blocks.extend(_sections("What to do", [f"{i}. {escape(step)}" for i, step in enumerate(card.steps, 1)]))
+    head.extend(_sections("What to do", [f"{i}. {escape(step)}" for i, step in enumerate(card.steps, 1)]))
     if card.causes:
-        blocks.extend(_sections("Likely causes", [f"\u2022 {escape(c)}" for c in card.causes]))
-    blocks.append(SectionBlock(fields=[
+        head.extend(_sections("Likely causes", [f"\u2022 {escape(c)}" for c in card.causes]))
+    head.append(SectionBlock(fields=[
         _md(_fit(f"*Who can fix it*\n{escape(card.owner)}", FIELD_CHARS)),
         _md(_fit(f"*Category*\n{escape(card.category)}", FIELD_CHARS)),
     ]))
-    blocks.append(_section(escape(card.owner_detail)))
-    blocks.extend(_sections(f"When escalating to 8x8 ({SUPPORT_EMAIL}), send",
-                            [f"\u2022 {escape(item)}" for item in card.escalate]))
+    head.append(_section(escape(card.owner_detail)))
+    head.extend(_sections(f"When escalating to 8x8 ({SUPPORT_EMAIL}), send",
+                          [f"\u2022 {escape(item)}" for item in card.escalate]))
     if card.related:
         related = ", ".join(f"`{code}` {escape(title)}".rstrip() for code, title in card.related)
-        blocks.append(_section(f"*Related codes*: {related}"))
-    blocks.append(ActionsBlock(elements=_card_buttons(card, share_button, share_thread_ts, vote, why)))
+        head.append(_section(f"*Related codes*: {related}"))
     footer = [escape(card.footer)]
     if shared_by:
         footer.insert(0, f"Shared by {_user_ref(shared_by)}")
-    blocks.append(_context(*footer))
     fallback = escape(card.fallback_text)
     if shared_by:
         fallback += f" (shared by {_user_ref(shared_by)})"
-    return _message(fallback, blocks)
+    body = _message(fallback, [*head, _context(*footer)])
+    return pickle.dumps((body["text"], body["blocks"][:len(head)], body["blocks"][len(head):]))
 
 
 def _card_buttons(card: Card, share_button: bool, share_thread_ts: str | None, vote: "VoteRef | None",
-                  why: "WhyRef | None") -> list[ButtonElement]:
-    buttons = [_button("8x8 documentation", OPEN_DOCS, url=card.docs)]
+                  why: "WhyRef | None") -> list[dict]:
+    buttons = [_button_dict("8x8 documentation", OPEN_DOCS, url=card.docs)]
     if share_button:
         value = str(card.code) if not share_thread_ts else f"{card.code}@{share_thread_ts}"
-        buttons.append(_button("Share in channel", SHARE_CARD, value=value, style="primary"))
+        buttons.append(_button_dict("Share in channel", SHARE_CARD, value=value, style="primary"))
     if vote is not None:
         value = vote.encode()
-        buttons.append(_button("\U0001f44d Helpful", VOTE_UP, value=value))
-        buttons.append(_button("\U0001f44e Not helpful", VOTE_DOWN, value=value))
+        buttons.append(_button_dict("\U0001f44d Helpful", VOTE_UP, value=value))
+        buttons.append(_button_dict("\U0001f44e Not helpful", VOTE_DOWN, value=value))
     if why is not None:
-        buttons.append(_button("Why this answer?", WHY, value=why.encode()))
+        buttons.append(_button_dict("Why this answer?", WHY, value=why.encode()))
     return buttons
+
+
+def _button_dict(text: str, action_id: str, *, value: str | None = None, url: str | None = None,
+                 style: str | None = None) -> dict:
+    """`_button(...).to_dict()`, at a fraction of the cost: the SDK draws and checks each kind of button once,
+    and a call fills in its value, checked against the limit the SDK applies."""
+    button = pickle.loads(_button_template(text, action_id, url, style))
+    if not value:  # as the SDK does, an empty value is left out
+        del button["value"]
+    elif len(value) > VALUE_CHARS:
+        raise SlackObjectFormationError(f"value attribute cannot exceed {VALUE_CHARS} characters")
+    else:
+        button["value"] = value
+    return button
+
+
+@lru_cache(maxsize=256)  # a few buttons, one docs link per code
+def _button_template(text: str, action_id: str, url: str | None, style: str | None) -> bytes:
+    # Drawn with a stand-in value, so that "value" already sits where the SDK puts it.
+    return pickle.dumps(_button(text, action_id, value="-", url=url, style=style).to_dict())
 
 
 def _evidence_section(lines: Sequence[str]) -> SectionBlock:
@@ -456,7 +516,9 @@ class WhyRef:
         return cls(finding.code, "log", count=finding.count, line=finding.line)
 
     def encode(self) -> str:
-        data = {k: v for k, v in asdict(self).items() if v not in ("", 0, 0.0, None) or k in ("code", "basis")}
+        # Every field is a plain value: this is `asdict` without its deep copy, which is slow for a hot path.
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data = {k: v for k, v in fields.items() if v not in ("", 0, 0.0, None) or k in ("code", "basis")}
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod

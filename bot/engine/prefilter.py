@@ -75,8 +75,16 @@ def _hyperscan_prefilter(db, message_ids: range):
 
     import hyperscan
 
-    # One database holds one scratch space: listener threads must take turns.
-    scratch_lock = threading.Lock()
+    # Hyperscan needs a scratch space per concurrent scan. One per thread, made on a thread's first scan:
+    # one shared space behind a lock queued every listener thread behind the one whose match callback
+    # was waiting for the interpreter.
+    scratches = threading.local()
+
+    def scratch() -> "hyperscan.Scratch":
+        space = getattr(scratches, "space", None)
+        if space is None:
+            space = scratches.space = hyperscan.Scratch(db)
+        return space
 
     def scan(block: bytes, start: int, end: int) -> list[tuple[int, bool]]:
         hits: list[tuple[int, bool]] = []
@@ -98,11 +106,10 @@ def _hyperscan_prefilter(db, message_ids: range):
             line_end = len(block) if found < 0 else found
             return False
 
-        with scratch_lock:
-            try:
-                db.scan(block, match_event_handler=on_match)
-            except hyperscan.ScanTerminated:
-                pass
+        try:
+            db.scan(block, match_event_handler=on_match, scratch=scratch())
+        except hyperscan.ScanTerminated:
+            pass
         return hits
 
     return scan

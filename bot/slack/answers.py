@@ -146,9 +146,9 @@ def remember(deps: Deps, reply: Reply, *, surface: str, channel: str, question: 
     try:
         if reply.answered:
             for code in reply.codes:
-                deps.store.record_event(kind=reply.kind, surface=surface, channel=channel, code=code)
+                deps.usage.add(kind=reply.kind, surface=surface, channel=channel, code=code)
         elif reply.kind in ("suggestions", "not_sure"):
-            deps.store.record_event(kind=reply.kind, surface=surface, channel=channel, code=None)
+            deps.usage.add(kind=reply.kind, surface=surface, channel=channel, code=None)
             deps.store.record_unanswered(text=question[:MAX_QUESTION_CHARS], surface=surface, channel=channel,
                                          suggestions=list(reply.suggested))
     except (StoreError, ValueError, TypeError):

@@ -25,6 +25,8 @@ from ..store import StateStore, StoreError, open_store
 from .engine_holder import Engine, LiveEngine
 from .metrics import Metrics, SlackErrorCounter
 from .pool import ListenerPool
+from .transport import KeepAliveWebClient
+from .usage import UsageLog
 
 API_TIMEOUT = 10  # seconds; listeners run after the ack, so this bounds a reply, not the ack
 API_RETRIES = 2  # per kind of failure; a reply that needs more is not coming soon
@@ -32,14 +34,14 @@ MAX_RETRY_AFTER = 30  # seconds; Slack asking for a longer pause means the reply
 
 
 class Deps:
-    """The settings, knowledge base, state store, client-side figures and listener threads of one process.
+    """The settings, knowledge base, state store, usage log, client-side figures and listener threads of one process.
 
     `kb`, `resolver` and `scanner` come from one `Engine`: the one a listener
     run was pinned to, or the latest outside a run. A knowledge-base reload
     swaps `engines`; nothing else here changes after start-up.
     """
 
-    __slots__ = ("settings", "engines", "store", "bot_user_id", "metrics", "listeners")
+    __slots__ = ("settings", "engines", "store", "bot_user_id", "metrics", "listeners", "usage")
 
     def __init__(self, settings: Settings, kb: KnowledgeBase, resolver: Resolver, scanner: Scanner,
                  store: StateStore, bot_user_id: str, *, metrics: Metrics | None = None,
@@ -50,6 +52,7 @@ class Deps:
         self.bot_user_id = bot_user_id
         self.metrics = metrics or Metrics()
         self.listeners = ListenerPool(self.engines, self.metrics, listener_executor)
+        self.usage = UsageLog(store).start()
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -69,8 +72,10 @@ class Deps:
 
 
 def make_client(settings: Settings) -> WebClient:
+    """The Web API client: slack_sdk's WebClient, its calls on kept-alive connections (see transport.py)."""
     settings.require("slack_bot_token")
-    return WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=API_TIMEOUT)
+    return KeepAliveWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url,
+                              timeout=API_TIMEOUT)
 
 
 class RateLimitRetries(RateLimitErrorRetryHandler):

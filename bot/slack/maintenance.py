@@ -11,6 +11,7 @@ import logging
 import signal
 import threading
 import time
+from typing import Callable
 
 from ..engine.knowledge import KnowledgeError
 from ..store import StoreError
@@ -120,6 +121,13 @@ class Maintenance:
             log.info("purged %d expired claims and cool-downs", removed)
 
 
-def reload_on_sighup(maintenance: Maintenance) -> None:
-    """SIGHUP re-reads the knowledge base (main thread only, where Python runs signal handlers)."""
-    signal.signal(signal.SIGHUP, lambda *_: maintenance.request_reload())
+def reload_on_sighup(maintenance: Maintenance, *also: Callable[[], None]) -> None:
+    """SIGHUP re-reads the knowledge base (main thread only, where Python runs signal handlers),
+    and calls `also` (signal-safe callables: passing the signal on to another process)."""
+
+    def reload(*_) -> None:
+        maintenance.request_reload()
+        for call in also:
+            call()
+
+    signal.signal(signal.SIGHUP, reload)

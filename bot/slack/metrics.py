@@ -1,8 +1,8 @@
 """What the running bot counts, shown at GET /metrics in Prometheus' text format.
 
 Hand-written rather than prometheus-client: a handful of counters, one
-histogram and two gauges do not justify a dependency, and with one gunicorn
-worker a process-local registry is the whole truth.
+histogram and two gauges do not justify a dependency. Each process keeps its
+own; the HTTP server's page adds in the event worker's (`snapshot`, `render`).
 """
 from __future__ import annotations
 
@@ -52,10 +52,15 @@ class _Metric:
             pairs.append(extra)
         return "{" + ",".join(pairs) + "}" if pairs else ""
 
-    def render(self) -> list[str]:
-        return [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}", *self._samples()]
+    def render(self, others: Sequence = ()) -> list[str]:
+        """The metric's lines, its state summed with `others` (the `state()` of the same metric elsewhere)."""
+        return [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}", *self._samples(others)]
 
-    def _samples(self) -> Iterable[str]:
+    def state(self):
+        """What `render` needs, as plain data another process can send."""
+        raise NotImplementedError
+
+    def _samples(self, others: Sequence) -> Iterable[str]:
         raise NotImplementedError
 
 
@@ -75,10 +80,16 @@ class Counter(_Metric):
         with self._lock:
             return self._values.get(self._key(labels), 0)
 
-    def _samples(self) -> Iterable[str]:
+    def state(self) -> dict[tuple[str, ...], float]:
         with self._lock:
-            items = sorted(self._values.items())
-        return [f"{self.name}{self._labels(k)} {_number(v)}" for k, v in items]
+            return dict(self._values)
+
+    def _samples(self, others: Sequence) -> Iterable[str]:
+        total = self.state()
+        for other in others:
+            for key, value in other.items():
+                total[key] = total.get(key, 0) + value
+        return [f"{self.name}{self._labels(k)} {_number(v)}" for k, v in sorted(total.items())]
 
 
 class Gauge(_Metric):
@@ -90,8 +101,11 @@ class Gauge(_Metric):
         super().__init__(name, help_text)
         self._read = read
 
-    def _samples(self) -> Iterable[str]:
-        return [f"{self.name} {_number(self._read())}"]
+    def state(self) -> float:
+        return float(self._read())
+
+    def _samples(self, others: Sequence) -> Iterable[str]:
+        return [f"{self.name} {_number(self.state() + sum(others))}"]
 
 
 class Histogram(_Metric):
@@ -116,9 +130,15 @@ class Histogram(_Metric):
         with self._lock:
             return sum(self._counts)
 
-    def _samples(self) -> Iterable[str]:
+    def state(self) -> tuple[list[int], float]:
         with self._lock:
-            counts, total = list(self._counts), self._sum
+            return list(self._counts), self._sum
+
+    def _samples(self, others: Sequence) -> Iterable[str]:
+        counts, total = self.state()
+        for other_counts, other_sum in others:
+            counts = [a + b for a, b in zip(counts, other_counts)]
+            total += other_sum
         lines, running = [], 0
         for bound, count in zip(self.buckets, counts):
             running += count
@@ -167,12 +187,18 @@ class Metrics:
         if surface in ("autoreply", "shadow"):
             self.autoreplies.inc(mode="on" if surface == "autoreply" else "shadow")
 
-    def render(self) -> str:
-        metrics: list[_Metric] = [
-            self.requests, self.ack_seconds, self.refused, self.answers, self.abstentions, self.autoreplies,
-            self.deliveries, self.slack_errors, self.knowledge_reloads, self.listener_runs, *self._gauges,
-        ]
-        return "\n".join(line for m in metrics for line in m.render()) + "\n"
+    def _all(self) -> list[_Metric]:
+        return [self.requests, self.ack_seconds, self.refused, self.answers, self.abstentions, self.autoreplies,
+                self.deliveries, self.slack_errors, self.knowledge_reloads, self.listener_runs, *self._gauges]
+
+    def snapshot(self) -> dict:
+        """Every figure as plain data, by metric name: what another process's `render` adds in."""
+        return {m.name: m.state() for m in self._all()}
+
+    def render(self, others: Sequence[dict] = ()) -> str:
+        """The /metrics page: this process's figures, plus the `snapshot()`s of others serving the same bot."""
+        return "\n".join(line for m in self._all()
+                         for line in m.render([o[m.name] for o in others if m.name in o])) + "\n"
 
 
 def request_counter(metrics: Metrics):

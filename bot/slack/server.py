@@ -36,6 +36,7 @@ from ..settings import MANIFEST_HINT, Settings, SettingsError
 from ..store import StateStore
 from .app import assemble
 from .deps import Deps, make_client, open_deps
+from .event_worker import EventWorker
 from .maintenance import Maintenance, reload_on_sighup
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
@@ -55,17 +56,19 @@ DRAIN_SECONDS = GRACEFUL_SECONDS - 3  # the replies' share, so gunicorn's SIGKIL
 class SlackWsgiApp:
     """POST /slack/events for Slack, GET /healthz for the load balancer, GET /metrics for Prometheus."""
 
-    def __init__(self, app: App, deps: Deps, maintenance: Maintenance | None = None):
+    def __init__(self, app: App, deps: Deps, maintenance: Maintenance | None = None,
+                 events: EventWorker | None = None):
         self.app = app
         self.deps = deps
         self.maintenance = maintenance
+        self.events = events  # None: events are answered in this process, on the listener threads
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if method in ("GET", "HEAD") and path == HEALTH_PATH:
             return self._health(start_response)
         if method in ("GET", "HEAD") and path == METRICS_PATH:
-            return _send(start_response, 200, self.deps.metrics.render(), METRICS_CONTENT_TYPE)
+            return _send(start_response, 200, self._metrics(), METRICS_CONTENT_TYPE)
         if method == "POST" and path == EVENTS_PATH:
             return self._slack(environ, start_response)
         return _send(start_response, 404, "Not Found", "text/plain; charset=utf-8")
@@ -89,8 +92,11 @@ class SlackWsgiApp:
             return self._refuse("too_large", 413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
         raw = environ["wsgi.input"].read(length) if length > 0 else b""
         try:
-            request = BoltRequest(body=raw.decode("utf-8"), query=environ.get("QUERY_STRING", ""),
-                                  headers=WsgiHttpRequest(environ).get_headers())
+            body, headers = raw.decode("utf-8"), WsgiHttpRequest(environ).get_headers()
+            taken = self.events.take(body, headers) if self.events is not None else None
+            if taken is not None:
+                return taken
+            request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
         except Exception as exc:
             # Bolt parses the body before it checks the signature, so junk, bad UTF-8 and JSON nested a
             # thousand deep reach this point from anyone; they get a 400, not a traceback.
@@ -102,17 +108,27 @@ class SlackWsgiApp:
         log.warning("refused a request: %s", text)
         return BoltResponse(status=status, body=text, headers={"content-type": "text/plain; charset=utf-8"})
 
+    def _metrics(self) -> str:
+        snapshot = self.events.snapshot() if self.events is not None else None
+        return self.deps.metrics.render([snapshot] if snapshot else [])
+
     def _health(self, start_response: Callable) -> list[bytes]:
-        """Ready when the knowledge base is loaded (always, once started) and the store answers."""
+        """Ready when the knowledge base is loaded (always, once started), the store answers and
+        the event worker runs."""
         ready = self.deps.store.ping()
         health = {"ok": ready, "knowledge_base": self.deps.engines.latest.kb.version}
         if not ready:
             health["problem"] = "the state store does not answer"
+        if self.events is not None and not self.events.ensure_running():
+            ready = health["ok"] = False
+            health["problem"] = "the event worker cannot start"
         if self.deps.engines.problem:
             health["knowledge_base_problem"] = f"the last reload was refused: {self.deps.engines.problem}"
         return _send(start_response, 200 if ready else 503, json.dumps(health), "application/json")
 
     def shutdown(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        if self.events is not None:
+            self.events.stop(drain_seconds)  # first: it holds most of the replies still owed
         stop_serving(self.deps, self.maintenance, drain_seconds)
 
     close = shutdown
@@ -129,6 +145,7 @@ def stop_serving(deps: Deps, maintenance: Maintenance | None, drain_seconds: flo
         log.warning("%d listener run(s) still busy after %gs; stopping anyway", deps.listeners.in_flight,
                     drain_seconds)
     deps.listeners.shutdown(wait=False)
+    deps.usage.close()
     deps.store.close()
 
 
@@ -139,10 +156,18 @@ def _send(start_response: Callable, status: int, body: str, content_type: str) -
 
 
 def create_wsgi_app(settings: Settings, *, kb: KnowledgeBase | None = None, store: StateStore | None = None,
-                    client: WebClient | None = None, listener_executor: Executor | None = None) -> SlackWsgiApp:
+                    client: WebClient | None = None, listener_executor: Executor | None = None,
+                    event_worker: bool = False) -> SlackWsgiApp:
+    """The WSGI app; with `event_worker`, Events API requests are answered in a process of their own."""
     settings.require("slack_bot_token", "slack_signing_secret")
     app, deps = assemble(settings, kb, store, client, listener_executor=listener_executor)
-    return SlackWsgiApp(app, deps, Maintenance(deps).start())
+    events = None
+    try:
+        events = EventWorker(settings) if event_worker else None
+    finally:
+        if event_worker and events is None:
+            deps.store.close()
+    return SlackWsgiApp(app, deps, Maintenance(deps).start(), events)
 
 
 def serve(settings: Settings, *, http: bool, host: str | None = None, port: int | None = None) -> int:
@@ -173,11 +198,11 @@ def preflight(settings: Settings) -> None:
 def _worker_app(settings: Settings) -> SlackWsgiApp:
     # Built in the worker, after the fork, so no database connection crosses it.
     try:
-        wsgi = create_wsgi_app(settings)
+        wsgi = create_wsgi_app(settings, event_worker=True)
     except SettingsError as exc:
         print(f"nmbot: {exc}", file=sys.stderr)
         sys.exit(WORKER_BOOT_ERROR)
-    reload_on_sighup(wsgi.maintenance)
+    reload_on_sighup(wsgi.maintenance, wsgi.events.request_reload)
     log.info("nmbot is serving Slack's requests (knowledge base %s)", wsgi.deps.kb.version)
     return wsgi
 

@@ -162,6 +162,12 @@ class StateStore(abc.ABC):
     underscored method with clean values.
     """
 
+    _clock: Clock  # every backend keeps the clock it was opened with
+
+    def now(self) -> float:
+        """The store's clock: the time it stamps rows with."""
+        return self._clock()
+
     # -- one-time keys and cool-downs -------------------------------------
 
     def claim(self, key: str, ttl: float) -> bool:
@@ -259,13 +265,23 @@ class StateStore(abc.ABC):
         )
 
     def record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
-        """Count something the bot did (e.g. kind="answer" or "autoreply")."""
-        self._record_event(
-            kind=check_text("kind", kind),
-            surface=check_text("surface", surface),
-            channel=check_text("channel", channel, allow_empty=True),
-            code=check_code("code", code, optional=True),
-        )
+        """Count something the bot did (e.g. kind="answer" or "autoreply"), now."""
+        self.record_events([UsageEvent(kind, surface, channel, code, self._clock())])
+
+    def record_events(self, events: Iterable[UsageEvent]) -> None:
+        """Count several things at the times they carry, in one write: all or none."""
+        rows = [
+            UsageEvent(
+                check_text("kind", e.kind),
+                check_text("surface", e.surface),
+                check_text("channel", e.channel, allow_empty=True),
+                check_code("code", e.code, optional=True),
+                check_seconds("at", e.at, allow_zero=True),
+            )
+            for e in events
+        ]
+        if rows:
+            self._record_events(rows)
 
     # -- what each backend implements, with arguments already checked ---------
 
@@ -296,7 +312,7 @@ class StateStore(abc.ABC):
     def _record_unanswered(self, *, text: str, surface: str, channel: str, suggestions: tuple[int, ...]) -> None: ...
 
     @abc.abstractmethod
-    def _record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None: ...
+    def _record_events(self, events: list[UsageEvent]) -> None: ...
 
     # -- reading back -----------------------------------------------------------
 

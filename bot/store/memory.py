@@ -171,10 +171,10 @@ class MemoryStore(StateStore):
         rows.sort(key=lambda u: u.at)
         return [u for u in rows if since is None or u.at >= since]
 
-    def _record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
+    def _record_events(self, events: list[UsageEvent]) -> None:
         with self._lock:
             self._check_open()
-            self._events.append(UsageEvent(kind, surface, channel, code, self._clock()))
+            self._events.extend(events)
 
     def events(self, since: Optional[float] = None) -> list[UsageEvent]:
         with self._lock:

@@ -277,6 +277,8 @@ class SqlStore(StateStore):
         self._lock: Any = contextlib.nullcontext()
         self._purge_lock = threading.Lock()
         self._next_purge = 0.0
+        self._take_statements: dict[str, Any] = {}
+        self._settings_query: Any = None
         try:
             self._engine = self._create_engine()
             self._create_schema()
@@ -327,6 +329,9 @@ class SqlStore(StateStore):
             return sa.create_engine(
                 url, poolclass=StaticPool, connect_args={"check_same_thread": False}
             )
+        # SQLite writes one transaction at a time; threads that queue here wait exactly as long as needed,
+        # where SQLite's busy handler would sleep in growing steps (and stall every listener thread).
+        self._lock = threading.RLock()
         if not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
@@ -389,53 +394,71 @@ class SqlStore(StateStore):
             self._next_purge = now + PURGE_EVERY
         self._purge(now)
 
-    def _take(self, table: sa.Table, keys: dict[str, Any], ttl: float) -> bool:
-        """Claim `keys` in `table` until now + ttl, unless a live row has it."""
+    def _take_statement(self, name: str) -> Any:
+        """INSERT ... ON CONFLICT taking over only an expired row, built once per table.
+
+        Every delivery runs one of these; a statement object reused with new
+        parameters skips SQLAlchemy's per-call construction and cache-key work.
+        """
+        stmt = self._take_statements.get(name)
+        if stmt is None:
+            table = self._t[name]
+            insert = self._insert(table)  # its values: the parameters it is run with
+            stmt = insert.on_conflict_do_update(
+                index_elements=list(table.primary_key.columns),
+                set_={"expires_at": insert.excluded.expires_at},
+                where=table.c.expires_at <= sa.bindparam("now"),  # only an expired row is taken over
+            )
+            stmt = self._counting_rows(stmt)
+            self._take_statements[name] = stmt
+        return stmt
+
+    def _take(self, name: str, keys: dict[str, Any], ttl: float) -> bool:
+        """Claim `keys` in table `name` until now + ttl, unless a live row has it."""
         now = self._clock()
         self._maybe_purge(now)
-        expires_at = now + ttl
-        stmt = (
-            self._insert(table)
-            .values(**keys, expires_at=expires_at)
-            .on_conflict_do_update(
-                index_elements=[table.c[k] for k in keys],
-                set_={"expires_at": expires_at},
-                where=table.c.expires_at <= now,  # only an expired row is taken over
-            )
-        )
+        stmt = self._take_statement(name)
         with self._tx() as conn:
-            return self._wrote_a_row(conn, stmt)
+            return self._wrote_a_row(conn, stmt, {**keys, "expires_at": now + ttl, "now": now})
 
-    def _wrote_a_row(self, conn: Connection, stmt: Any) -> bool:
-        """Run an INSERT ... ON CONFLICT; True when it inserted or updated."""
+    def _counting_rows(self, stmt: Any) -> Any:
+        """`stmt` (an INSERT ... ON CONFLICT) made to tell whether it wrote a row."""
         if self._dialect == "postgresql":
             # psycopg's rowcount for an INSERT is not kept by SQLAlchemy < 2.0.28;
             # RETURNING answers on every version.
-            table = stmt.table
-            return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
+            return stmt.returning(*stmt.table.primary_key.columns)
         # SQLite < 3.35 has no RETURNING; its rowcount is reliable. (The option
         # is needed on SQLAlchemy >= 2.0.28 and ignored before.)
-        return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount == 1
+        return stmt.execution_options(preserve_rowcount=True)
+
+    def _wrote_a_row(self, conn: Connection, stmt: Any, params: Optional[dict] = None) -> bool:
+        """Run an INSERT ... ON CONFLICT made by `_counting_rows`; True when it inserted or updated."""
+        result = conn.execute(stmt, params or {})
+        if self._dialect == "postgresql":
+            return result.first() is not None
+        return result.rowcount == 1
 
     # -- one-time keys and cool-downs -------------------------------------
 
     def _claim(self, key: str, ttl: float) -> bool:
-        return self._take(self._t["claims"], {"key": key}, ttl)
+        return self._take("claims", {"key": key}, ttl)
 
     def _cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
         if seconds == 0:
             if self._closed:
                 raise StoreError(f"state store is closed ({self._display})")
             return True
-        return self._take(self._t["cooldowns"], {"thread_key": thread_key, "code": code}, seconds)
+        return self._take("cooldowns", {"thread_key": thread_key, "code": code}, seconds)
 
     # -- channel settings ---------------------------------------------------
 
     def _read_settings(self, conn: Connection, channel: str) -> ChannelSettings:
-        t = self._t["channels"]
-        row = conn.execute(
-            sa.select(t.c.autoreply, t.c.muted_until).where(t.c.channel == channel)
-        ).first()
+        if self._settings_query is None:  # built once: every pasted log reads the settings
+            t = self._t["channels"]
+            self._settings_query = sa.select(t.c.autoreply, t.c.muted_until).where(
+                t.c.channel == sa.bindparam("channel")
+            )
+        row = conn.execute(self._settings_query, {"channel": channel}).first()
         if row is None:
             return ChannelSettings(channel)
         return ChannelSettings(channel, row.autoreply, row.muted_until)
@@ -527,9 +550,11 @@ class SqlStore(StateStore):
         with self._tx() as conn:
             first = self._wrote_a_row(
                 conn,
-                self._insert(t)
-                .values(user_id=user, card_id=card_id, created_at=now, **fields)
-                .on_conflict_do_nothing(index_elements=[t.c.user_id, t.c.card_id]),
+                self._counting_rows(
+                    self._insert(t)
+                    .values(user_id=user, card_id=card_id, created_at=now, **fields)
+                    .on_conflict_do_nothing(index_elements=[t.c.user_id, t.c.card_id])
+                ),
             )
             if not first:
                 conn.execute(
@@ -587,12 +612,11 @@ class SqlStore(StateStore):
             for r in rows
         ]
 
-    def _record_event(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
+    def _record_events(self, events: list[UsageEvent]) -> None:
         with self._tx() as conn:
             conn.execute(
-                sa.insert(self._t["events"]).values(
-                    kind=kind, surface=surface, channel=channel, code=code, at=self._clock()
-                )
+                sa.insert(self._t["events"]),
+                [dict(kind=e.kind, surface=e.surface, channel=e.channel, code=e.code, at=e.at) for e in events],
             )
 
     def events(self, since: Optional[float] = None) -> list[UsageEvent]:

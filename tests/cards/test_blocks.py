@@ -1,16 +1,20 @@
 """Block Kit rendering: every card within Slack's limits, and nothing injectable."""
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from urllib.parse import unquote
 
 import pytest
 from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
 
 from bot.cards import blocks
+from bot.cards.blocks import VoteRef, WhyRef
 from bot.cards.content import LogItem, LogSummary, Suggestion, card_for_entry
 from bot.engine.knowledge import KnowledgeBase
+from bot.engine.scanner import Finding
 
 INJECTION = "<!channel> <!here> <@U0ATTACK> <https://evil.example|click> & more"
 
@@ -204,3 +208,80 @@ def test_trouble_and_notice_messages():
 def test_validate_message_refuses_what_slack_would(message):
     with pytest.raises((ValueError, SlackObjectFormationError)):
         blocks.validate_message(message)
+
+
+# --- a card drawn again is cheap, and exactly the card drawn afresh ---------------------------------
+
+def card_variants(kb, entry):
+    """The card, the card as a question gets it, and the card of a log finding (with its own vote and why)."""
+    finding = Finding(entry.code, True, 3, 7, f"errorCode={entry.code} callee=+6591234567 <!channel> `x`", entry)
+    asked = WhyRef(entry.code, "phrase", "no coverage", 71.5, -2001, 40.0, "title", "other", "calls fail +6591234567")
+    return [
+        (card_for_entry(kb, entry), None),
+        (card_for_entry(kb, entry, why="The code appears in the question."), asked),
+        (card_for_entry(kb, entry, why="Found 3 times in the log, first on line 7.", evidence=(finding.evidence,)),
+         WhyRef.for_finding(finding)),
+    ]
+
+
+def as_sdk_draws_it(message: dict) -> dict:
+    """The message with every block parsed by the SDK and drawn again."""
+    return {"text": message["text"], "blocks": [Block.parse(raw).to_dict() for raw in message["blocks"]]}
+
+
+def same_bytes(a: dict, b: dict) -> bool:
+    return json.dumps(a, ensure_ascii=False) == json.dumps(b, ensure_ascii=False)
+
+
+def test_a_card_drawn_again_is_the_card_drawn_afresh(kb):
+    options = itertools.product([None, "U0PAT"], [False, True], [None, "1700000000.000100"], [False, True],
+                                [False, True])
+    for (shared_by, share_button, thread_ts, voted, explained), entry in itertools.product(list(options), kb):
+        for card, why in card_variants(kb, entry):
+            kwargs = dict(shared_by=shared_by, share_button=share_button, share_thread_ts=thread_ts,
+                          vote=VoteRef("card1", entry.code, "command", kb.version, "q") if voted else None,
+                          why=why if explained else None)
+            blocks._card_body.cache_clear()
+            blocks._button_template.cache_clear()
+            first = blocks.card_message(card, **kwargs)
+            again = blocks.card_message(card, **kwargs)
+            assert same_bytes(first, again)
+            assert same_bytes(first, as_sdk_draws_it(first))  # the buttons built without the SDK included
+
+
+def test_changing_a_card_message_does_not_change_the_next(kb):
+    card = card_for_entry(kb, kb.get(-2004), why="The code -2004 appears in the question.")
+    vote = VoteRef("card1", -2004, "command", kb.version)
+    first = blocks.card_message(card, share_button=True, vote=vote)
+    expected = json.loads(json.dumps(first))
+    first["text"] = "changed"
+    for block in first["blocks"]:
+        for node in [block.get("text"), *block.get("fields", ()), *block.get("elements", ())]:
+            if isinstance(node, dict):
+                node["changed"] = True
+                if isinstance(node.get("text"), dict):
+                    node["text"]["text"] = "changed"
+        block["type"] = "changed"
+    first["blocks"].append({"type": "divider"})
+    assert blocks.card_message(card, share_button=True, vote=vote) == expected
+
+
+def test_each_card_carries_its_own_vote_and_why(kb):
+    card = card_for_entry(kb, kb.get(-2004))
+
+    def values(card_id: str, question: str) -> dict:
+        message = blocks.card_message(card, share_button=True, vote=VoteRef(card_id, -2004, "command", kb.version),
+                                      why=WhyRef(-2004, "code", "-2004", 100.0, question=question))
+        actions = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
+        return {a["action_id"]: a.get("value") for a in actions}
+
+    one, two = values("card1", "-2004?"), values("card2", "what is -2004")
+    assert VoteRef.decode(one[blocks.VOTE_UP]).card_id == VoteRef.decode(one[blocks.VOTE_DOWN]).card_id == "card1"
+    assert VoteRef.decode(two[blocks.VOTE_UP]).card_id == VoteRef.decode(two[blocks.VOTE_DOWN]).card_id == "card2"
+    assert WhyRef.decode(one[blocks.WHY]).question == "-2004?"
+    assert WhyRef.decode(two[blocks.WHY]).question == "what is -2004"
+
+
+def test_a_button_value_slack_would_refuse_is_refused(kb):
+    with pytest.raises(SlackObjectFormationError):
+        blocks.card_message(card_for_entry(kb, kb.get(-2004)), share_button=True, share_thread_ts="1" * 2000)

@@ -204,6 +204,19 @@ def test_both_prefilters_agree_on_every_evaluation_log(kb, monkeypatch):
     assert plain == default
 
 
+def test_scans_from_many_threads_at_once_find_what_one_thread_finds(kb):
+    """Listener threads scan concurrently: each needs scratch space of its own (a shared one is refused
+    by Hyperscan, or queues every thread behind one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    scanner = Scanner(kb)
+    texts = [p.read_text() for p in EVAL_LOGS]
+    alone = [scanner.scan_text(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(scanner.scan_text, texts * 20))
+    assert together == alone * 20
+
+
 # --- the three ways in: a file (numbered by a second read), a pipe and chunks (numbered as read) ---
 
 

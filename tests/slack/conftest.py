@@ -76,7 +76,9 @@ class Bot:
     executor: TrackingExecutor
 
     def wait_idle(self) -> None:
+        """Every listener run finished and the usage rows it counted written."""
         self.executor.wait_idle()
+        self.wsgi.deps.usage.flush()
 
     def posts(self) -> list:
         return self.stub.calls_to("chat.postMessage")

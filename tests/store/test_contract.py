@@ -311,6 +311,20 @@ def test_events(store: StateStore, clock) -> None:
     assert store.events(since=clock.now) == events[1:]
 
 
+def test_events_written_together_keep_their_own_times(store: StateStore) -> None:
+    rows = [UsageEvent("card", "command", "C1", -2004, 1_700_000_000.0),
+            UsageEvent("card", "autoreply", "C2", -2010, 1_700_000_001.5)]
+    store.record_events(rows)
+    assert store.events() == rows
+
+
+def test_events_with_a_bad_row_are_refused_whole(store: StateStore) -> None:
+    rows = [UsageEvent("card", "command", "C1", -2004, 1.0), UsageEvent("card", "command", "C1", "-2004", 2.0)]
+    with pytest.raises(TypeError, match="code must be an int"):
+        store.record_events(rows)  # type: ignore[arg-type]
+    assert store.events() == []
+
+
 @sql_only
 def test_records_are_shared_by_stores_on_one_database(make_store) -> None:
     a, b = make_store(), make_store()

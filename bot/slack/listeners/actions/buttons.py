@@ -10,7 +10,6 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ....cards import blocks
 from ....cards.content import card_for_entry
-from ....store import StoreError
 from ...answers import vote_for
 from ...deps import Deps
 
@@ -35,7 +34,7 @@ def handle_open_card(deps: Deps, body: dict, respond: Callable, logger: logging.
     replace = bool(container.get("is_ephemeral")) and action["action_id"].startswith(blocks.SUGGESTION)
     if _respond(respond, logger, response_type="ephemeral", replace_original=replace, **message):
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
-        _record(deps, "card", "button", channel, entry.code, logger)
+        deps.usage.add(kind="card", surface="button", channel=channel, code=entry.code)
 
 
 def handle_share(deps: Deps, body: dict, client: WebClient, respond: Callable, logger: logging.Logger) -> None:
@@ -52,7 +51,7 @@ def handle_share(deps: Deps, body: dict, client: WebClient, respond: Callable, l
                                   vote=vote_for(deps, entry.code, "share"))
     if not _post_shared(client, channel, thread_ts, message, respond, logger):
         return
-    _record(deps, "share", "button", channel or "", entry.code, logger)
+    deps.usage.add(kind="share", surface="button", channel=channel or "", code=entry.code)
     if (body.get("container") or {}).get("is_ephemeral"):
         _respond(respond, logger, delete_original=True)
 
@@ -82,13 +81,6 @@ def _respond(respond: Callable, logger: logging.Logger, **message) -> bool:
         logger.warning("response_url call failed", exc_info=True)
         return False
     return getattr(response, "status_code", 200) == 200
-
-
-def _record(deps: Deps, kind: str, surface: str, channel: str, code: int, logger: logging.Logger) -> None:
-    try:
-        deps.store.record_event(kind=kind, surface=surface, channel=channel, code=code)
-    except StoreError:
-        logger.warning("could not record a %s", kind, exc_info=True)
 
 
 def parse_value(value: object) -> tuple[int | None, str | None]:

@@ -24,7 +24,7 @@ def handle_message(deps: Deps, client: WebClient, body: dict, event: dict, logge
     if not findings:
         return
     channel, thread_ts = event["channel"], thread_of(event)
-    mode = autoreply_mode(deps, channel, thread_ts)
+    mode = autoreply_mode(deps, channel, event.get("thread_ts"))
     if mode == "off":
         return
     if not first_delivery(deps, body, event):
@@ -55,11 +55,15 @@ def paste_findings(deps: Deps, client: WebClient, event: dict) -> list[Finding]:
     return merge_findings([scan_text(deps, event.get("text") or ""), *files.findings])
 
 
-def autoreply_mode(deps: Deps, channel: str, thread_ts: str) -> str:
-    """"on", "shadow" (decide but do not post) or "off" (muted channel, quiet thread)."""
+def autoreply_mode(deps: Deps, channel: str, thread_ts: str | None) -> str:
+    """"on", "shadow" (decide but do not post) or "off" (muted channel, quiet thread).
+
+    `thread_ts` is the thread the message was posted in; None for a new message, whose
+    thread nobody can have quieted yet, so that look-up is saved on most pastes.
+    """
     try:
         settings = deps.store.channel_settings(channel)
-        if settings.is_muted(time.time()) or deps.store.is_thread_quiet(channel, thread_ts):
+        if settings.is_muted(time.time()) or (thread_ts and deps.store.is_thread_quiet(channel, thread_ts)):
             return "off"
         return settings.autoreply
     except StoreError:

@@ -34,7 +34,7 @@ def handle_reaction(deps: Deps, client: WebClient, body: dict, event: dict, logg
     delete_message(client, channel, ts, logger)
     try:
         deps.store.quiet_thread(channel, thread_ts)
-        deps.store.record_event(kind=REMOVED_KIND, surface=REACTION_SURFACE, channel=channel, code=None)
+        deps.usage.add(kind=REMOVED_KIND, surface=REACTION_SURFACE, channel=channel, code=None)
     except StoreError:
         logger.warning("could not keep the thread quiet", exc_info=True)
     logger.info("reply %s in %s removed on request; thread %s kept quiet", ts, channel, thread_ts)

@@ -1,0 +1,88 @@
+"""Usage rows for `nmbot report`, written behind the answers.
+
+A report reads these rows days later; an answer should not wait on a database
+write for them, and under load one INSERT per answer costs more than the answer.
+Rows are kept in memory and written together by a background thread at least
+every `FLUSH_SECONDS`, when `MAX_PENDING` pile up, and at shutdown. A crash (not
+a SIGTERM) can lose the last second of counts; never an answer.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Optional
+
+from ..store import StateStore, StoreError, UsageEvent
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 1.0
+MAX_PENDING = 500  # a flush is due early at this many rows
+MAX_KEPT = 50_000  # rows kept through a store outage; past this the oldest counts are dropped, not memory
+
+
+class UsageLog:
+    def __init__(self, store: StateStore, *, flush_seconds: float = FLUSH_SECONDS):
+        self._store = store
+        self._flush_seconds = flush_seconds
+        self._pending: list[UsageEvent] = []
+        self._lock = threading.Lock()  # guards _pending
+        self._flushing = threading.Lock()  # one write at a time keeps rows in order
+        self._due = threading.Event()
+        self._stopped = threading.Event()
+        self._dropped = 0
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> "UsageLog":
+        self._thread = threading.Thread(target=self._loop, name="usage-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def add(self, *, kind: str, surface: str, channel: str, code: Optional[int]) -> None:
+        row = UsageEvent(kind, surface, channel, code, self._store.now())
+        with self._lock:
+            self._pending.append(row)
+            if len(self._pending) > MAX_KEPT:
+                del self._pending[0]
+                self._dropped += 1
+            due = len(self._pending) >= MAX_PENDING
+        if due:
+            self._due.set()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def flush(self) -> int:
+        """Write what is pending now; the number of rows written (0 when the store failed: kept for later)."""
+        with self._flushing:
+            with self._lock:
+                rows, self._pending = self._pending, []
+            if not rows:
+                return 0
+            try:
+                self._store.record_events(rows)
+            except (StoreError, ValueError, TypeError) as exc:
+                with self._lock:
+                    self._pending[:0] = rows
+                log.warning("could not write %d usage rows (kept for the next try): %s", len(rows), exc)
+                return 0
+            return len(rows)
+
+    def close(self) -> None:
+        """Stop the writer and write what is left (called before the store closes)."""
+        self._stopped.set()
+        self._due.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+        self.flush()
+        if self._dropped:
+            log.warning("%d usage rows were dropped while the state store was failing", self._dropped)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            self._due.wait(self._flush_seconds)
+            self._due.clear()
+            if not self._stopped.is_set():
+                self.flush()
