@@ -26,7 +26,7 @@ clients up; p99 ack < 100 ms at 50 clients; replies == events sent, none lost
 and none duplicated.
 
     .venv/bin/python benchmarks/bench_load.py [--levels 1,10,50,100] [--seconds 5] [--rounds 2]
-                                              [--database sqlite|postgresql] [--strict]
+                                              [--database sqlite|postgresql] [--event-workers N] [--strict]
 """
 from __future__ import annotations
 
@@ -149,10 +149,10 @@ def serve_bare(port: int) -> int:
 class Server:
     """One app in a child process on a free loopback port; its output is kept for the report."""
 
-    def __init__(self, kind: str, api_url: str, workdir: Path, database_url: str):
+    def __init__(self, kind: str, api_url: str, workdir: Path, database_url: str, **settings: str):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NMBOT_"))}
         env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=api_url,
-                   NMBOT_DATABASE_URL=database_url, NMBOT_LOG_LEVEL="info", PYTHONPATH=str(ROOT))
+                   NMBOT_DATABASE_URL=database_url, NMBOT_LOG_LEVEL="info", PYTHONPATH=str(ROOT), **settings)
         if kind == "bot":
             command = [sys.executable, "-m", "bot.cli.main", "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
         else:
@@ -450,15 +450,16 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
         yield url
 
 
-def measure(levels: list[int], seconds: float, rounds: int, kind: str) -> list:
+def measure(levels: list[int], seconds: float, rounds: int, kind: str, event_workers: int | None = None) -> list:
     with contextlib.ExitStack() as stack:
         stub = StubProcess()
         stack.callback(stub.stop)
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = stack.enter_context(database(kind, tmp))
         servers = {}
+        tuning = {"NMBOT_EVENT_WORKERS": str(event_workers)} if event_workers else {}
         for name, state in (("bare", "memory://"), ("bot", url)):
-            servers[name] = Server(name, stub.api_url, tmp, state)
+            servers[name] = Server(name, stub.api_url, tmp, state, **(tuning if name == "bot" else {}))
             stack.callback(lambda s=servers[name]: print(f"{s.kind} exit code {s.stop()}"))
         return run_levels(servers, stub, levels, seconds, rounds)
 
@@ -548,11 +549,12 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=5.0, help="length of each timed run")
     p.add_argument("--rounds", type=int, default=2, help="runs per app and level (the best counts)")
     p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument("--event-workers", type=int, help="the bot's NMBOT_EVENT_WORKERS (default: its own default)")
     args = p.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
           f"{args.seconds:g} s per run, {args.rounds} rounds, state in {args.database}")
-    return finish(measure(levels, args.seconds, args.rounds, args.database), args)
+    return finish(measure(levels, args.seconds, args.rounds, args.database, args.event_workers), args)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,9 @@ def configure(settings: Settings, stream: IO[str] | None = None) -> None:
         handler.setFormatter(JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT))
         root.addHandler(handler)
         root.setLevel(settings.log_level.upper())
+    # slack_sdk formats every request for its debug line when its own logger's level is unset (0 is
+    # "<= DEBUG"), whatever the handlers would keep: a real cost on every Web API call.
+    logging.getLogger("slack_sdk.web.base_client").setLevel(settings.log_level.upper())
     redactor = RedactingFilter(secrets_of(settings))
     for handler in root.handlers:
         for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:

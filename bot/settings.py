@@ -57,6 +57,13 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     return value
 
 
+def _whole(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    value = _number(env, name, default, minimum=minimum)
+    if value > maximum or value != int(value):
+        raise SettingsError(f"{name} must be a whole number from {minimum} to {maximum}, got {env.get(name)!r}")
+    return int(value)
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool:
     value = env.get(name, "").strip().lower()
     if value in ("", "0", "false", "no", "off"):
@@ -88,6 +95,7 @@ class Settings:
     cooldown_seconds: float = 1800.0  # the same code is not re-explained in a thread within this
     max_file_bytes: int = 2_000_000  # shared log files larger than this are not downloaded
     watch_knowledge: bool = False  # reload the knowledge base when its files change (SIGHUP always reloads)
+    event_workers: int = 2  # HTTP mode: processes answering Events API requests (pasted logs, mentions)
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -96,9 +104,6 @@ class Settings:
         api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_URL
         if not api_url.startswith(("http://", "https://")):
             raise SettingsError(f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_URL}, got {api_url!r}")
-        port = _number(env, "NMBOT_PORT", 3000, minimum=1)
-        if port > 65535 or port != int(port):
-            raise SettingsError(f"NMBOT_PORT must be a whole number from 1 to 65535, got {env.get('NMBOT_PORT')!r}")
         return cls(
             knowledge=env.get("NMBOT_KNOWLEDGE", "").strip(),
             slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
@@ -109,10 +114,11 @@ class Settings:
             log_format=_choice(env, "NMBOT_LOG_FORMAT", "text", ("text", "json")),
             log_level=_choice(env, "NMBOT_LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
             host=env.get("NMBOT_HOST", "").strip() or cls.host,
-            port=int(port),
+            port=_whole(env, "NMBOT_PORT", 3000, 1, 65535),
             cooldown_seconds=_number(env, "NMBOT_COOLDOWN_SECONDS", cls.cooldown_seconds),
             max_file_bytes=int(_number(env, "NMBOT_MAX_FILE_BYTES", cls.max_file_bytes, minimum=1)),
             watch_knowledge=_flag(env, "NMBOT_WATCH_KNOWLEDGE"),
+            event_workers=_whole(env, "NMBOT_EVENT_WORKERS", cls.event_workers, 1, 32),
             env=env,
         )
 

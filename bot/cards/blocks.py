@@ -181,7 +181,7 @@ def card_message(card: Card, *, shared_by: str | None = None, share_button: bool
     """
     # A log finding's "why" and evidence differ on every paste: drawn per call, so the rest stays cached.
     fallback, head, tail = pickle.loads(_card_body(replace(card, why="", evidence=()), shared_by))
-    found = [block.to_dict() for block in _finding_blocks(card)]
+    found = _finding_dicts(card)
     # ActionsBlock.to_dict() writes its keys sorted, like this; five buttons are well within its 25.
     actions = {"elements": _card_buttons(card, share_button, share_thread_ts, vote, why), "type": "actions"}
     message = {"text": fallback, "blocks": [*head[:TITLE_BLOCKS], *found, *head[TITLE_BLOCKS:], actions, *tail]}
@@ -192,12 +192,17 @@ def card_message(card: Card, *, shared_by: str | None = None, share_button: bool
 TITLE_BLOCKS = 2  # the header and the meaning, which the why and the evidence follow
 
 
-def _finding_blocks(card: Card) -> list[Block]:
-    found: list[Block] = []
+def _finding_dicts(card: Card) -> list[dict]:
+    """The finding's "why" (a context) and log lines (a section), as Slack's JSON written directly:
+    drawn for every pasted log, where the SDK's models cost more than the rest of the card. The tests
+    check the bytes against the SDK's drawing; the texts are fitted here to the limits it would check."""
+    found: list[dict] = []
     if card.why:
-        found.append(_context(escape(card.why)))
+        found.append({"elements": [{"text": _fit(escape(card.why), SECTION_CHARS), "type": "mrkdwn"}],
+                      "type": "context"})
     if card.evidence:
-        found.append(_evidence_section(card.evidence))
+        found.append({"text": {"text": _evidence_text(card.evidence), "type": "mrkdwn", "verbatim": True},
+                      "type": "section"})
     return found
 
 
@@ -213,7 +218,6 @@ def _card_body(card: Card, shared_by: str | None) -> bytes:
     head: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=_fit(card.header, HEADER_CHARS))),
         _section(f"*{escape(card.title)}*\n{escape(card.meaning)}"),
-        *_finding_blocks(card),
     ]
     head.extend(_sections("What to do", [f"{i}. {escape(step)}" for i, step in enumerate(card.steps, 1)]))
     if card.causes:
@@ -274,10 +278,14 @@ def _button_template(text: str, action_id: str, url: str | None, style: str | No
 
 
 def _evidence_section(lines: Sequence[str]) -> SectionBlock:
+    return SectionBlock(text=_md(_evidence_text(lines), user_text=True))
+
+
+def _evidence_text(lines: Sequence[str]) -> str:
     # Evidence is masked again here: it may come from anywhere, and a visible phone number is the costly mistake.
     quoted = "\n".join(escape(_fit(mask_msisdns(line), EVIDENCE_CHARS)) for line in lines[:5])
     quoted = _fit(quoted.replace("`", "\u02cb"), SECTION_CHARS - 40)  # a backtick would close the block early
-    return SectionBlock(text=_md(f"*Seen in your log*\n```{quoted}```", user_text=True))
+    return f"*Seen in your log*\n```{quoted}```"
 
 
 # --- answers that are not a card ------------------------------------------------------------

@@ -8,7 +8,6 @@ sees only that one until it ends.
 """
 from __future__ import annotations
 
-import functools
 import threading
 from dataclasses import dataclass
 from typing import Callable, TypeVar
@@ -58,7 +57,7 @@ class LiveEngine:
     def pinned(self, fn: Callable[..., T]) -> Callable[..., T]:
         """`fn`, made to see one engine from start to end wherever it runs."""
 
-        @functools.wraps(fn)
+        # No functools.wraps: copying the metadata cost more than the rest of this, on every listener run.
         def run(*args, **kwargs):
             outer = getattr(self._pins, "engine", None)
             self._pins.engine = outer or self._engine

@@ -7,12 +7,14 @@ Slack at once, and hands the request to this process, which runs the same Bolt
 app and listeners on it, on the machine's other core. Slash commands, buttons
 and shortcuts stay in the HTTP worker: their answer is the ack.
 
-The HTTP worker owns the event worker: it starts it (and starts it again if it
-dies), forwards SIGHUP to it, reads its figures for /metrics, and at shutdown
-lets it answer everything already acknowledged before it exits.
+The HTTP worker owns the event processes (NMBOT_EVENT_WORKERS of them, taking
+requests from one queue): it starts them (and starts one again if it dies),
+forwards SIGHUP to them, adds their figures to /metrics, and at shutdown lets
+them answer everything already acknowledged before they exit.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import multiprocessing
@@ -20,6 +22,8 @@ import os
 import queue
 import signal
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Optional
 
@@ -32,68 +36,104 @@ from ..settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
+# Reply threads per event process. Replies wait mostly on the Web API; more threads only add
+# contention for the interpreter (measured on 2 cores: 2 processes x 4 threads sustained more than
+# 1 x 8 or 1 x 32). A process whose threads all wait out rate limits gets no new work (`_next_child`).
+REPLY_THREADS = 4
 START_SECONDS = 60  # to load the knowledge base, open the store and ask Slack who the bot is
 ASK_SECONDS = 2.0  # a /metrics scrape waits this long for the worker's figures
 PARENT_CHECK_SECONDS = 1.0  # an orphaned worker notices within this and exits
 _SPAWN = multiprocessing.get_context("spawn")  # never fork a process that runs threads
 
 
+class _Child:
+    """One event process, its queue of requests and the pipe the HTTP worker asks it questions on.
+
+    A queue of its own: a process killed while waiting on a shared queue would take the queue's
+    lock with it and stall every other reader.
+    """
+
+    def __init__(self, settings: Settings):
+        self.requests = _SPAWN.Queue()
+        self.control, child_end = _SPAWN.Pipe()
+        self.proc = _SPAWN.Process(target=run, args=(settings, self.requests, child_end), name="nmbot-events",
+                                   daemon=True)
+        self.proc.start()
+        child_end.close()
+
+    def wait_ready(self) -> None:
+        if not self.control.poll(START_SECONDS):
+            self.proc.kill()
+            raise SettingsError(f"the event worker did not start within {START_SECONDS}s")
+        started = self.control.recv()
+        if started != "ready":
+            self.proc.join(5)
+            raise SettingsError(f"the event worker could not start: {started}")
+
+    def ask_metrics(self) -> Optional[dict]:
+        try:
+            self.control.send("metrics")
+            if self.control.poll(ASK_SECONDS):
+                return self.control.recv()
+        except (OSError, EOFError):
+            pass
+        return None
+
+
 class EventWorker:
-    """The HTTP worker's handle on the event process."""
+    """The HTTP worker's handle on the event processes (`settings.event_workers` of them)."""
 
     def __init__(self, settings: Settings):
         self._settings = settings
         self._verifier = SignatureVerifier(settings.slack_signing_secret.reveal())
-        self._lock = threading.Lock()  # one start at a time, one question on the control pipe at a time
+        self._lock = threading.Lock()  # one start at a time, one question on the control pipes at a time
         self._stopping = False
-        self._start()
+        self._children = [_Child(settings) for _ in range(settings.event_workers)]
+        self._turns = itertools.count()
+        try:
+            for child in self._children:  # started together: they load at the same time
+                child.wait_ready()
+        except SettingsError:
+            self.stop(0)
+            raise
+        log.info("%d event worker(s) answer pasted logs and mentions: %s", len(self._children),
+                 ", ".join(str(pid) for pid in self.pids))
 
-    # -- running it -----------------------------------------------------------------------
-
-    def _start(self) -> None:
-        self._requests = _SPAWN.Queue()
-        self._control, child_end = _SPAWN.Pipe()
-        self._proc = _SPAWN.Process(target=run, args=(self._settings, self._requests, child_end),
-                                    name="nmbot-events", daemon=True)
-        self._proc.start()
-        child_end.close()
-        if not self._control.poll(START_SECONDS):
-            self._proc.kill()
-            raise SettingsError(f"the event worker did not start within {START_SECONDS}s")
-        started = self._control.recv()
-        if started != "ready":
-            self._proc.join(5)
-            raise SettingsError(f"the event worker could not start: {started}")
-        log.info("event worker %d answers pasted logs and mentions", self._proc.pid)
+    # -- running them ---------------------------------------------------------------------
 
     @property
-    def pid(self) -> Optional[int]:
-        return self._proc.pid
+    def pids(self) -> list[int]:
+        return [c.proc.pid for c in self._children if c.proc.pid is not None]
 
     @property
     def alive(self) -> bool:
-        return self._proc.is_alive()
+        return all(c.proc.is_alive() for c in self._children)
 
     def ensure_running(self) -> bool:
-        """Start the worker again if it died; True when it runs."""
-        if self._proc.is_alive() or self._stopping:
-            return self._proc.is_alive()
+        """Start any event process that died again; True when all run."""
+        if self.alive or self._stopping:
+            return self.alive
         with self._lock:
-            if self._proc.is_alive():
-                return True
-            log.error("the event worker exited (code %s); starting a new one. Events it had not answered "
-                      "are lost", self._proc.exitcode)
-            try:
-                self._start()
-            except SettingsError as exc:
-                log.error("%s", exc)
-                return False
-            return True
+            for i, child in enumerate(self._children):
+                if child.proc.is_alive():
+                    continue
+                log.error("event worker %s exited (code %s); starting a new one. %d event(s) it had not "
+                          "answered are lost", child.proc.pid, child.proc.exitcode, _pending(child))
+                child.requests.close()
+                child.control.close()
+                try:
+                    fresh = _Child(self._settings)
+                    fresh.wait_ready()
+                except SettingsError as exc:
+                    log.error("%s", exc)
+                    return False
+                self._children[i] = fresh
+        return True
 
     # -- the HTTP side ---------------------------------------------------------------------
 
     def take(self, body: str, headers: dict) -> Optional[BoltResponse]:
-        """The ack for an Events API callback, now handed to the worker; None for any other request."""
+        """The ack for an Events API callback, now handed to the workers; None for any other request."""
         if '"event_callback"' not in body:  # cheap test first: most requests that are not events stop here
             return None
         try:
@@ -106,41 +146,55 @@ class EventWorker:
                                        signature=_header(headers, "x-slack-signature")):
             return BoltResponse(status=401, body={"error": "invalid request"})  # what Bolt answers
         self.ensure_running()
-        self._requests.put((body, headers))
+        self._next_child().requests.put((body, headers))
         return BoltResponse(status=200, body="")
 
-    def snapshot(self) -> Optional[dict]:
-        """The worker's figures (Metrics.snapshot), or None when it does not answer in time."""
+    def _next_child(self) -> _Child:
+        """Each in turn, unless it is well behind the least busy one (a process whose reply threads all
+        wait out rate limits takes no more until it catches up)."""
+        turn = self._children[next(self._turns) % len(self._children)]
+        least = min(self._children, key=_pending)
+        return least if _pending(turn) > _pending(least) + REPLY_THREADS else turn
+
+    def snapshots(self) -> list[dict]:
+        """Each event process's figures (Metrics.snapshot); one that does not answer in time is left out."""
         with self._lock:
-            try:
-                self._control.send("metrics")
-                if self._control.poll(ASK_SECONDS):
-                    return self._control.recv()
-            except (OSError, EOFError):
-                pass
-        log.warning("the event worker did not report its figures; /metrics shows this process's only")
-        return None
+            found = [c.ask_metrics() for c in self._children if c.proc.is_alive()]
+        if None in found:
+            log.warning("an event worker did not report its figures; /metrics shows the others only")
+        return [f for f in found if f is not None]
 
     def request_reload(self) -> None:
-        """Pass SIGHUP on. Safe in a signal handler: a signal, no lock, no pipe."""
-        pid = self._proc.pid
-        if pid is not None and self._proc.is_alive():
-            os.kill(pid, signal.SIGHUP)
+        """Pass SIGHUP on. Safe in a signal handler: signals only, no lock, no pipe."""
+        for child in self._children:
+            if child.proc.pid is not None and child.proc.is_alive():
+                os.kill(child.proc.pid, signal.SIGHUP)
 
     def stop(self, timeout: float) -> bool:
-        """Let the worker answer what was acknowledged, then end it; True when it finished in `timeout`."""
+        """Let the workers answer what was acknowledged, then end them; True when all finished in `timeout`."""
         self._stopping = True
-        if self._proc.is_alive():
-            self._requests.put(None)
-            self._proc.join(timeout)
-        finished = not self._proc.is_alive()
-        if not finished:
-            log.warning("the event worker was still busy after %gs; stopping it", timeout)
-            self._proc.kill()
-            self._proc.join(5)
-        self._requests.close()
-        self._control.close()
-        return finished
+        running = [c for c in self._children if c.proc.is_alive()]
+        for child in running:
+            child.requests.put(None)  # after everything already queued
+        deadline = time.monotonic() + timeout
+        for child in running:
+            child.proc.join(max(0.0, deadline - time.monotonic()))
+        late = [c for c in self._children if c.proc.is_alive()]
+        for child in late:
+            log.warning("event worker %s was still busy after %gs; stopping it", child.proc.pid, timeout)
+            child.proc.kill()
+            child.proc.join(5)
+        for child in self._children:
+            child.requests.close()
+            child.control.close()
+        return not late
+
+
+def _pending(child: _Child) -> int:
+    try:
+        return child.requests.qsize()
+    except NotImplementedError:  # macOS has no semaphore count: spread evenly instead
+        return 0
 
 
 def _header(headers: dict, name: str) -> str:
@@ -161,7 +215,7 @@ def run(settings: Settings, requests: "multiprocessing.Queue", control: Connecti
     from .server import stop_serving
 
     try:
-        app, deps = assemble(settings, verified_upstream=True)
+        app, deps = assemble(settings, verified_upstream=True, listener_executor=_ReplyThreads(REPLY_THREADS))
     except SettingsError as exc:
         control.send(str(exc))
         return
@@ -171,6 +225,25 @@ def run(settings: Settings, requests: "multiprocessing.Queue", control: Connecti
     control.send("ready")
     _dispatch_until_stopped(app, requests)
     stop_serving(deps, maintenance)
+
+
+class _ReplyThreads(ThreadPoolExecutor):
+    """Threads that take a new request only when one is free: what is not being answered waits in this
+    process's queue, where the HTTP worker sees it and sends new requests elsewhere."""
+
+    def __init__(self, threads: int):
+        super().__init__(threads, thread_name_prefix="reply")
+        self._free = threading.BoundedSemaphore(threads)
+
+    def submit(self, fn, /, *args, **kwargs):
+        self._free.acquire()
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._free.release()
+            raise
+        future.add_done_callback(lambda _: self._free.release())
+        return future
 
 
 def _dispatch_until_stopped(app, requests: "multiprocessing.Queue") -> None:

@@ -109,8 +109,7 @@ class SlackWsgiApp:
         return BoltResponse(status=status, body=text, headers={"content-type": "text/plain; charset=utf-8"})
 
     def _metrics(self) -> str:
-        snapshot = self.events.snapshot() if self.events is not None else None
-        return self.deps.metrics.render([snapshot] if snapshot else [])
+        return self.deps.metrics.render(self.events.snapshots() if self.events is not None else [])
 
     def _health(self, start_response: Callable) -> list[bytes]:
         """Ready when the knowledge base is loaded (always, once started), the store answers and

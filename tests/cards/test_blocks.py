@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.cards import blocks
 from bot.cards.blocks import VoteRef, WhyRef
+from bot.cards.content import Card
 from bot.cards.content import LogItem, LogSummary, Suggestion, card_for_entry
 from bot.engine.knowledge import KnowledgeBase
 from bot.engine.scanner import Finding
@@ -285,3 +286,19 @@ def test_each_card_carries_its_own_vote_and_why(kb):
 def test_a_button_value_slack_would_refuse_is_refused(kb):
     with pytest.raises(SlackObjectFormationError):
         blocks.card_message(card_for_entry(kb, kb.get(-2004)), share_button=True, share_thread_ts="1" * 2000)
+
+
+@pytest.mark.parametrize("why, evidence", [
+    ("Found once in the log, first on line 1.", ("level=error errorCode=-2010 callee=+6591234567",)),
+    ("Found 3 times <in> the log & more", ("`quoted` <@U123> @here", "x" * 5000, "second", "3", "4", "5", "6")),
+    ("w" * 4000, ()),
+    ("", ("only evidence",)),
+])
+def test_a_findings_own_blocks_are_what_the_sdk_draws(why, evidence):
+    from bot.cards.blocks import _context, _evidence_section, _finding_dicts, escape
+
+    card = Card(code=-2010, header="h", title="t", category="c", meaning="m", causes=(), steps=("s",), owner="o",
+                owner_detail="d", escalate=("e",), related=(), docs="https://docs.8x8.com", footer="f", why=why,
+                evidence=evidence)
+    drawn = ([_context(escape(why)).to_dict()] if why else []) + ([_evidence_section(evidence).to_dict()] if evidence else [])
+    assert json.dumps(_finding_dicts(card)) == json.dumps(drawn)

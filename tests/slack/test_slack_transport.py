@@ -343,6 +343,7 @@ def test_connection_refused_raises_what_the_stock_client_raises(handlers):
 
 def test_no_token_in_debug_logs(stub, client, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="slack_sdk.web.base_client")  # slack_sdk looks at its own level
     post(client)
     stub.fail_next("chat.postMessage", Fault(status=503))
     client.retry_handlers = []

@@ -1,0 +1,150 @@
+"""The event worker: Events API requests acknowledged by the HTTP side and answered in a process of its own."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from socketserver import ThreadingMixIn
+
+import pytest
+from bot_settings import settings_for
+from slack_requests import SlackSender, get, message
+from webapi_stub import Fault, WebApiStub
+
+from bot.slack.server import SlackWsgiApp, create_wsgi_app
+
+SHIPPED = Path(__file__).resolve().parents[2] / "knowledge" / "number-masking.yaml"
+PASTE = "level=error errorCode=-2010 callee=+6591234567"
+TITLE = "title: Concurrent call limit of the account reached"
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+class Served:
+    def __init__(self, wsgi: SlackWsgiApp, url: str):
+        self.wsgi, self.url, self.slack = wsgi, url, SlackSender(url)
+
+
+@pytest.fixture
+def kb_file(tmp_path) -> Path:
+    path = tmp_path / "kb" / "number-masking.yaml"
+    path.parent.mkdir()
+    shutil.copy(SHIPPED, path)
+    return path
+
+
+@pytest.fixture
+def served(stub: WebApiStub, tmp_path, kb_file) -> Iterator[Served]:
+    settings = settings_for(stub, NMBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}",
+                            NMBOT_KNOWLEDGE=str(kb_file))
+    wsgi = create_wsgi_app(settings, event_worker=True)
+    server = make_server("127.0.0.1", 0, wsgi, server_class=_Server, handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield Served(wsgi, f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        wsgi.shutdown(drain_seconds=10)
+
+
+def test_a_paste_is_acknowledged_here_and_answered_by_the_worker(served, stub):
+    started = time.perf_counter()
+    assert served.slack.event(message(PASTE)).status == 200
+    acked = time.perf_counter() - started
+    [post] = stub.wait_for("chat.postMessage")
+    assert "-2010" in post.blocks_text and "6591234567" not in post.blocks_text
+    assert acked < 1.0
+    assert os.getpid() not in served.wsgi.events.pids and served.wsgi.events.alive
+
+
+def test_an_event_with_a_bad_signature_is_refused_and_never_answered(served, stub):
+    response = served.slack.post('{"type": "event_callback", "event": {"type": "message", "text": "errorCode=-2004"}}',
+                                 "application/json", signature="v0=bad")
+    assert response.status == 401
+    time.sleep(0.5)
+    assert stub.calls_to("chat.postMessage") == []
+
+
+def test_commands_are_still_answered_in_the_ack(served, stub):
+    response = served.slack.command("-2004")
+    assert response.status == 200 and "-2004" in response.body
+
+
+def test_metrics_add_up_both_processes(served, stub):
+    assert served.slack.event(message(PASTE)).status == 200
+    assert served.slack.command("-2004").status == 200
+    stub.wait_for("chat.postMessage")
+    deadline = time.monotonic() + 5
+    page = get(served.url + "/metrics").body
+    while 'nmbot_answers_total{surface="command"}' not in page and time.monotonic() < deadline:
+        time.sleep(0.05)  # a command's answer is counted just after its ack
+        page = get(served.url + "/metrics").body
+    assert 'nmbot_requests_total{surface="event"} 1' in page  # counted in the worker
+    assert 'nmbot_requests_total{surface="command"} 1' in page  # counted here
+    assert 'nmbot_autoreplies_total{mode="on"} 1' in page
+    assert 'nmbot_answers_total{surface="command"} 1' in page
+    assert "nmbot_ack_seconds_count 2" in page
+
+
+def test_a_worker_that_dies_is_started_again(served, stub):
+    [old, *_] = served.wsgi.events.pids
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while served.wsgi.events.alive and time.monotonic() < deadline:
+        time.sleep(0.02)
+    health = get(served.url + "/healthz")
+    assert health.status == 200 and health.json()["ok"] is True
+    assert old not in served.wsgi.events.pids
+    assert served.slack.event(message(PASTE)).status == 200
+    stub.wait_for("chat.postMessage")
+
+
+def test_shutdown_answers_every_event_already_acknowledged(stub, tmp_path, kb_file):
+    release = threading.Event()
+    stub.fail_next("chat.postMessage", Fault(hold=release))
+    settings = settings_for(stub, NMBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}",
+                            NMBOT_KNOWLEDGE=str(kb_file))
+    wsgi = create_wsgi_app(settings, event_worker=True)
+    server = make_server("127.0.0.1", 0, wsgi, server_class=_Server, handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    slack = SlackSender(f"http://127.0.0.1:{server.server_port}")
+    try:
+        for _ in range(5):
+            assert slack.event(message(PASTE)).status == 200
+        stub.wait_for("chat.postMessage")  # the first reply is held: the rest are queued or in flight
+    finally:
+        server.shutdown()
+        server.server_close()
+        threading.Timer(0.5, release.set).start()
+        wsgi.shutdown(drain_seconds=10)
+    assert len(stub.calls_to("chat.postMessage")) == 5
+    assert not wsgi.events.alive
+
+
+def test_a_reload_reaches_the_worker(served, stub, kb_file):
+    kb_file.write_text(kb_file.read_text().replace(TITLE, TITLE + " (edited)"))
+    served.wsgi.maintenance.request_reload()
+    served.wsgi.events.request_reload()  # what SIGHUP does in the server
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        before = len(stub.calls_to("chat.postMessage"))
+        assert served.slack.event(message(PASTE)).status == 200
+        [*_, post] = stub.wait_for("chat.postMessage", before + 1)
+        if "(edited)" in post.blocks_text:
+            return
+        time.sleep(0.2)
+    pytest.fail("the worker never answered from the edited knowledge base")
