@@ -3,7 +3,8 @@
 `nmbot serve --http` on the server stack of bench_load.py, state in SQLite (or --database postgresql), the
 Web API stand-in in its own process. Clients send signed /nmerror commands and
 pasted-log events (each a new message, so each earns a reply) at a steady
---rate. The worker's resident set size is sampled every --sample seconds.
+--rate. The resident set size of the gunicorn worker and the processes it
+started (the event workers) together is sampled every --sample seconds.
 
 Targets: RSS growth from the end of the first minute (imports, caches and the
 connection pool are warm by then) to the end < 10 MiB, and over the second half
@@ -27,14 +28,16 @@ WARM_UP_SECONDS = 60
 CLIENTS = 8
 
 
-def rss_mib(pid: int | None) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, TypeError):
-        pass
-    return float("nan")
+def rss_mib(pids: list[int]) -> float:
+    """Resident memory of the bot's working processes together (the HTTP worker and its event workers)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            return float("nan")
+        total += next((int(line.split()[1]) / 1024 for line in lines if line.startswith("VmRSS:")), 0.0)
+    return total if pids else float("nan")
 
 
 class PacedLoad:
@@ -90,17 +93,17 @@ def soak(minutes: float, rate: float, sample: float, kind: str) -> list:
     samples: list[tuple[float, float, int]] = []  # (seconds, RSS MiB, requests so far)
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         server = Server("bot", stub.api_url, Path(tmp), url)
-        pid = server.worker_pid
+        pids = server.working_pids
         load = PacedLoad(server.url, rate).start()
         started = time.monotonic()
         end = started + minutes * 60
-        heading(f"{minutes:g} minutes at {rate:g} requests/s (worker pid {pid})")
+        heading(f"{minutes:g} minutes at {rate:g} requests/s (the worker and its processes: pids {' '.join(map(str, pids))})")
         print(f"{'time':>7}  {'RSS MiB':>8}  {'requests':>9}  {'replies':>8}", flush=True)
         try:
             while True:
                 now = time.monotonic()
                 posts = stub.replies()[0]
-                samples.append((now - started, rss_mib(pid), load.requests))
+                samples.append((now - started, rss_mib(server.working_pids), load.requests))
                 print(f"{now - started:6.0f}s  {samples[-1][1]:8.1f}  {load.requests:9}  {posts:8}", flush=True)
                 if now >= end:
                     break
@@ -108,7 +111,7 @@ def soak(minutes: float, rate: float, sample: float, kind: str) -> list:
         finally:
             load.stop()
         posts, threads = wait_for_replies(stub, load.events)
-        final_rss = rss_mib(pid)
+        final_rss = rss_mib(server.working_pids)
         problems = server.problems
         code = server.stop()
     stub.stop()

@@ -7,8 +7,8 @@ Slack at once, and hands the request to this process, which runs the same Bolt
 app and listeners on it, on the machine's other core. Slash commands, buttons
 and shortcuts stay in the HTTP worker: their answer is the ack.
 
-The HTTP worker owns the event processes (NMBOT_EVENT_WORKERS of them, taking
-requests from one queue): it starts them (and starts one again if it dies),
+The HTTP worker owns the event processes (NMBOT_EVENT_WORKERS of them, each
+with a queue of its own): it starts them (and starts one again if it dies),
 forwards SIGHUP to them, adds their figures to /metrics, and at shutdown lets
 them answer everything already acknowledged before they exit.
 """
@@ -229,7 +229,8 @@ def run(settings: Settings, requests: "multiprocessing.Queue", control: Connecti
 
 class _ReplyThreads(ThreadPoolExecutor):
     """Threads that take a new request only when one is free: what is not being answered waits in this
-    process's queue, where the HTTP worker sees it and sends new requests elsewhere."""
+    process's queue, where the HTTP worker sees it and sends new requests elsewhere. (So a listener run
+    here must not hand work to this pool and wait for it: no event listener does.)"""
 
     def __init__(self, threads: int):
         super().__init__(threads, thread_name_prefix="reply")

@@ -189,6 +189,18 @@ class StateStore(abc.ABC):
             check_seconds("seconds", seconds, allow_zero=True),
         )
 
+    def claim_with_cooldowns(self, key: str, ttl: float, thread_key: str, codes: Iterable[int],
+                             seconds: float) -> Optional[list[int]]:
+        """`claim(key, ttl)` and, for the first claimer only, `cooldown(thread_key, code, seconds)` for
+        each code, in one transaction. None when the key was taken; else the codes whose cool-down
+        started (in the order given). One round trip where a reply to a pasted log needs both.
+        """
+        return self._claim_with_cooldowns(
+            check_text("key", key), check_seconds("ttl", ttl, allow_zero=False),
+            check_text("thread_key", thread_key), [check_code("each code", c) for c in codes],
+            check_seconds("seconds", seconds, allow_zero=True),
+        )
+
     # -- channel settings ---------------------------------------------------
 
     def channel_settings(self, channel: str) -> ChannelSettings:
@@ -290,6 +302,10 @@ class StateStore(abc.ABC):
 
     @abc.abstractmethod
     def _cooldown(self, thread_key: str, code: int, seconds: float) -> bool: ...
+
+    @abc.abstractmethod
+    def _claim_with_cooldowns(self, key: str, ttl: float, thread_key: str, codes: list[int],
+                              seconds: float) -> Optional[list[int]]: ...
 
     @abc.abstractmethod
     def _channel_settings(self, channel: str) -> ChannelSettings: ...

@@ -51,15 +51,33 @@ class MemoryStore(StateStore):
 
     def _take(self, table: dict, key: object, ttl: float) -> bool:
         with self._lock:
-            self._check_open()
-            now = self._clock()
-            if now >= self._next_purge:
-                self._purge(now)
-            expires_at = table.get(key)
-            if expires_at is not None and now < expires_at:
-                return False
-            table[key] = now + ttl
-            return True
+            return self._take_now(table, key, ttl, self._now_open())
+
+    def _now_open(self) -> float:
+        """The time, once the store is known open and due purges are done (call with the lock held)."""
+        self._check_open()
+        now = self._clock()
+        if now >= self._next_purge:
+            self._purge(now)
+        return now
+
+    @staticmethod
+    def _take_now(table: dict, key: object, ttl: float, now: float) -> bool:
+        expires_at = table.get(key)
+        if expires_at is not None and now < expires_at:
+            return False
+        table[key] = now + ttl
+        return True
+
+    def _claim_with_cooldowns(self, key: str, ttl: float, thread_key: str, codes: list[int],
+                              seconds: float) -> Optional[list[int]]:
+        with self._lock:
+            now = self._now_open()
+            if not self._take_now(self._claims, key, ttl, now):
+                return None
+            if seconds == 0:
+                return list(codes)
+            return [c for c in codes if self._take_now(self._cooldowns, (thread_key, c), seconds, now)]
 
     def _claim(self, key: str, ttl: float) -> bool:
         return self._take(self._claims, key, ttl)

@@ -417,9 +417,23 @@ class SqlStore(StateStore):
         """Claim `keys` in table `name` until now + ttl, unless a live row has it."""
         now = self._clock()
         self._maybe_purge(now)
-        stmt = self._take_statement(name)
         with self._tx() as conn:
-            return self._wrote_a_row(conn, stmt, {**keys, "expires_at": now + ttl, "now": now})
+            return self._take_in(conn, name, keys, ttl, now)
+
+    def _take_in(self, conn: Connection, name: str, keys: dict[str, Any], ttl: float, now: float) -> bool:
+        return self._wrote_a_row(conn, self._take_statement(name), {**keys, "expires_at": now + ttl, "now": now})
+
+    def _claim_with_cooldowns(self, key: str, ttl: float, thread_key: str, codes: list[int],
+                              seconds: float) -> Optional[list[int]]:
+        now = self._clock()
+        self._maybe_purge(now)
+        with self._tx() as conn:
+            if not self._take_in(conn, "claims", {"key": key}, ttl, now):
+                return None
+            if seconds == 0:
+                return list(codes)
+            return [c for c in codes if self._take_in(conn, "cooldowns", {"thread_key": thread_key, "code": c},
+                                                      seconds, now)]
 
     def _counting_rows(self, stmt: Any) -> Any:
         """`stmt` (an INSERT ... ON CONFLICT) made to tell whether it wrote a row."""

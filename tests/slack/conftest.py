@@ -6,12 +6,14 @@ was posted: silence is checked on a condition, not after a sleep.
 """
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from socketserver import ThreadingMixIn
-from typing import Iterator
+from typing import Callable, Iterator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
@@ -23,6 +25,8 @@ from webapi_stub import WebApiStub
 from bot.engine.knowledge import KnowledgeBase
 from bot.slack.server import SlackWsgiApp, create_wsgi_app
 from bot.store import MemoryStore, StateStore
+
+SHIPPED_KB = Path(__file__).resolve().parents[2] / "knowledge" / "number-masking.yaml"
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -101,6 +105,32 @@ def bot_env() -> dict:
 def bot_store() -> StateStore:
     """The `bot` fixture's state store (closed with the app); a test overrides this fixture to use another."""
     return MemoryStore()
+
+
+@pytest.fixture
+def serve_wsgi() -> Iterator[Callable[[SlackWsgiApp], str]]:
+    """Serves a WSGI app on a free loopback port until the test ends; gives its URL."""
+    servers = []
+
+    def serve(wsgi: SlackWsgiApp) -> str:
+        server = make_server("127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+        threading.Thread(target=server.serve_forever, args=(0.05,), name="wsgi", daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def kb_file(tmp_path) -> Path:
+    """A copy of the shipped knowledge base that a test may edit."""
+    path = tmp_path / "kb" / "number-masking.yaml"
+    path.parent.mkdir()
+    shutil.copy(SHIPPED_KB, path)
+    return path
 
 
 @pytest.fixture

@@ -2,34 +2,20 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import threading
 import time
-from pathlib import Path
 from typing import Iterator
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-from socketserver import ThreadingMixIn
 
 import pytest
 from bot_settings import settings_for
-from slack_requests import SlackSender, get, message
+from slack_requests import SlackSender, get, message, raw_request
 from webapi_stub import Fault, WebApiStub
 
 from bot.slack.server import SlackWsgiApp, create_wsgi_app
 
-SHIPPED = Path(__file__).resolve().parents[2] / "knowledge" / "number-masking.yaml"
 PASTE = "level=error errorCode=-2010 callee=+6591234567"
 TITLE = "title: Concurrent call limit of the account reached"
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
 
 
 class Served:
@@ -37,27 +23,18 @@ class Served:
         self.wsgi, self.url, self.slack = wsgi, url, SlackSender(url)
 
 
-@pytest.fixture
-def kb_file(tmp_path) -> Path:
-    path = tmp_path / "kb" / "number-masking.yaml"
-    path.parent.mkdir()
-    shutil.copy(SHIPPED, path)
-    return path
-
-
-@pytest.fixture
-def served(stub: WebApiStub, tmp_path, kb_file) -> Iterator[Served]:
+def event_worker_app(stub: WebApiStub, tmp_path, kb_file) -> SlackWsgiApp:
     settings = settings_for(stub, NMBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}",
                             NMBOT_KNOWLEDGE=str(kb_file))
-    wsgi = create_wsgi_app(settings, event_worker=True)
-    server = make_server("127.0.0.1", 0, wsgi, server_class=_Server, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    return create_wsgi_app(settings, event_worker=True)
+
+
+@pytest.fixture
+def served(stub: WebApiStub, tmp_path, kb_file, serve_wsgi) -> Iterator[Served]:
+    wsgi = event_worker_app(stub, tmp_path, kb_file)
     try:
-        yield Served(wsgi, f"http://127.0.0.1:{server.server_port}")
+        yield Served(wsgi, serve_wsgi(wsgi))
     finally:
-        server.shutdown()
-        server.server_close()
         wsgi.shutdown(drain_seconds=10)
 
 
@@ -113,22 +90,16 @@ def test_a_worker_that_dies_is_started_again(served, stub):
     stub.wait_for("chat.postMessage")
 
 
-def test_shutdown_answers_every_event_already_acknowledged(stub, tmp_path, kb_file):
+def test_shutdown_answers_every_event_already_acknowledged(stub, tmp_path, kb_file, serve_wsgi):
     release = threading.Event()
     stub.fail_next("chat.postMessage", Fault(hold=release))
-    settings = settings_for(stub, NMBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}",
-                            NMBOT_KNOWLEDGE=str(kb_file))
-    wsgi = create_wsgi_app(settings, event_worker=True)
-    server = make_server("127.0.0.1", 0, wsgi, server_class=_Server, handler_class=_Quiet)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    slack = SlackSender(f"http://127.0.0.1:{server.server_port}")
+    wsgi = event_worker_app(stub, tmp_path, kb_file)
+    slack = SlackSender(serve_wsgi(wsgi))
     try:
         for _ in range(5):
             assert slack.event(message(PASTE)).status == 200
         stub.wait_for("chat.postMessage")  # the first reply is held: the rest are queued or in flight
     finally:
-        server.shutdown()
-        server.server_close()
         threading.Timer(0.5, release.set).start()
         wsgi.shutdown(drain_seconds=10)
     assert len(stub.calls_to("chat.postMessage")) == 5
@@ -148,3 +119,19 @@ def test_a_reload_reaches_the_worker(served, stub, kb_file):
             return
         time.sleep(0.2)
     pytest.fail("the worker never answered from the edited knowledge base")
+
+
+@pytest.mark.parametrize("body", [
+    '{"type": "event_callback", "x": ' + '{"a":' * 50_000 + "1" + "}" * 50_001,
+    '{"type": "event_callback", "event": ',
+    '["event_callback"]',
+    '{"type": "event_callback", "event": {"type": "message", "text": "\udcff"}}'.encode("utf-8", "surrogatepass"),
+], ids=["nested", "truncated", "array", "bad-utf8"])
+def test_junk_that_looks_like_an_event_gets_a_400_here(served, stub, caplog, body):
+    data = body if isinstance(body, bytes) else body.encode()
+    head = (f"POST /slack/events HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n")
+    assert raw_request(served.url, head, data).endswith("400 Bad Request")
+    assert "Traceback" not in caplog.text
+    assert served.slack.event(message(PASTE)).status == 200  # the workers are fine
+    stub.wait_for("chat.postMessage")

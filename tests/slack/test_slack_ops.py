@@ -5,7 +5,6 @@ import io
 import json
 import logging
 import re
-import shutil
 import signal
 import threading
 from pathlib import Path
@@ -25,19 +24,9 @@ from bot.slack.maintenance import Maintenance, reload_knowledge
 from bot.slack.server import create_wsgi_app
 from bot.store import MemoryStore
 
-SHIPPED = Path(__file__).resolve().parents[2] / "knowledge" / "number-masking.yaml"
 TITLE = "title: Region outside your Number Masking coverage"
 EDITED = "title: Region outside the coverage map (edited)"
 PASTE = "level=error errorCode=-2010 callee=+6591234567"
-
-
-@pytest.fixture
-def kb_file(tmp_path) -> Path:
-    """A copy of the shipped knowledge base that a test may edit."""
-    path = tmp_path / "kb" / "number-masking.yaml"
-    path.parent.mkdir()
-    shutil.copy(SHIPPED, path)
-    return path
 
 
 def edit(path: Path, old: str, new: str) -> None:

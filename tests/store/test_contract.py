@@ -122,6 +122,33 @@ def test_cooldown_rejects_bad_arguments(store: StateStore) -> None:
         store.cooldown("T", "1", seconds=5)  # type: ignore[arg-type]
 
 
+def test_claim_with_cooldowns_starts_them_only_for_the_first_claimer(store: StateStore, clock) -> None:
+    assert store.cooldown("C1:1.0", -2005, 60)  # explained in this thread already
+    assert store.claim_with_cooldowns("msg:C1:1.1", 60, "C1:1.0", [-2004, -2005, -2010], 60) == [-2004, -2010]
+    assert store.claim_with_cooldowns("msg:C1:1.1", 60, "C1:1.0", [-2001], 60) is None, "a repeat delivery"
+    assert not store.cooldown("C1:1.0", -2004, 60) and store.cooldown("C1:1.0", -2001, 60)
+    assert store.claim_with_cooldowns("msg:C1:1.2", 60, "C1:1.0", [-2004], 60) == [], "claimed, all cooling down"
+    clock.advance(60)
+    assert store.claim_with_cooldowns("msg:C1:1.3", 60, "C1:1.0", [-2004, -2004], 0) == [-2004, -2004]
+    assert store.claim_with_cooldowns("msg:C1:1.4", 60, "C1:1.0", [-2004], 60) == [-2004], "the cool-down ended"
+
+
+def test_claim_with_cooldowns_rejects_bad_arguments_before_claiming(store: StateStore) -> None:
+    with pytest.raises(TypeError):
+        store.claim_with_cooldowns("msg:C1:1.1", 60, "C1:1.0", [-2004, "-2005"], 60)  # type: ignore[list-item]
+    with pytest.raises(ValueError):
+        store.claim_with_cooldowns("msg:C1:1.1", 60, "", [-2004], 60)
+    assert store.claim("msg:C1:1.1", 60), "nothing was claimed"
+
+
+@sql_only
+def test_claim_with_cooldowns_is_shared_by_stores_on_one_database(make_store) -> None:
+    a, b = make_store(), make_store()
+    assert a.claim_with_cooldowns("msg:C1:1.1", 60, "C1:1.1", [-2004], 60) == [-2004]
+    assert b.claim_with_cooldowns("msg:C1:1.1", 60, "C1:1.1", [-2004], 60) is None
+    assert not b.cooldown("C1:1.1", -2004, 60)
+
+
 @sql_only
 def test_cooldown_is_shared_by_stores_on_one_database(make_store) -> None:
     a, b = make_store(), make_store()

@@ -34,38 +34,47 @@ def thread_of(event: dict) -> str:
     return event.get("thread_ts") or event.get("ts") or ""
 
 
-def first_delivery(deps: Deps, body: dict, event: dict) -> bool:
-    """True for the first delivery of this post.
-
-    Claims the message itself when the event names one: Slack's retries carry
-    the same message, and so does the second copy of a mention (app_mention and
-    message, with two event ids). Otherwise claims the event id. One claim, one
-    round trip to the database, on every delivery.
-    """
+def delivery_key(body: dict, event: dict) -> str | None:
+    """What a delivery claims: the message itself when the event names one (Slack's retries carry the
+    same message, and so does the second copy of a mention: app_mention and message, two event ids);
+    otherwise the event id."""
     if event.get("channel") and event.get("ts"):
-        key = f"msg:{event['channel']}:{event['ts']}"
-    elif body.get("event_id"):
-        key = f"event:{body['event_id']}"
-    else:
+        return f"msg:{event['channel']}:{event['ts']}"
+    if body.get("event_id"):
+        return f"event:{body['event_id']}"
+    return None
+
+
+def first_delivery(deps: Deps, body: dict, event: dict) -> bool:
+    """True for the first delivery of this post: one claim, one round trip to the database."""
+    key = delivery_key(body, event)
+    if key is None:
         return True
     try:
         first = deps.store.claim(key, CLAIM_TTL)
     except StoreError:
-        # Answering twice is a smaller failure than never answering.
         log.warning("state store unavailable: answering without deduplication", exc_info=True)
-        first = True
+        first = True  # answering twice is a smaller failure than never answering
     deps.metrics.deliveries.inc(outcome="first" if first else "duplicate")
     return first
 
 
-def fresh_findings(deps: Deps, channel: str, thread_ts: str, findings: list[Finding]) -> list[Finding]:
-    """Findings whose code was not explained in this thread within the cool-down (which this starts)."""
-    seconds = deps.settings.cooldown_seconds
-    try:
-        return [f for f in findings if deps.store.cooldown(f"{channel}:{thread_ts}", f.code, seconds)]
-    except StoreError:
-        log.warning("state store unavailable: cool-down skipped", exc_info=True)
+def fresh_findings_of_first_delivery(deps: Deps, body: dict, event: dict, channel: str, thread_ts: str,
+                                     findings: list[Finding]) -> list[Finding] | None:
+    """None for a repeat delivery of this post; else the findings whose code was not explained in this
+    thread within the cool-down (which this starts). The claim and the cool-downs are one transaction."""
+    key = delivery_key(body, event)
+    if key is None:
         return findings
+    codes = [f.code for f in findings]
+    try:
+        fresh = deps.store.claim_with_cooldowns(key, CLAIM_TTL, f"{channel}:{thread_ts}", codes,
+                                                deps.settings.cooldown_seconds)
+    except StoreError:
+        log.warning("state store unavailable: answering without deduplication or cool-down", exc_info=True)
+        fresh = codes  # answering twice is a smaller failure than never answering
+    deps.metrics.deliveries.inc(outcome="first" if fresh is not None else "duplicate")
+    return None if fresh is None else [f for f in findings if f.code in fresh]
 
 
 def start_cooldown(deps: Deps, channel: str, thread_ts: str, codes: Iterable[int]) -> None:

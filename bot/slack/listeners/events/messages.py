@@ -11,7 +11,7 @@ from ....store import StoreError
 from ...answers import answer_findings, mentions, merge_findings, remember, scan_text
 from ...deps import Deps
 from ...files import scan_files
-from .delivery import first_delivery, fresh_findings, post_in_thread, thread_of
+from .delivery import fresh_findings_of_first_delivery, post_in_thread, thread_of
 
 # New posts; edits (message_changed), deletions and channel notices are not pastes.
 PASTE_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -27,10 +27,10 @@ def handle_message(deps: Deps, client: WebClient, body: dict, event: dict, logge
     mode = autoreply_mode(deps, channel, event.get("thread_ts"))
     if mode == "off":
         return
-    if not first_delivery(deps, body, event):
+    findings = fresh_findings_of_first_delivery(deps, body, event, channel, thread_ts, findings)
+    if findings is None:
         logger.info("duplicate delivery of a message dropped")
         return
-    findings = fresh_findings(deps, channel, thread_ts, findings)
     if not findings:
         return
     reply = answer_findings(deps, findings, surface="autoreply")

@@ -1,0 +1,30 @@
+"""One settings object: defaults, then environment variables; a bad value is one clear error."""
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+
+def test_defaults_need_no_environment():
+    settings = Settings.from_env({})
+    assert (settings.port, settings.event_workers, settings.log_format) == (3000, 2, "text")
+
+
+def test_whole_numbers_are_read():
+    settings = Settings.from_env({"NMBOT_PORT": "8080", "NMBOT_EVENT_WORKERS": "4"})
+    assert (settings.port, settings.event_workers) == (8080, 4)
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("NMBOT_EVENT_WORKERS", "0", "NMBOT_EVENT_WORKERS must be at least 1, got '0'"),
+    ("NMBOT_EVENT_WORKERS", "33", "NMBOT_EVENT_WORKERS must be a whole number from 1 to 32, got '33'"),
+    ("NMBOT_EVENT_WORKERS", "1.5", "NMBOT_EVENT_WORKERS must be a whole number from 1 to 32, got '1.5'"),
+    ("NMBOT_EVENT_WORKERS", "two", "NMBOT_EVENT_WORKERS must be a number, got 'two'"),
+    ("NMBOT_PORT", "70000", "NMBOT_PORT must be a whole number from 1 to 65535, got '70000'"),
+    ("NMBOT_PORT", "0", "NMBOT_PORT must be at least 1, got '0'"),
+])
+def test_a_bad_number_names_the_variable_and_the_value(name, value, expected):
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({name: value})
+    assert str(raised.value) == expected
