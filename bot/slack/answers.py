@@ -15,7 +15,6 @@ from ..cards import blocks
 from ..cards.blocks import VoteRef, WhyRef
 from ..cards.content import card_for_entry, card_for_resolution, log_summary, suggestions_for
 from ..engine.scanner import Finding, ScanInputError
-from ..store import StoreError
 from .deps import Deps
 
 log = logging.getLogger(__name__)
@@ -141,15 +140,13 @@ def mentions(text: str, user_id: str) -> bool:
 
 
 def remember(deps: Deps, reply: Reply, *, surface: str, channel: str, question: str = "") -> None:
-    """Usage for reports; a store outage must never cost the person their answer."""
+    """Usage for reports, and the question when it went unanswered: counted in memory and written
+    behind (`UsageLog`), so neither a slow database nor an outage costs anyone their answer."""
     deps.metrics.count_reply(reply.kind, surface)
-    try:
-        if reply.answered:
-            for code in reply.codes:
-                deps.usage.add(kind=reply.kind, surface=surface, channel=channel, code=code)
-        elif reply.kind in ("suggestions", "not_sure"):
-            deps.usage.add(kind=reply.kind, surface=surface, channel=channel, code=None)
-            deps.store.record_unanswered(text=question[:MAX_QUESTION_CHARS], surface=surface, channel=channel,
-                                         suggestions=list(reply.suggested))
-    except (StoreError, ValueError, TypeError):
-        log.warning("could not record usage for %s", surface, exc_info=True)
+    if reply.answered:
+        for code in reply.codes:
+            deps.usage.add(kind=reply.kind, surface=surface, channel=channel, code=code)
+    elif reply.kind in ("suggestions", "not_sure"):
+        deps.usage.add(kind=reply.kind, surface=surface, channel=channel, code=None)
+        deps.usage.add_unanswered(text=question[:MAX_QUESTION_CHARS], surface=surface, channel=channel,
+                                  suggestions=list(reply.suggested))

@@ -170,7 +170,7 @@ class Metrics:
                                     ("method", "error"))
         self.knowledge_reloads = Counter("nmbot_knowledge_reloads_total", "Knowledge-base reloads, by result",
                                          ("result",))
-        self.listener_runs = Counter("nmbot_listener_runs_total", "Listener runs finished, and work listeners left for after their ack")
+        self.listener_runs = Counter("nmbot_listener_runs_total", "Listener runs finished")
         self._gauges: list[Gauge] = []
 
     def gauge(self, name: str, help_text: str, read) -> None:

@@ -1,4 +1,4 @@
-"""Usage rows for `nmbot report`, written behind the answers.
+"""Usage rows and unanswered questions for `nmbot report`, written behind the answers.
 
 A report reads these rows days later; an answer should not wait on a database
 write for them, and under load one INSERT per answer costs more than the answer.
@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Optional
 
+from ..engine.privacy import mask_msisdns
 from ..store import StateStore, StoreError, UsageEvent
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class UsageLog:
         self._store = store
         self._flush_seconds = flush_seconds
         self._pending: list[UsageEvent] = []
+        self._questions: list[dict] = []  # record_unanswered's arguments, phone numbers already masked
         self._lock = threading.Lock()  # guards _pending
         self._flushing = threading.Lock()  # one write at a time keeps rows in order
         self._due = threading.Event()
@@ -49,26 +51,56 @@ class UsageLog:
         if due:
             self._due.set()
 
+    def add_unanswered(self, *, text: str, surface: str, channel: str, suggestions: list[int]) -> None:
+        question = dict(text=mask_msisdns(text), surface=surface, channel=channel, suggestions=list(suggestions))
+        with self._lock:
+            self._questions.append(question)
+            if len(self._questions) > MAX_KEPT:
+                del self._questions[0]
+                self._dropped += 1
+
     @property
     def pending(self) -> int:
         with self._lock:
-            return len(self._pending)
+            return len(self._pending) + len(self._questions)
 
     def flush(self) -> int:
-        """Write what is pending now; the number of rows written (0 when the store failed: kept for later)."""
+        """Write what is pending now; the number of rows written (what the store refused is kept for later)."""
         with self._flushing:
+            return self._flush_events() + self._flush_questions()
+
+    def _flush_events(self) -> int:
+        with self._lock:
+            rows, self._pending = self._pending, []
+        if not rows:
+            return 0
+        try:
+            self._store.record_events(rows)
+        except StoreError as exc:
             with self._lock:
-                rows, self._pending = self._pending, []
-            if not rows:
-                return 0
+                self._pending[:0] = rows
+            log.warning("could not write %d usage rows (kept for the next try): %s", len(rows), exc)
+            return 0
+        except (ValueError, TypeError) as exc:  # no retry makes a malformed row acceptable
+            log.warning("dropped %d usage rows the store refused: %s", len(rows), exc)
+            return 0
+        return len(rows)
+
+    def _flush_questions(self) -> int:
+        with self._lock:
+            questions, self._questions = self._questions, []
+        for i, question in enumerate(questions):
             try:
-                self._store.record_events(rows)
-            except (StoreError, ValueError, TypeError) as exc:
+                self._store.record_unanswered(**question)
+            except StoreError as exc:
                 with self._lock:
-                    self._pending[:0] = rows
-                log.warning("could not write %d usage rows (kept for the next try): %s", len(rows), exc)
-                return 0
-            return len(rows)
+                    self._questions[:0] = questions[i:]
+                log.warning("could not write %d unanswered questions (kept for the next try): %s",
+                            len(questions) - i, exc)
+                return i
+            except (ValueError, TypeError) as exc:
+                log.warning("dropped an unanswered question the store refused: %s", exc)
+        return len(questions)
 
     def close(self) -> None:
         """Stop the writer and write what is left (called before the store closes)."""

@@ -51,6 +51,7 @@ def test_command_words(deps):
 def test_unanswered_questions_are_remembered_with_phone_numbers_masked(deps):
     reply = answers.answer_text(deps, "why does +6591234567 not ring")
     answers.remember(deps, reply, surface="command", channel="C1", question="why does +6591234567 not ring")
+    deps.usage.flush()
     [row] = deps.store.unanswered()
     assert "6591234567" not in row.text
 

@@ -91,3 +91,23 @@ def test_rows_carry_the_time_they_were_counted():
     log.close()
     assert store.events()[0].at == 1_700_000_000.0
 
+
+
+def test_unanswered_questions_are_written_behind_masked_and_kept_through_an_outage():
+    class Refusing(MemoryStore):
+        failures = 1
+
+        def _record_unanswered(self, **question) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise StoreError("state store sqlite:///x failed: database is locked")
+            super()._record_unanswered(**question)
+
+    store = Refusing()
+    log = UsageLog(store, flush_seconds=3600).start()
+    log.add_unanswered(text="why does +6591234567 not ring", surface="command", channel="C1", suggestions=[-2004])
+    assert log.pending == 1 and store.unanswered() == []
+    assert log.flush() == 0 and log.pending == 1, "kept after the failed write"
+    log.close()
+    [row] = store.unanswered()
+    assert "6591234567" not in row.text and row.suggestions == (-2004,)

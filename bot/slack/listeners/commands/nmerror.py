@@ -33,6 +33,4 @@ def handle_nmerror(deps: Deps, ack: Callable, command: dict, logger: logging.Log
         ack(response_type=control.response_type, **control.message)
         return
     ack(response_type="ephemeral", **reply.message)
-    # After the ack, off this thread: this listener runs in the request thread (see register), and a
-    # slow database must not hold the answer back.
-    deps.listeners.submit(remember, deps, reply, surface="command", channel=channel, question=text)
+    remember(deps, reply, surface="command", channel=channel, question=text)
