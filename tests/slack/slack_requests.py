@@ -103,6 +103,14 @@ def raw_request(url: str, head: str, body: bytes = b"") -> str:
         return sock.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
 
 
+def post_unsigned(url: str, body: str | bytes, content_type: str) -> str:
+    """POST `body` to /slack/events as anyone could, unsigned; the response's status line."""
+    data = body if isinstance(body, bytes) else body.encode()
+    head = (f"POST /slack/events HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n")
+    return raw_request(url, head, data)
+
+
 def get(url: str) -> Response:
     return send(urllib.request.Request(url))
 

@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 from bot_settings import settings_for
-from slack_requests import SlackSender, get, message, raw_request
+from slack_requests import SlackSender, get, message, post_unsigned
 from webapi_stub import Fault, WebApiStub
 
 from bot.slack.server import SlackWsgiApp, create_wsgi_app
@@ -128,10 +128,7 @@ def test_a_reload_reaches_the_worker(served, stub, kb_file):
     '{"type": "event_callback", "event": {"type": "message", "text": "\udcff"}}'.encode("utf-8", "surrogatepass"),
 ], ids=["nested", "truncated", "array", "bad-utf8"])
 def test_junk_that_looks_like_an_event_gets_a_400_here(served, stub, caplog, body):
-    data = body if isinstance(body, bytes) else body.encode()
-    head = (f"POST /slack/events HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n")
-    assert raw_request(served.url, head, data).endswith("400 Bad Request")
+    assert post_unsigned(served.url, body, "application/json").endswith("400 Bad Request")
     assert "Traceback" not in caplog.text
     assert served.slack.event(message(PASTE)).status == 200  # the workers are fine
     stub.wait_for("chat.postMessage")

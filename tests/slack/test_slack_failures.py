@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 from server_process import ServerProcess, bot_env
-from slack_requests import CHANNEL, SlackSender, mention, message, raw_request
+from slack_requests import CHANNEL, SlackSender, mention, message, post_unsigned, raw_request
 from webapi_stub import Fault
 
 from bot.slack.deps import API_RETRIES
@@ -177,9 +177,6 @@ def test_a_one_megabyte_line_is_acknowledged_in_time_and_never_sticks_a_worker(b
 ], ids=["nested-objects", "nested-arrays", "random-bytes", "binary-form", "truncated-json", "json-array",
         "bad-payload"])
 def test_junk_gets_a_clear_400_and_no_traceback(bot, caplog, body, content_type):
-    data = body if isinstance(body, bytes) else body.encode()
-    head = (f"POST /slack/events HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n")
-    assert raw_request(bot.url, head, data).endswith("400 Bad Request")
+    assert post_unsigned(bot.url, body, content_type).endswith("400 Bad Request")
     assert "Traceback" not in caplog.text
     assert bot.slack.command("-2004").status == 200  # the worker is fine
