@@ -33,7 +33,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from .. import logs
 from ..engine.knowledge import KnowledgeBase
 from ..settings import MANIFEST_HINT, Settings, SettingsError
-from ..store import StateStore
+from ..store import MemoryStore, StateStore
 from .app import assemble
 from .deps import Deps, make_client, open_deps
 from .event_worker import EventWorker
@@ -160,6 +160,10 @@ def create_wsgi_app(settings: Settings, *, kb: KnowledgeBase | None = None, stor
     """The WSGI app; with `event_worker`, Events API requests are answered in a process of their own."""
     settings.require("slack_bot_token", "slack_signing_secret")
     app, deps = assemble(settings, kb, store, client, listener_executor=listener_executor)
+    if event_worker and isinstance(deps.store, MemoryStore):
+        # Other processes cannot see this store: their dedupe and channel settings would be their own.
+        log.info("the state store is in memory: events are answered in this process")
+        event_worker = False
     events = None
     try:
         events = EventWorker(settings) if event_worker else None
@@ -201,7 +205,7 @@ def _worker_app(settings: Settings) -> SlackWsgiApp:
     except SettingsError as exc:
         print(f"nmbot: {exc}", file=sys.stderr)
         sys.exit(WORKER_BOOT_ERROR)
-    reload_on_sighup(wsgi.maintenance, wsgi.events.request_reload)
+    reload_on_sighup(wsgi.maintenance, *([wsgi.events.request_reload] if wsgi.events is not None else []))
     log.info("nmbot is serving Slack's requests (knowledge base %s)", wsgi.deps.kb.version)
     return wsgi
 

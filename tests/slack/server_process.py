@@ -22,9 +22,10 @@ def clean_env(**values: str) -> dict:
 
 
 def bot_env(stub: WebApiStub, **values: str) -> dict:
-    """The environment of a bot talking to `stub`, plus `values`."""
+    """The environment of a bot talking to `stub`, plus `values`. State in a SQLite file in the server's
+    working folder, so the event workers share it as in production."""
     base = dict(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=stub.api_url,
-                NMBOT_DATABASE_URL="memory://", NMBOT_LOG_LEVEL="info")
+                NMBOT_DATABASE_URL="sqlite:///state.sqlite3", NMBOT_LOG_LEVEL="info")
     return clean_env(**{**base, **values})
 
 

@@ -132,3 +132,15 @@ def test_junk_that_looks_like_an_event_gets_a_400_here(served, stub, caplog, bod
     assert "Traceback" not in caplog.text
     assert served.slack.event(message(PASTE)).status == 200  # the workers are fine
     stub.wait_for("chat.postMessage")
+
+
+def test_a_memory_store_keeps_events_in_this_process(stub, serve_wsgi):
+    """Event workers cannot share a store that lives in memory: dedupe and mutes would split."""
+    wsgi = create_wsgi_app(settings_for(stub, NMBOT_DATABASE_URL="memory://"), event_worker=True)
+    try:
+        assert wsgi.events is None
+        slack = SlackSender(serve_wsgi(wsgi))
+        assert slack.event(message(PASTE)).status == 200
+        stub.wait_for("chat.postMessage")
+    finally:
+        wsgi.shutdown(drain_seconds=10)

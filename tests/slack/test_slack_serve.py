@@ -15,6 +15,7 @@ from bot.slack.server import serve
 
 
 def test_serve_http_runs_a_real_server(stub, tmp_path):
+    # With state in memory nothing can be shared, so events are answered in the HTTP worker itself.
     env = clean_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=stub.api_url,
                     NMBOT_DATABASE_URL="memory://", NMBOT_LOG_LEVEL="info")
     server = ServerProcess(env, tmp_path)
@@ -34,6 +35,7 @@ def test_serve_http_runs_a_real_server(stub, tmp_path):
         code = server.stop()
     assert code == 0
     output = "".join(server.output)
+    assert "events are answered in this process" in output and "event worker(s)" not in output
     assert BOT_TOKEN not in output and SIGNING_SECRET not in output
     assert "Traceback" not in output
 
