@@ -21,6 +21,8 @@ import re
 import sqlite3
 import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -51,6 +53,7 @@ SCHEMA_VERSION = 1
 PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
 PG_CONNECT_TIMEOUT = 10  # seconds; psycopg's default is to wait forever
+PING_SECONDS = 2.0  # a health check's answer: slower than this counts as down
 # Any constant will do: it only serialises schema creation between processes.
 _PG_SCHEMA_LOCK = 0x6E6D626F74  # "nmbot"
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
@@ -278,6 +281,8 @@ class SqlStore(StateStore):
         self._purge_lock = threading.Lock()
         self._next_purge = 0.0
         self._take_statements: dict[str, Any] = {}
+        self._ping_lock = threading.Lock()
+        self._pinging: Optional[Future] = None
         self._settings_query: Any = None
         try:
             self._engine = self._create_engine()
@@ -659,13 +664,30 @@ class SqlStore(StateStore):
         return self._purge(now)
 
     def ping(self) -> bool:
+        """The database's answer within PING_SECONDS, else False.
+
+        A health check that waited out a 10-second connect timeout to a vanished server would hold a
+        server thread, and the load balancer's patience, for all of it. The slow ping goes on in the
+        background; calls meanwhile wait on that one instead of starting more.
+        """
         if self._closed:
             return False
+        with self._ping_lock:
+            pinging = self._pinging
+            if pinging is None or pinging.done():
+                pinging = self._pinging = Future()
+                threading.Thread(target=self._ping_into, args=(pinging,), name="store-ping", daemon=True).start()
+        try:
+            return pinging.result(timeout=PING_SECONDS)
+        except FutureTimeout:
+            return False
+
+    def _ping_into(self, result: Future) -> None:
         try:
             with self._lock, self._engine.connect() as conn:
-                return conn.execute(sa.text("SELECT 1")).scalar() == 1
+                result.set_result(conn.execute(sa.text("SELECT 1")).scalar() == 1)
         except Exception:
-            return False
+            result.set_result(False)
 
     def close(self) -> None:
         if self._closed:

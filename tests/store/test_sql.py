@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.store import ChannelSettings, SqlStore, StoreError, open_store
+from bot.store import sql as sql_module
 from bot.store.sql import DEFAULT_SQLITE_PATH, SCHEMA_VERSION, display_url, resolve_url
 
 SECRET = "hunter2-s3cret"
@@ -149,6 +150,29 @@ def test_database_failure_after_open_is_store_error(tmp_path) -> None:
     with pytest.raises(StoreError, match="nmbot_claims"):
         store.claim("k", ttl=1)
     assert store.ping() is True, "the database itself still answers"
+    store.close()
+
+
+def test_a_ping_that_cannot_finish_in_time_says_no_in_time(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sql_module, "PING_SECONDS", 0.2)
+    store = open_store(str(tmp_path / "state.db"))
+    held, release = threading.Event(), threading.Event()
+
+    def long_transaction() -> None:  # another thread's work holding the store, as a stuck write would
+        with store._lock:
+            held.set()
+            release.wait(10)
+
+    threading.Thread(target=long_transaction, daemon=True).start()
+    held.wait(5)
+    started = time.monotonic()
+    assert store.ping() is False and store.ping() is False
+    assert time.monotonic() - started < 1.0, "each answer came within PING_SECONDS"
+    release.set()
+    deadline = time.monotonic() + 5
+    while not store.ping() and time.monotonic() < deadline:
+        pass
+    assert store.ping() is True
     store.close()
 
 
