@@ -277,10 +277,6 @@ def _button_template(text: str, action_id: str, url: str | None, style: str | No
     return pickle.dumps(_button(text, action_id, value="-", url=url, style=style).to_dict())
 
 
-def _evidence_section(lines: Sequence[str]) -> SectionBlock:
-    return SectionBlock(text=_md(_evidence_text(lines), user_text=True))
-
-
 def _evidence_text(lines: Sequence[str]) -> str:
     # Evidence is masked again here: it may come from anywhere, and a visible phone number is the costly mistake.
     quoted = "\n".join(escape(_fit(mask_msisdns(line), EVIDENCE_CHARS)) for line in lines[:5])

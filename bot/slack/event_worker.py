@@ -145,8 +145,10 @@ class EventWorker:
         if not self._verifier.is_valid(body=body, timestamp=_header(headers, "x-slack-request-timestamp"),
                                        signature=_header(headers, "x-slack-signature")):
             return BoltResponse(status=401, body={"error": "invalid request"})  # what Bolt answers
-        self.ensure_running()
-        self._next_child().requests.put((body, headers))
+        child = self._next_child()
+        if not child.proc.is_alive() and self.ensure_running():  # one look on the ack path, not one per process
+            child = self._next_child()
+        child.requests.put((body, headers))
         return BoltResponse(status=200, body="")
 
     def _next_child(self) -> _Child:

@@ -164,12 +164,11 @@ def create_wsgi_app(settings: Settings, *, kb: KnowledgeBase | None = None, stor
         # Other processes cannot see this store: their dedupe and channel settings would be their own.
         log.info("the state store is in memory: events are answered in this process")
         event_worker = False
-    events = None
     try:
         events = EventWorker(settings) if event_worker else None
-    finally:
-        if event_worker and events is None:
-            deps.store.close()
+    except BaseException:  # the workers did not start: nothing will close the store otherwise
+        deps.store.close()
+        raise
     return SlackWsgiApp(app, deps, Maintenance(deps).start(), events)
 
 

@@ -44,9 +44,7 @@ class UsageLog:
         row = UsageEvent(kind, surface, channel, code, self._store.now())
         with self._lock:
             self._pending.append(row)
-            if len(self._pending) > MAX_KEPT:
-                del self._pending[0]
-                self._dropped += 1
+            self._trim(self._pending)
             due = len(self._pending) >= MAX_PENDING
         if due:
             self._due.set()
@@ -55,9 +53,14 @@ class UsageLog:
         question = dict(text=mask_msisdns(text), surface=surface, channel=channel, suggestions=list(suggestions))
         with self._lock:
             self._questions.append(question)
-            if len(self._questions) > MAX_KEPT:
-                del self._questions[0]
-                self._dropped += 1
+            self._trim(self._questions)
+
+    def _trim(self, kept: list) -> None:
+        """Drop the oldest beyond MAX_KEPT (with the lock held): an outage costs counts, never memory."""
+        over = len(kept) - MAX_KEPT
+        if over > 0:
+            del kept[:over]
+            self._dropped += over
 
     @property
     def pending(self) -> int:
@@ -79,6 +82,7 @@ class UsageLog:
         except StoreError as exc:
             with self._lock:
                 self._pending[:0] = rows
+                self._trim(self._pending)
             log.warning("could not write %d usage rows (kept for the next try): %s", len(rows), exc)
             return 0
         except (ValueError, TypeError) as exc:  # no retry makes a malformed row acceptable
@@ -95,6 +99,7 @@ class UsageLog:
             except StoreError as exc:
                 with self._lock:
                     self._questions[:0] = questions[i:]
+                    self._trim(self._questions)
                 log.warning("could not write %d unanswered questions (kept for the next try): %s",
                             len(questions) - i, exc)
                 return i

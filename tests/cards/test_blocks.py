@@ -295,10 +295,13 @@ def test_a_button_value_slack_would_refuse_is_refused(kb):
     ("", ("only evidence",)),
 ])
 def test_a_findings_own_blocks_are_what_the_sdk_draws(why, evidence):
-    from bot.cards.blocks import _context, _evidence_section, _finding_dicts, escape
+    from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
+    from bot.cards.blocks import _context, _evidence_text, _finding_dicts, escape
 
     card = Card(code=-2010, header="h", title="t", category="c", meaning="m", causes=(), steps=("s",), owner="o",
                 owner_detail="d", escalate=("e",), related=(), docs="https://docs.8x8.com", footer="f", why=why,
                 evidence=evidence)
-    drawn = ([_context(escape(why)).to_dict()] if why else []) + ([_evidence_section(evidence).to_dict()] if evidence else [])
+    evidence_section = SectionBlock(text=MarkdownTextObject(text=_evidence_text(evidence), verbatim=True))
+    drawn = ([_context(escape(why)).to_dict()] if why else []) + ([evidence_section.to_dict()] if evidence else [])
     assert json.dumps(_finding_dicts(card)) == json.dumps(drawn)

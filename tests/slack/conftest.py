@@ -134,19 +134,14 @@ def kb_file(tmp_path) -> Path:
 
 
 @pytest.fixture
-def bot(stub: WebApiStub, bot_env: dict, kb: KnowledgeBase, bot_store: StateStore) -> Iterator[Bot]:
+def bot(stub: WebApiStub, bot_env: dict, kb: KnowledgeBase, bot_store: StateStore, serve_wsgi) -> Iterator[Bot]:
     store = bot_store
     executor = TrackingExecutor()
     wsgi = create_wsgi_app(settings_for(stub, **bot_env), kb=kb, store=store, listener_executor=executor)
-    server = make_server("127.0.0.1", 0, wsgi, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="wsgi", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
+    url = serve_wsgi(wsgi)
     try:
         yield Bot(url, SlackSender(url), stub, store, wsgi, executor)
     finally:
         executor.wait_idle()
-        server.shutdown()
-        server.server_close()
         executor.shutdown(wait=True)
         wsgi.close()

@@ -47,34 +47,34 @@ def delivery_key(body: dict, event: dict) -> str | None:
 
 def first_delivery(deps: Deps, body: dict, event: dict) -> bool:
     """True for the first delivery of this post: one claim, one round trip to the database."""
-    key = delivery_key(body, event)
-    if key is None:
-        return True
-    try:
-        first = deps.store.claim(key, CLAIM_TTL)
-    except StoreError:
-        log.warning("state store unavailable: answering without deduplication", exc_info=True)
-        first = True  # answering twice is a smaller failure than never answering
-    deps.metrics.deliveries.inc(outcome="first" if first else "duplicate")
-    return first
+    return _claim_delivery(deps, body, event) is not None
 
 
 def fresh_findings_of_first_delivery(deps: Deps, body: dict, event: dict, channel: str, thread_ts: str,
                                      findings: list[Finding]) -> list[Finding] | None:
     """None for a repeat delivery of this post; else the findings whose code was not explained in this
     thread within the cool-down (which this starts). The claim and the cool-downs are one transaction."""
+    fresh = _claim_delivery(deps, body, event, f"{channel}:{thread_ts}", [f.code for f in findings])
+    return None if fresh is None else [f for f in findings if f.code in fresh]
+
+
+def _claim_delivery(deps: Deps, body: dict, event: dict, thread_key: str = "",
+                    codes: list[int] | None = None) -> list[int] | None:
+    """None for a repeat delivery; else the codes whose cool-down in `thread_key` this started."""
+    codes = codes or []
     key = delivery_key(body, event)
     if key is None:
-        return findings
-    codes = [f.code for f in findings]
+        return codes
     try:
-        fresh = deps.store.claim_with_cooldowns(key, CLAIM_TTL, f"{channel}:{thread_ts}", codes,
-                                                deps.settings.cooldown_seconds)
+        if thread_key:
+            fresh = deps.store.claim_with_cooldowns(key, CLAIM_TTL, thread_key, codes, deps.settings.cooldown_seconds)
+        else:
+            fresh = codes if deps.store.claim(key, CLAIM_TTL) else None
     except StoreError:
         log.warning("state store unavailable: answering without deduplication or cool-down", exc_info=True)
         fresh = codes  # answering twice is a smaller failure than never answering
     deps.metrics.deliveries.inc(outcome="first" if fresh is not None else "duplicate")
-    return None if fresh is None else [f for f in findings if f.code in fresh]
+    return fresh
 
 
 def start_cooldown(deps: Deps, channel: str, thread_ts: str, codes: Iterable[int]) -> None:
