@@ -25,6 +25,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
+from multiprocessing.queues import Queue
+from multiprocessing.reduction import ForkingPickler
 from typing import Optional
 
 from slack_bolt.request import BoltRequest
@@ -46,6 +48,35 @@ PARENT_CHECK_SECONDS = 1.0  # an orphaned worker notices within this and exits
 _SPAWN = multiprocessing.get_context("spawn")  # never fork a process that runs threads
 
 
+SALVAGE_SECONDS = 2.0  # how long the queue of a dead event process is read for what it never took
+
+
+class _Requests(Queue):
+    """An event process's queue, from which what a dead process never took can be read back.
+
+    The reader end of the pipe is open in the HTTP worker too, so requests still in it outlive the
+    process. They are read here without the queue's reader lock: a process killed while waiting in
+    `get` dies holding that lock, and nothing else reads this queue once its process is gone.
+    """
+
+    def __init__(self):
+        super().__init__(ctx=_SPAWN)
+
+    def salvage(self) -> list:
+        """Every request put here and not taken, in order; call only once the reading process is gone."""
+        found = []
+        deadline = time.monotonic() + SALVAGE_SECONDS
+        # The feeder thread may still be writing what was put last; it finishes within moments.
+        while time.monotonic() < deadline and (self._reader.poll(0.05) or self._buffer):
+            if self._reader.poll(0):
+                try:
+                    found.append(ForkingPickler.loads(self._reader.recv_bytes()))
+                except Exception:  # the process died partway through reading one: the rest is unreadable
+                    log.warning("the queue of a dead event worker was cut mid-request; later requests are lost")
+                    break
+        return [item for item in found if item is not None]
+
+
 class _Child:
     """One event process, its queue of requests and the pipe the HTTP worker asks it questions on.
 
@@ -54,7 +85,7 @@ class _Child:
     """
 
     def __init__(self, settings: Settings):
-        self.requests = _SPAWN.Queue()
+        self.requests = _Requests()
         self.control, child_end = _SPAWN.Pipe()
         self.proc = _SPAWN.Process(target=run, args=(settings, self.requests, child_end), name="nmbot-events",
                                    daemon=True)
@@ -117,18 +148,29 @@ class EventWorker:
             for i, child in enumerate(self._children):
                 if child.proc.is_alive():
                     continue
-                log.error("event worker %s exited (code %s); starting a new one. %d event(s) it had not "
-                          "answered are lost", child.proc.pid, child.proc.exitcode, _pending(child))
-                child.requests.close()
-                child.control.close()
                 try:
                     fresh = _Child(self._settings)
                     fresh.wait_ready()
                 except SettingsError as exc:
                     log.error("%s", exc)
                     return False
+                self._hand_over(child, fresh)
                 self._children[i] = fresh
         return True
+
+    @staticmethod
+    def _hand_over(dead: _Child, fresh: _Child) -> None:
+        """Give the new process what the dead one had been sent and never took. Requests it was already
+        answering are lost: their replies may or may not have been posted, so they are not sent twice."""
+        waiting = dead.requests.salvage()
+        for item in waiting:
+            fresh.requests.put(item)
+        log.error("event worker %s exited (code %s); a new one, %s, answers the %d event(s) it had not taken. "
+                  "Up to %d it was answering may have gone unanswered", dead.proc.pid, dead.proc.exitcode,
+                  fresh.proc.pid, len(waiting), REPLY_THREADS)
+        dead.requests.close()
+        dead.requests.cancel_join_thread()  # nothing is left to feed: never wait on its feeder at exit
+        dead.control.close()
 
     # -- the HTTP side ---------------------------------------------------------------------
 
@@ -216,8 +258,9 @@ def run(settings: Settings, requests: "multiprocessing.Queue", control: Connecti
     from .maintenance import Maintenance, reload_on_sighup
     from .server import stop_serving
 
+    threads = _ReplyThreads(REPLY_THREADS)
     try:
-        app, deps = assemble(settings, verified_upstream=True, listener_executor=_ReplyThreads(REPLY_THREADS))
+        app, deps = assemble(settings, verified_upstream=True, listener_executor=threads)
     except SettingsError as exc:
         control.send(str(exc))
         return
@@ -225,7 +268,7 @@ def run(settings: Settings, requests: "multiprocessing.Queue", control: Connecti
     reload_on_sighup(maintenance)
     threading.Thread(target=_answer_questions, args=(control, deps), name="events-control", daemon=True).start()
     control.send("ready")
-    _dispatch_until_stopped(app, requests)
+    _dispatch_until_stopped(app, requests, threads)
     stop_serving(deps, maintenance)
 
 
@@ -248,11 +291,23 @@ class _ReplyThreads(ThreadPoolExecutor):
         future.add_done_callback(lambda _: self._free.release())
         return future
 
+    def wait_free(self, timeout: float) -> bool:
+        """True once a thread is free. Only the dispatching thread takes threads, so one stays free
+        until it submits."""
+        if not self._free.acquire(timeout=timeout):
+            return False
+        self._free.release()
+        return True
 
-def _dispatch_until_stopped(app, requests: "multiprocessing.Queue") -> None:
+
+def _dispatch_until_stopped(app, requests: "multiprocessing.Queue", threads: _ReplyThreads) -> None:
+    """Take a request only when a reply thread is free to start it: what this process has not taken, the
+    HTTP worker can hand to another process, or to the next one should this one die."""
     parent = os.getppid()
     while True:
         try:
+            if not threads.wait_free(PARENT_CHECK_SECONDS):
+                raise queue.Empty
             item = requests.get(timeout=PARENT_CHECK_SECONDS)
         except queue.Empty:
             if os.getppid() != parent:

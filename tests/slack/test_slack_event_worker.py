@@ -12,6 +12,7 @@ from bot_settings import settings_for
 from slack_requests import SlackSender, get, message, post_unsigned
 from webapi_stub import Fault, WebApiStub
 
+from bot.slack.event_worker import REPLY_THREADS
 from bot.slack.server import SlackWsgiApp, create_wsgi_app
 
 PASTE = "level=error errorCode=-2010 callee=+6591234567"
@@ -95,6 +96,35 @@ def test_a_worker_that_dies_is_started_again(served, stub):
     assert old not in served.wsgi.events.pids
     assert served.slack.event(message(PASTE)).status == 200
     stub.wait_for("chat.postMessage")
+
+
+def test_events_a_dead_worker_never_took_are_answered_by_the_next(stub, tmp_path, kb_file, serve_wsgi):
+    release = threading.Event()
+    stub.fail_next("chat.postMessage", *[Fault(hold=release) for _ in range(REPLY_THREADS)])
+    settings = settings_for(stub, NMBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}",
+                            NMBOT_KNOWLEDGE=str(kb_file), NMBOT_EVENT_WORKERS="1")
+    wsgi = create_wsgi_app(settings, event_worker=True)
+    url = serve_wsgi(wsgi)
+    slack = SlackSender(url)
+    try:
+        for _ in range(REPLY_THREADS):
+            assert slack.event(message(PASTE)).status == 200
+        stub.wait_for("chat.postMessage", REPLY_THREADS)  # every reply thread is held: the next ones wait
+        waiting = [message(PASTE) for _ in range(3)]
+        for event in waiting:
+            assert slack.event(event).status == 200
+        [dead] = wsgi.events.pids
+        os.kill(dead, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while wsgi.events.alive and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert get(url + "/healthz").status == 200  # a health check starts the worker again
+        posts = stub.wait_for("chat.postMessage", REPLY_THREADS + len(waiting), timeout=20)
+        assert sorted(p.body["thread_ts"] for p in posts[REPLY_THREADS:]) == sorted(e["ts"] for e in waiting)
+        assert dead not in wsgi.events.pids
+    finally:
+        release.set()
+        wsgi.shutdown(drain_seconds=10)
 
 
 def test_shutdown_answers_every_event_already_acknowledged(stub, tmp_path, kb_file, serve_wsgi):
