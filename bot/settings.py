@@ -4,6 +4,7 @@ Secrets are wrapped so that printing or logging the settings never shows them.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -52,6 +53,8 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):  # float() reads "nan" and "inf", which no setting can use
+        raise SettingsError(f"{name} must be a number, got {raw!r}")
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}")
     return value
@@ -96,6 +99,7 @@ class Settings:
     max_file_bytes: int = 2_000_000  # shared log files larger than this are not downloaded
     watch_knowledge: bool = False  # reload the knowledge base when its files change (SIGHUP always reloads)
     event_workers: int = 2  # HTTP mode: processes answering Events API requests (pasted logs, mentions)
+    keep_days: float = 180.0  # votes, questions, usage events and quiet threads older than this are deleted; 0: never
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -119,6 +123,7 @@ class Settings:
             max_file_bytes=int(_number(env, "NMBOT_MAX_FILE_BYTES", cls.max_file_bytes, minimum=1)),
             watch_knowledge=_flag(env, "NMBOT_WATCH_KNOWLEDGE"),
             event_workers=_whole(env, "NMBOT_EVENT_WORKERS", cls.event_workers, 1, 32),
+            keep_days=_number(env, "NMBOT_KEEP_DAYS", cls.keep_days),
             env=env,
         )
 

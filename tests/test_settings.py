@@ -11,6 +11,12 @@ def test_defaults_need_no_environment():
     assert (settings.port, settings.event_workers, settings.log_format) == (3000, 2, "text")
 
 
+def test_keep_days_defaults_to_180_and_takes_fractions_and_zero():
+    assert Settings.from_env({}).keep_days == 180.0
+    assert Settings.from_env({"NMBOT_KEEP_DAYS": "30.5"}).keep_days == 30.5
+    assert Settings.from_env({"NMBOT_KEEP_DAYS": " 0 "}).keep_days == 0.0
+
+
 def test_whole_numbers_are_read():
     settings = Settings.from_env({"NMBOT_PORT": "8080", "NMBOT_EVENT_WORKERS": "4"})
     assert (settings.port, settings.event_workers) == (8080, 4)
@@ -23,6 +29,10 @@ def test_whole_numbers_are_read():
     ("NMBOT_EVENT_WORKERS", "two", "NMBOT_EVENT_WORKERS must be a number, got 'two'"),
     ("NMBOT_PORT", "70000", "NMBOT_PORT must be a whole number from 1 to 65535, got '70000'"),
     ("NMBOT_PORT", "0", "NMBOT_PORT must be at least 1, got '0'"),
+    ("NMBOT_KEEP_DAYS", "-1", "NMBOT_KEEP_DAYS must be at least 0, got '-1'"),
+    ("NMBOT_KEEP_DAYS", "6 months", "NMBOT_KEEP_DAYS must be a number, got '6 months'"),
+    ("NMBOT_KEEP_DAYS", "nan", "NMBOT_KEEP_DAYS must be a number, got 'nan'"),
+    ("NMBOT_KEEP_DAYS", "inf", "NMBOT_KEEP_DAYS must be a number, got 'inf'"),
 ])
 def test_a_bad_number_names_the_variable_and_the_value(name, value, expected):
     with pytest.raises(SettingsError) as raised:

@@ -255,7 +255,8 @@ def report(args: argparse.Namespace) -> int:
         seconds = parse_duration(args.since)
     except ValueError as exc:
         raise CliError(f"--since: {exc}") from None
-    store = open_report_store(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    store = open_report_store(settings.database_url, keep_days=settings.keep_days)
     try:
         now = time.time()
         figures = build_report(store, since=now - seconds, until=now, kb=load_kb())
@@ -265,9 +266,10 @@ def report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def open_report_store(url: str):
+def open_report_store(url: str, *, keep_days: float):
     """The bot's state store, refusing to report on a database that does not exist (a typo would
-    otherwise create an empty one and report that nothing happened)."""
+    otherwise create an empty one and report that nothing happened). Opening it purges, so it takes
+    the bot's own retention period: any other would delete rows the bot still keeps."""
     from pathlib import Path
 
     from ..store import open_store
@@ -281,7 +283,7 @@ def open_report_store(url: str):
     if resolved.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
             and not database.startswith("file:") and not Path(database).is_file():
         raise CliError(f"NMBOT_DATABASE_URL: no database at {database}: point it at the bot's database")
-    return open_store(url)
+    return open_store(url, keep_days=keep_days)
 
 
 # --- serve and the default command ----------------------------------------------------

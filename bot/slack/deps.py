@@ -135,7 +135,7 @@ def knowledge_paths(settings: Settings) -> list[Path]:
 
 def open_state(settings: Settings) -> StateStore:
     try:
-        store = open_store(settings.database_url)
+        store = open_store(settings.database_url, keep_days=settings.keep_days)
     except StoreError as exc:
         raise SettingsError(f"NMBOT_DATABASE_URL: {exc}") from None
     if not store.ping():

@@ -21,7 +21,7 @@ from .engine_holder import Engine
 log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 2.0  # seconds between looks at the knowledge files' modification times
-PURGE_INTERVAL = 600.0  # seconds between purges of expired claims and cool-downs
+PURGE_INTERVAL = 600.0  # seconds between purges of expired claims and cool-downs, and rows past retention
 
 
 def reload_knowledge(deps: Deps) -> bool:
@@ -115,10 +115,10 @@ class Maintenance:
         try:
             removed = self.deps.store.purge_expired()
         except StoreError as exc:
-            log.warning("could not purge expired keys: %s", exc)
+            log.warning("could not purge expired keys and old rows: %s", exc)
             return
         if removed:
-            log.info("purged %d expired claims and cool-downs", removed)
+            log.info("purged %d rows: expired claims and cool-downs, records older than NMBOT_KEEP_DAYS", removed)
 
 
 def reload_on_sighup(maintenance: Maintenance, *also: Callable[[], None]) -> None:

@@ -14,6 +14,7 @@ from typing import Optional
 
 from .base import (
     AUTOREPLY_MODES,
+    DEFAULT_KEEP_DAYS,
     ChannelSettings,
     Clock,
     Feedback,
@@ -28,6 +29,7 @@ from .sql import DEFAULT_SQLITE_PATH, SqlStore
 
 __all__ = [
     "AUTOREPLY_MODES",
+    "DEFAULT_KEEP_DAYS",
     "DEFAULT_SQLITE_PATH",
     "ChannelSettings",
     "Feedback",
@@ -44,7 +46,7 @@ __all__ = [
 _MEMORY_URLS = ("memory", "memory:", "memory://")
 
 
-def open_store(url: Optional[str], *, clock: Clock = time.time) -> StateStore:
+def open_store(url: Optional[str], *, clock: Clock = time.time, keep_days: float = DEFAULT_KEEP_DAYS) -> StateStore:
     """Open the state store named by `url`, creating its schema if needed.
 
     * None or ""                    -> SQLite file ``nmbot.sqlite3`` in the working directory
@@ -52,9 +54,12 @@ def open_store(url: Optional[str], *, clock: Clock = time.time) -> StateStore:
     * ``postgresql://user@host:port/db`` (or ``postgres://``) -> PostgreSQL via psycopg 3
     * ``memory://``                 -> `MemoryStore` (nothing persisted)
 
+    Feedback, unanswered questions, usage events and quiet threads older than
+    `keep_days` (0: never) are purged along with expired claims.
+
     Raises `StoreError` (one line, password masked) when the URL is wrong or
     the database cannot be reached.
     """
     if isinstance(url, str) and url.strip().lower() in _MEMORY_URLS:
-        return MemoryStore(clock=clock)
-    return SqlStore(url, clock=clock)
+        return MemoryStore(clock=clock, keep_days=keep_days)
+    return SqlStore(url, clock=clock, keep_days=keep_days)

@@ -17,6 +17,7 @@ from ..engine.privacy import mask_msisdns
 __all__ = [
     "AUTOREPLY_MODES",
     "DEFAULT_AUTOREPLY",
+    "DEFAULT_KEEP_DAYS",
     "VOTES",
     "Clock",
     "ChannelSettings",
@@ -32,6 +33,10 @@ Clock = Callable[[], float]
 AUTOREPLY_MODES = ("on", "off", "shadow")
 DEFAULT_AUTOREPLY = "on"
 VOTES = ("up", "down")
+# Votes, unanswered questions (what users typed), usage events and quiet threads older than this are
+# deleted: a privacy product keeps what people did no longer than its reports need. 0 keeps them forever.
+DEFAULT_KEEP_DAYS = 180.0
+DAY = 86400.0
 
 
 class StoreError(RuntimeError):
@@ -113,6 +118,15 @@ def check_seconds(name: str, value: object, *, allow_zero: bool) -> float:
     return seconds
 
 
+def check_keep_days(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"keep_days must be a number of days, got {type(value).__name__}")
+    days = float(value)
+    if not math.isfinite(days) or days < 0:
+        raise ValueError(f"keep_days must be a number of days >= 0 (0 keeps everything), got {value!r}")
+    return days
+
+
 def check_code(name: str, value: object, *, optional: bool = False) -> Optional[int]:
     if value is None and optional:
         return None
@@ -163,10 +177,19 @@ class StateStore(abc.ABC):
     """
 
     _clock: Clock  # every backend keeps the clock it was opened with
+    _keep_seconds: float  # and its retention period (0: keep forever), set by `_keep_for`
 
     def now(self) -> float:
         """The store's clock: the time it stamps rows with."""
         return self._clock()
+
+    def _keep_for(self, keep_days: float) -> None:
+        self._keep_seconds = check_keep_days(keep_days) * DAY
+
+    def _retention_cutoff(self, now: float) -> Optional[float]:
+        """Feedback, questions, events and quiet threads last written before this are past the
+        retention period and go with the next purge; None when everything is kept."""
+        return now - self._keep_seconds if self._keep_seconds else None
 
     # -- one-time keys and cool-downs -------------------------------------
 
@@ -348,7 +371,9 @@ class StateStore(abc.ABC):
 
     @abc.abstractmethod
     def purge_expired(self) -> int:
-        """Remove expired claims and cool-downs; return how many rows went."""
+        """Remove expired claims and cool-downs, and the feedback, unanswered questions, usage events
+        and quiet threads older than the store's retention period (`keep_days`); return how many rows
+        went. Every backend also purges on its own now and then, riding along with claims."""
 
     @abc.abstractmethod
     def ping(self) -> bool:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from .base import (
+    DEFAULT_KEEP_DAYS,
     ChannelSettings,
     Clock,
     Feedback,
@@ -21,20 +22,21 @@ from .base import (
 
 __all__ = ["MemoryStore"]
 
-PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys
+PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys and rows past retention
 
 
 class MemoryStore(StateStore):
     """Thread-safe in-process backend; one lock guards all state."""
 
-    def __init__(self, *, clock: Clock = time.time) -> None:
+    def __init__(self, *, clock: Clock = time.time, keep_days: float = DEFAULT_KEEP_DAYS) -> None:
         self._clock = clock
+        self._keep_for(keep_days)
         self._lock = threading.RLock()
         self._closed = False
         self._claims: dict[str, float] = {}  # key -> expires_at
         self._cooldowns: dict[tuple[str, int], float] = {}
         self._settings: dict[str, ChannelSettings] = {}
-        self._quiet: set[tuple[str, str]] = set()
+        self._quiet: dict[tuple[str, str], float] = {}  # (channel, thread_ts) -> first quieted at
         self._feedback: dict[tuple[str, str], Feedback] = {}  # (user, card_id)
         self._unanswered: list[Unanswered] = []
         self._events: list[UsageEvent] = []
@@ -118,7 +120,7 @@ class MemoryStore(StateStore):
                 )
                 self._settings[channel] = current
             if quiet_threads_add is not None:
-                self._quiet.add((channel, quiet_threads_add))
+                self._quiet.setdefault((channel, quiet_threads_add), self._clock())
             return current
 
     def _is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
@@ -129,7 +131,7 @@ class MemoryStore(StateStore):
     def _quiet_thread(self, channel: str, thread_ts: str) -> None:
         with self._lock:
             self._check_open()
-            self._quiet.add((channel, thread_ts))
+            self._quiet.setdefault((channel, thread_ts), self._clock())
 
     # -- feedback, unanswered questions, usage events -----------------------
 
@@ -204,13 +206,22 @@ class MemoryStore(StateStore):
     # -- housekeeping ---------------------------------------------------------
 
     def _purge(self, now: float) -> int:
-        removed = 0
-        for table in (self._claims, self._cooldowns):
-            expired = [k for k, expires_at in table.items() if expires_at <= now]
-            for k in expired:
-                del table[k]
-            removed += len(expired)
+        """Drop what has expired or aged past retention (call with the lock held)."""
+        removed = sum(_drop_where(table, lambda expires_at: expires_at <= now)
+                      for table in (self._claims, self._cooldowns))
+        cutoff = self._retention_cutoff(now)
+        if cutoff is not None:
+            removed += self._forget_before(cutoff)
         self._next_purge = now + PURGE_EVERY
+        return removed
+
+    def _forget_before(self, cutoff: float) -> int:
+        removed = _drop_where(self._feedback, lambda f: f.updated_at < cutoff)
+        removed += _drop_where(self._quiet, lambda quieted_at: quieted_at < cutoff)
+        kept_questions = [u for u in self._unanswered if u.at >= cutoff]
+        kept_events = [e for e in self._events if e.at >= cutoff]
+        removed += len(self._unanswered) - len(kept_questions) + len(self._events) - len(kept_events)
+        self._unanswered, self._events = kept_questions, kept_events
         return removed
 
     def purge_expired(self) -> int:
@@ -224,3 +235,11 @@ class MemoryStore(StateStore):
     def close(self) -> None:
         with self._lock:
             self._closed = True
+
+
+def _drop_where(table: dict, gone: Callable[[object], bool]) -> int:
+    """Delete the entries whose value is `gone`; return how many went."""
+    keys = [k for k, v in table.items() if gone(v)]
+    for k in keys:
+        del table[k]
+    return len(keys)

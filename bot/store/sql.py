@@ -36,6 +36,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from .base import (
     DEFAULT_AUTOREPLY,
+    DEFAULT_KEEP_DAYS,
     ChannelSettings,
     Clock,
     Feedback,
@@ -50,7 +51,7 @@ __all__ = ["DEFAULT_SQLITE_PATH", "SCHEMA_VERSION", "SqlStore", "display_url", "
 #: Where `open_store(None)` keeps its SQLite file (relative to the working dir).
 DEFAULT_SQLITE_PATH = "nmbot.sqlite3"
 SCHEMA_VERSION = 1
-PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys
+PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys and rows past retention
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
 PG_CONNECT_TIMEOUT = 10  # seconds; psycopg's default is to wait forever
 PING_SECONDS = 2.0  # a health check's answer: slower than this counts as down
@@ -59,6 +60,9 @@ _PG_SCHEMA_LOCK = 0x6E6D626F74  # "nmbot"
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
 _PREFIX_RE = re.compile(r"^[a-z_][a-z0-9_]{0,30}$")
 _SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword")
+# The tables the retention period applies to, each with the column saying when a row was last written
+# (indexed, so a purge finds the old rows without reading the table).
+_AGED_BY = {"feedback": "updated_at", "unanswered": "at", "events": "at", "quiet": "created_at"}
 
 
 # --------------------------------------------------------------------------
@@ -184,6 +188,7 @@ def _build_tables(prefix: str) -> tuple[sa.MetaData, dict[str, sa.Table]]:
         sa.Column("channel", sa.Text, primary_key=True),
         sa.Column("thread_ts", sa.Text, primary_key=True),
         sa.Column("created_at", sa.Float, nullable=False),
+        sa.Index(f"{prefix}quiet_threads_created_at", "created_at"),
     )
     t["feedback"] = sa.Table(
         f"{prefix}feedback", md,
@@ -254,8 +259,9 @@ class SqlStore(StateStore):
     """The state store in a SQL database (SQLite file or PostgreSQL).
 
     `table_prefix` names the tables (``nmbot_claims`` ...), so several bots or
-    test runs can share one database. Raises StoreError, never a driver error,
-    when the database cannot be opened.
+    test runs can share one database. `keep_days` is the retention period (see
+    `StateStore.purge_expired`). Raises StoreError, never a driver error, when
+    the database cannot be opened.
     """
 
     def __init__(
@@ -264,12 +270,14 @@ class SqlStore(StateStore):
         *,
         clock: Clock = time.time,
         table_prefix: str = "nmbot_",
+        keep_days: float = DEFAULT_KEEP_DAYS,
     ) -> None:
         if not isinstance(table_prefix, str) or not _PREFIX_RE.match(table_prefix):
             raise ValueError(
                 f"table_prefix must be lower-case letters, digits and '_' (max 31), got {table_prefix!r}"
             )
         self._clock = clock
+        self._keep_for(keep_days)
         self._closed = False
         self._url = resolve_url(url)
         self._display = display_url(self._url)
@@ -650,12 +658,18 @@ class SqlStore(StateStore):
     # -- housekeeping ---------------------------------------------------------
 
     def _purge(self, now: float) -> int:
-        removed = 0
+        cutoff = self._retention_cutoff(now)
         with self._tx() as conn:
-            for name in ("claims", "cooldowns"):
-                t = self._t[name]
-                removed += conn.execute(sa.delete(t).where(t.c.expires_at <= now)).rowcount
+            removed = sum(self._delete(conn, name, self._t[name].c.expires_at <= now)
+                          for name in ("claims", "cooldowns"))
+            if cutoff is not None:
+                removed += sum(self._delete(conn, name, self._t[name].c[column] < cutoff)
+                               for name, column in _AGED_BY.items())
         return removed
+
+    def _delete(self, conn: Connection, name: str, condition: Any) -> int:
+        """Delete the rows of table `name` meeting `condition`; return how many went."""
+        return conn.execute(sa.delete(self._t[name]).where(condition)).rowcount
 
     def purge_expired(self) -> int:
         now = self._clock()

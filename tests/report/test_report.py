@@ -10,13 +10,14 @@ import io
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main
 from bot.report import build_report, describe_duration, group_questions, parse_duration, render
-from bot.store import MemoryStore, Unanswered, open_store
+from bot.store import MemoryStore, Unanswered, UsageEvent, open_store
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = 86400.0
@@ -215,6 +216,16 @@ def test_cli_report_problems_are_one_line(database, capsys, monkeypatch, args, e
     assert main(["report", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("keep_days, kept", [("0", 3), ("", 2)])
+def test_cli_report_purges_only_what_nmbot_keep_days_lets_go(database, monkeypatch, keep_days, kept):
+    with open_store(database, keep_days=0) as store:
+        store.record_events([UsageEvent("card", "command", "C1", -2004, time.time() - 400 * DAY)])
+    monkeypatch.setenv("NMBOT_KEEP_DAYS", keep_days)
+    assert main(["report"]) == 0
+    with open_store(database, keep_days=0) as store:
+        assert len(store.events()) == kept  # the default 180 days lets the 400-day-old event go
 
 
 def test_cli_report_never_loads_slack(database):

@@ -7,6 +7,7 @@ import logging
 import re
 import signal
 import threading
+import time
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
@@ -18,11 +19,11 @@ from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault
 from bot import logs
 from bot.engine.knowledge import load
 from bot.settings import Settings, SettingsError
-from bot.slack.deps import Deps
+from bot.slack.deps import Deps, open_state
 from bot.slack.engine_holder import Engine
 from bot.slack.maintenance import Maintenance, reload_knowledge
 from bot.slack.server import create_wsgi_app
-from bot.store import MemoryStore
+from bot.store import MemoryStore, UsageEvent, open_store
 
 TITLE = "title: Region outside your Number Masking coverage"
 EDITED = "title: Region outside the coverage map (edited)"
@@ -142,6 +143,15 @@ def test_purge_runs_on_its_own_schedule():
         wait_until(lambda: CountingStore.purges >= 2, "two purges", 5)
     finally:
         maintenance.stop()
+
+
+@pytest.mark.parametrize("keep_days, kept", [("0", 1), ("30", 0)])
+def test_the_bot_keeps_records_as_long_as_nmbot_keep_days_says(tmp_path, keep_days, kept):
+    url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    with open_store(url, keep_days=0) as store:
+        store.record_events([UsageEvent("card", "command", "C1", -2004, time.time() - 400 * 86400)])
+    with open_state(Settings.from_env({"NMBOT_DATABASE_URL": url, "NMBOT_KEEP_DAYS": keep_days})) as store:
+        assert len(store.events()) == kept  # opening purges, with the bot's retention period
 
 
 # --- health and metrics ----------------------------------------------------------------------

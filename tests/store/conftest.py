@@ -110,12 +110,12 @@ def make_store(store_url: str, clock: FakeClock) -> Iterator[StoreFactory]:
     """Open stores on the test's database (closed at teardown).
 
     For SQL backends every call opens another store on the *same* database;
-    memory stores share nothing.
+    memory stores share nothing. Other keywords (`keep_days`) go to `open_store`.
     """
     opened: list[StateStore] = []
 
-    def factory(*, clock: Callable[[], float] = clock) -> StateStore:
-        store = open_store(store_url, clock=clock)
+    def factory(*, clock: Callable[[], float] = clock, **options) -> StateStore:
+        store = open_store(store_url, clock=clock, **options)
         opened.append(store)
         return store
 

@@ -363,6 +363,94 @@ def test_records_are_shared_by_stores_on_one_database(make_store) -> None:
     assert len(b.events()) == 1
 
 
+# -- retention -------------------------------------------------------------------
+
+DAY = 86400.0
+
+
+def _record_all(store: StateStore, tag: str) -> None:
+    """One row of every kind the retention period covers, written now."""
+    _vote(store, card_id=f"card-{tag}", user="U1")
+    store.record_unanswered(text=f"question {tag}", surface="cli", channel="", suggestions=[])
+    store.record_event(kind=f"answer-{tag}", surface="slack", channel="C1", code=None)
+    store.quiet_thread("C1", f"thread-{tag}")
+
+
+def _kept(store: StateStore) -> dict[str, list]:
+    return {
+        "feedback": sorted(f.card_id for f in store.feedback()),
+        "unanswered": [u.text for u in store.unanswered()],
+        "events": [e.kind for e in store.events()],
+        "quiet": [t for t in ("thread-old", "thread-new") if store.is_thread_quiet("C1", t)],
+    }
+
+
+def test_purge_deletes_records_older_than_keep_days(make_store, clock) -> None:
+    store = make_store(keep_days=1)
+    _record_all(store, "old")
+    _vote(store, card_id="card-revoted", user="U2")
+    clock.advance(DAY / 2)
+    _record_all(store, "new")
+    _vote(store, card_id="card-revoted", user="U2", vote="down")  # a changed vote is as young as its change
+    clock.advance(DAY / 2)
+    assert store.purge_expired() == 0, "a row exactly keep_days old is kept"
+    clock.advance(1)
+    assert store.purge_expired() == 4
+    assert _kept(store) == {
+        "feedback": ["card-new", "card-revoted"],
+        "unanswered": ["question new"],
+        "events": ["answer-new"],
+        "quiet": ["thread-new"],
+    }
+    assert store.purge_expired() == 0
+
+
+def test_purge_counts_old_records_with_expired_claims(make_store, clock) -> None:
+    store = make_store(keep_days=1)
+    store.claim("k", ttl=10)
+    # Written late: an event is as old as the time it carries, not the time it was stored.
+    store.record_events([UsageEvent("answer", "slack", "C1", 7, clock.now - 2 * DAY)])
+    clock.advance(10)
+    assert store.purge_expired() == 2
+    assert store.events() == [] and store.claim("k", ttl=10)
+
+
+def test_old_records_are_purged_without_being_asked(make_store, clock) -> None:
+    store = make_store(keep_days=1)
+    _record_all(store, "old")
+    clock.advance(2 * DAY)
+    store.claim("new", ttl=1)  # housekeeping rides along with normal traffic
+    assert _kept(store) == {"feedback": [], "unanswered": [], "events": [], "quiet": []}
+    assert store.purge_expired() == 0
+
+
+def test_records_are_kept_180_days_by_default(store: StateStore, clock) -> None:
+    _record_all(store, "old")
+    clock.advance(180 * DAY)
+    assert store.purge_expired() == 0
+    clock.advance(1)
+    assert store.purge_expired() == 4
+
+
+def test_keep_days_zero_keeps_everything(make_store, clock) -> None:
+    store = make_store(keep_days=0)
+    _record_all(store, "old")
+    clock.advance(10 * 365 * DAY)
+    assert store.purge_expired() == 0
+    store.claim("k", ttl=1)
+    assert _kept(store) == {
+        "feedback": ["card-old"], "unanswered": ["question old"], "events": ["answer-old"], "quiet": ["thread-old"],
+    }
+
+
+@pytest.mark.parametrize("keep_days, error", [
+    (-1, ValueError), (float("nan"), ValueError), (float("inf"), ValueError), ("30", TypeError), (True, TypeError),
+])
+def test_keep_days_must_be_days_from_zero(make_store, keep_days, error) -> None:
+    with pytest.raises(error, match="keep_days must be a number of days"):
+        make_store(keep_days=keep_days)
+
+
 # -- lifecycle ---------------------------------------------------------------------
 
 

@@ -17,9 +17,11 @@ def test_public_names() -> None:
 
 def test_open_store_signature() -> None:
     sig = inspect.signature(open_store)
-    assert list(sig.parameters) == ["url", "clock"]
+    assert list(sig.parameters) == ["url", "clock", "keep_days"]
     assert sig.parameters["clock"].kind is inspect.Parameter.KEYWORD_ONLY
     assert sig.parameters["clock"].default is time.time
+    assert sig.parameters["keep_days"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert sig.parameters["keep_days"].default == 180
 
 
 def test_open_store_picks_the_backend(tmp_path) -> None:

@@ -185,6 +185,17 @@ def test_newer_schema_is_refused(tmp_path) -> None:
         open_store(str(path))
 
 
+def test_a_database_made_before_the_retention_rule_gets_its_index(tmp_path) -> None:
+    path = tmp_path / "state.db"
+    open_store(str(path)).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("DROP INDEX nmbot_quiet_threads_created_at")
+    open_store(str(path)).close()
+    with sqlite3.connect(path) as raw:
+        plan = raw.execute("EXPLAIN QUERY PLAN DELETE FROM nmbot_quiet_threads WHERE created_at < 1").fetchall()
+    assert "USING INDEX nmbot_quiet_threads_created_at" in str(plan), "the purge finds old rows without a scan"
+
+
 def test_bad_table_prefix(tmp_path) -> None:
     with pytest.raises(ValueError, match="table_prefix"):
         SqlStore(str(tmp_path / "x.db"), table_prefix="drop table;")
