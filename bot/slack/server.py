@@ -36,7 +36,7 @@ from ..settings import MANIFEST_HINT, Settings, SettingsError
 from ..store import MemoryStore, StateStore
 from .app import assemble
 from .deps import Deps, make_client, open_deps
-from .event_worker import EventWorker
+from .event_worker import Backlogged, EventWorker
 from .maintenance import Maintenance, reload_on_sighup
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
@@ -49,6 +49,7 @@ WORKER_THREADS = 8  # Slack requests are short; threads cover bursts of events a
 WORKER_BOOT_ERROR = 3  # gunicorn's exit status for a worker that could not start
 # Slack's largest request, a 40,000-character message with its rich-text copy, is a few hundred kB.
 MAX_BODY_BYTES = 1 << 20
+REFUSAL_LOG_SECONDS = 10.0  # a flood of refused requests logs one line per reason this often, not one each
 GRACEFUL_SECONDS = 15  # SIGTERM to exit: requests in progress, then the replies they started
 DRAIN_SECONDS = GRACEFUL_SECONDS - 3  # the replies' share, so gunicorn's SIGKILL never cuts one off
 
@@ -62,6 +63,7 @@ class SlackWsgiApp:
         self.deps = deps
         self.maintenance = maintenance
         self.events = events  # None: events are answered in this process, on the listener threads
+        self._refusals_logged: dict[str, float] = {}  # reason -> when a refusal for it was last logged
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -97,6 +99,8 @@ class SlackWsgiApp:
             if taken is not None:
                 return taken
             request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
+        except Backlogged as exc:
+            return self._refuse("backlog", 503, f"the event workers are behind, Slack will deliver it again: {exc}")
         except Exception as exc:
             # Bolt parses the body before it checks the signature, so junk, bad UTF-8 and JSON nested a
             # thousand deep reach this point from anyone; they get a 400, not a traceback.
@@ -105,7 +109,10 @@ class SlackWsgiApp:
 
     def _refuse(self, reason: str, status: int, text: str) -> BoltResponse:
         self.deps.metrics.refused.inc(reason=reason)
-        log.warning("refused a request: %s", text)
+        now = time.monotonic()
+        if now - self._refusals_logged.get(reason, -REFUSAL_LOG_SECONDS) >= REFUSAL_LOG_SECONDS:
+            self._refusals_logged[reason] = now
+            log.warning("refused a request: %s (nmbot_refused_requests_total counts them all)", text)
         return BoltResponse(status=status, body=text, headers={"content-type": "text/plain; charset=utf-8"})
 
     def _metrics(self) -> str:

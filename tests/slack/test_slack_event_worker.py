@@ -12,6 +12,7 @@ from bot_settings import settings_for
 from slack_requests import SlackSender, get, message, post_unsigned
 from webapi_stub import Fault, WebApiStub
 
+from bot.slack import event_worker
 from bot.slack.event_worker import REPLY_THREADS
 from bot.slack.server import SlackWsgiApp, create_wsgi_app
 
@@ -47,6 +48,12 @@ def test_a_paste_is_acknowledged_here_and_answered_by_the_worker(served, stub):
     assert "-2010" in post.blocks_text and "6591234567" not in post.blocks_text
     assert acked < 1.0
     assert os.getpid() not in served.wsgi.events.pids and served.wsgi.events.alive
+
+
+def test_replies_yield_the_cpu_to_acknowledgements(served):
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in served.wsgi.events.pids] == \
+        [min(19, here + event_worker.NICENESS)] * len(served.wsgi.events.pids)
 
 
 def test_an_event_with_a_bad_signature_is_refused_and_never_answered(served, stub):
@@ -98,33 +105,65 @@ def test_a_worker_that_dies_is_started_again(served, stub):
     stub.wait_for("chat.postMessage")
 
 
-def test_events_a_dead_worker_never_took_are_answered_by_the_next(stub, tmp_path, kb_file, serve_wsgi):
-    release = threading.Event()
-    stub.fail_next("chat.postMessage", *[Fault(hold=release) for _ in range(REPLY_THREADS)])
-    settings = settings_for(stub, NMBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}",
-                            NMBOT_KNOWLEDGE=str(kb_file), NMBOT_EVENT_WORKERS="1")
-    wsgi = create_wsgi_app(settings, event_worker=True)
-    url = serve_wsgi(wsgi)
-    slack = SlackSender(url)
-    try:
+class Busy:
+    """One event process, its every reply thread held on chat.postMessage until `release` is set."""
+
+    def __init__(self, stub: WebApiStub, tmp_path, kb_file, serve_wsgi):
+        self.stub, self.release = stub, threading.Event()
+        stub.fail_next("chat.postMessage", *[Fault(hold=self.release) for _ in range(REPLY_THREADS)])
+        settings = settings_for(stub, NMBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}",
+                                NMBOT_KNOWLEDGE=str(kb_file), NMBOT_EVENT_WORKERS="1")
+        self.wsgi = create_wsgi_app(settings, event_worker=True)
+        self.url = serve_wsgi(self.wsgi)
+        self.slack = SlackSender(self.url)
+
+    def hold_every_thread(self) -> None:
         for _ in range(REPLY_THREADS):
-            assert slack.event(message(PASTE)).status == 200
-        stub.wait_for("chat.postMessage", REPLY_THREADS)  # every reply thread is held: the next ones wait
-        waiting = [message(PASTE) for _ in range(3)]
-        for event in waiting:
-            assert slack.event(event).status == 200
-        [dead] = wsgi.events.pids
-        os.kill(dead, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while wsgi.events.alive and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert get(url + "/healthz").status == 200  # a health check starts the worker again
-        posts = stub.wait_for("chat.postMessage", REPLY_THREADS + len(waiting), timeout=20)
-        assert sorted(p.body["thread_ts"] for p in posts[REPLY_THREADS:]) == sorted(e["ts"] for e in waiting)
-        assert dead not in wsgi.events.pids
+            assert self.slack.event(message(PASTE)).status == 200
+        self.stub.wait_for("chat.postMessage", REPLY_THREADS)  # all held: the next events wait in the queue
+
+    def posts_after(self, count: int) -> list:
+        """The replies after the held ones, once there are `count`."""
+        return self.stub.wait_for("chat.postMessage", REPLY_THREADS + count, timeout=20)[REPLY_THREADS:]
+
+
+@pytest.fixture
+def busy(stub, tmp_path, kb_file, serve_wsgi) -> Iterator[Busy]:
+    held = Busy(stub, tmp_path, kb_file, serve_wsgi)
+    try:
+        yield held
     finally:
-        release.set()
-        wsgi.shutdown(drain_seconds=10)
+        held.release.set()
+        held.wsgi.shutdown(drain_seconds=10)
+
+
+def test_events_a_dead_worker_never_took_are_answered_by_the_next(busy):
+    busy.hold_every_thread()
+    waiting = [message(PASTE) for _ in range(3)]
+    for event in waiting:
+        assert busy.slack.event(event).status == 200
+    [dead] = busy.wsgi.events.pids
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while busy.wsgi.events.alive and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert get(busy.url + "/healthz").status == 200  # a health check starts the worker again
+    assert sorted(p.body["thread_ts"] for p in busy.posts_after(3)) == sorted(e["ts"] for e in waiting)
+    assert dead not in busy.wsgi.events.pids
+
+
+def test_events_beyond_the_backlog_are_refused_for_slack_to_deliver_again(busy, monkeypatch, caplog):
+    monkeypatch.setattr(event_worker, "MAX_BACKLOG", 2)
+    busy.hold_every_thread()
+    queued, refused = [message(PASTE) for _ in range(2)], [message(PASTE) for _ in range(2)]
+    assert [busy.slack.event(e).status for e in queued + refused] == [200, 200, 503, 503]
+    assert caplog.text.count("the event workers are behind") == 1  # a flood logs one line, not one each
+    busy.release.set()
+    assert len(busy.posts_after(2)) == 2
+    assert busy.slack.event(refused[0], retry=1).status == 200  # Slack's next delivery is answered
+    replied = {p.body["thread_ts"] for p in busy.posts_after(3)}
+    assert replied == {e["ts"] for e in queued + refused[:1]}
+    assert 'nmbot_refused_requests_total{reason="backlog"} 2' in get(busy.url + "/metrics").body
 
 
 def test_shutdown_answers_every_event_already_acknowledged(stub, tmp_path, kb_file, serve_wsgi):
