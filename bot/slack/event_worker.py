@@ -45,17 +45,16 @@ REPLY_THREADS = 4
 START_SECONDS = 60  # to load the knowledge base, open the store and ask Slack who the bot is
 ASK_SECONDS = 2.0  # a /metrics scrape waits this long for the worker's figures
 # Replies yield the CPU to acknowledgements: an ack is due within Slack's 3 s and is what users wait on,
-# while a reply a few milliseconds later goes unnoticed (measured on 2 busy cores: p99 ack at 50 clients).
+# while a reply a few milliseconds later goes unnoticed. On 2 saturated cores (bench_load, 50 clients)
+# 4 took the p99 ack from 77-107 ms to 55-64 ms; 10 starved the replies (throughput 0.7-0.78x bare Bolt).
 NICENESS = 4
-PARENT_CHECK_SECONDS = 1.0  # an orphaned worker notices within this and exits
-_SPAWN = multiprocessing.get_context("spawn")  # never fork a process that runs threads
-
-
 # Events acknowledged and waiting for a reply thread, per event process, beyond which new ones are refused
 # (503: Slack delivers them again later) instead of queued without end. Far above real traffic: Slack
 # sends a workspace at most 30,000 events an hour; this is for a flood the bot cannot keep up with.
 MAX_BACKLOG = 2000
 SALVAGE_SECONDS = 2.0  # how long the queue of a dead event process is read for what it never took
+PARENT_CHECK_SECONDS = 1.0  # an orphaned worker notices within this and exits
+_SPAWN = multiprocessing.get_context("spawn")  # never fork a process that runs threads
 
 
 class Backlogged(RuntimeError):
