@@ -129,6 +129,7 @@ class EventWorker:
         self._verifier = SignatureVerifier(settings.slack_signing_secret.reveal())
         self._lock = threading.Lock()  # one start at a time, one question on the control pipes at a time
         self._stopping = False
+        self._restarting: Optional[threading.Thread] = None
         self._children = [_Child(settings) for _ in range(settings.event_workers)]
         self._turns = itertools.count()
         try:
@@ -158,14 +159,16 @@ class EventWorker:
             for i, child in enumerate(self._children):
                 if child.proc.is_alive():
                     continue
+                if self._stopping:  # a process started now would outlive the stop
+                    return False
                 try:
                     fresh = _Child(self._settings)
                     fresh.wait_ready()
                 except SettingsError as exc:
                     log.error("%s", exc)
                     return False
+                self._children[i] = fresh  # first, so that new requests go to it while the old queue is read
                 self._hand_over(child, fresh)
-                self._children[i] = fresh
         return True
 
     @staticmethod
@@ -199,12 +202,21 @@ class EventWorker:
                                        signature=_header(headers, "x-slack-signature")):
             return BoltResponse(status=401, body={"error": "invalid request"})  # what Bolt answers
         child = self._next_child()
-        if not child.proc.is_alive() and self.ensure_running():  # one look on the ack path, not one per process
-            child = self._next_child()
+        if not child.proc.is_alive():  # one look on the ack path, not one per process
+            child = self._instead_of_dead(child)
         if _pending(child) >= MAX_BACKLOG:
             raise Backlogged(f"{_pending(child)} acknowledged events are waiting for a reply")
         child.requests.put((body, headers))
         return BoltResponse(status=200, body="")
+
+    def _instead_of_dead(self, dead: _Child) -> _Child:
+        """A living process to take the event, with the dead one started again meanwhile. Starting takes
+        seconds, longer than an ack may wait; with none alive the event waits in the dead one's queue,
+        which goes to its successor."""
+        if self._restarting is None or not self._restarting.is_alive():
+            self._restarting = threading.Thread(target=self.ensure_running, name="events-restart", daemon=True)
+            self._restarting.start()
+        return next((c for c in self._children if c.proc.is_alive()), dead)
 
     def _next_child(self) -> _Child:
         """Each in turn, unless it is well behind the least busy one (a process whose reply threads all
@@ -230,7 +242,8 @@ class EventWorker:
     def stop(self, timeout: float) -> bool:
         """Let the workers answer what was acknowledged, then end them; True when all finished in `timeout`."""
         self._stopping = True
-        running = [c for c in self._children if c.proc.is_alive()]
+        with self._lock:  # a start in progress ends first, and its process is stopped with the rest
+            running = [c for c in self._children if c.proc.is_alive()]
         for child in running:
             child.requests.put(None)  # after everything already queued
         deadline = time.monotonic() + timeout
@@ -266,7 +279,6 @@ def run(settings: Settings, requests: "multiprocessing.Queue", control: Connecti
     # The HTTP worker decides when this process stops; a Ctrl-C to the process group must not cut a reply off.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _yield_to_acks()
     logs.configure(settings)
     from .app import assemble
     from .maintenance import Maintenance, reload_on_sighup
@@ -281,6 +293,7 @@ def run(settings: Settings, requests: "multiprocessing.Queue", control: Connecti
     maintenance = Maintenance(deps).start()
     reload_on_sighup(maintenance)
     threading.Thread(target=_answer_questions, args=(control, deps), name="events-control", daemon=True).start()
+    _yield_to_acks()  # after starting: a worker started again is needed at once
     control.send("ready")
     _dispatch_until_stopped(app, requests, threads)
     stop_serving(deps, maintenance)

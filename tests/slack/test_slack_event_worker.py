@@ -153,8 +153,8 @@ def test_events_a_dead_worker_never_took_are_answered_by_the_next(busy):
 
 
 def test_events_beyond_the_backlog_are_refused_for_slack_to_deliver_again(busy, monkeypatch, caplog):
+    busy.hold_every_thread()  # the worker has taken every event so far: none waits
     monkeypatch.setattr(event_worker, "MAX_BACKLOG", 2)
-    busy.hold_every_thread()
     queued, refused = [message(PASTE) for _ in range(2)], [message(PASTE) for _ in range(2)]
     assert [busy.slack.event(e).status for e in queued + refused] == [200, 200, 503, 503]
     assert caplog.text.count("the event workers are behind") == 1  # a flood logs one line, not one each
@@ -164,6 +164,24 @@ def test_events_beyond_the_backlog_are_refused_for_slack_to_deliver_again(busy, 
     replied = {p.body["thread_ts"] for p in busy.posts_after(3)}
     assert replied == {e["ts"] for e in queued + refused[:1]}
     assert 'nmbot_refused_requests_total{reason="backlog"} 2' in get(busy.url + "/metrics").body
+
+
+def test_an_event_with_every_worker_dead_is_acknowledged_at_once_and_answered_by_the_next(served, stub):
+    dead = served.wsgi.events.pids
+    for pid in dead:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while any(c.proc.is_alive() for c in served.wsgi.events._children) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    event = message(PASTE)
+    assert served.slack.event(event).status == 200
+    assert not served.wsgi.events.alive  # acknowledged without waiting for a worker to start
+    [post] = stub.wait_for("chat.postMessage", timeout=20)
+    assert post.body["thread_ts"] == event["ts"]
+    deadline = time.monotonic() + 20
+    while not served.wsgi.events.alive and time.monotonic() < deadline:
+        time.sleep(0.05)  # the second is started after the first
+    assert served.wsgi.events.alive and not set(dead) & set(served.wsgi.events.pids)
 
 
 def test_shutdown_answers_every_event_already_acknowledged(stub, tmp_path, kb_file, serve_wsgi):
