@@ -204,8 +204,9 @@ class EventWorker:
         child = self._next_child()
         if not child.proc.is_alive():  # one look on the ack path, not one per process
             child = self._instead_of_dead(child)
-        if _pending(child) >= MAX_BACKLOG:
-            raise Backlogged(f"{_pending(child)} acknowledged events are waiting for a reply")
+        waiting = _pending(child)
+        if waiting >= MAX_BACKLOG:
+            raise Backlogged(f"{waiting} acknowledged events are waiting for a reply")
         child.requests.put((body, headers))
         return BoltResponse(status=200, body="")
 

@@ -69,6 +69,19 @@ def test_commands_are_still_answered_in_the_ack(served, stub):
     assert response.status == 200 and "-2004" in response.body
 
 
+def kill_workers(wsgi: SlackWsgiApp, pids: list[int]) -> None:
+    """SIGKILL these event processes and wait until the HTTP worker sees them gone."""
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not {c.proc.pid for c in wsgi.events._children if c.proc.is_alive()} & set(pids), 5)
+
+
+def wait_until(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def metrics_page_with(url: str, lines: list[str], seconds: float = 5) -> str:
     """The /metrics page once every line shows: each process counts a reply just after posting it."""
     deadline = time.monotonic() + seconds
@@ -94,10 +107,7 @@ def test_metrics_add_up_both_processes(served, stub):
 
 def test_a_worker_that_dies_is_started_again(served, stub):
     [old, *_] = served.wsgi.events.pids
-    os.kill(old, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while served.wsgi.events.alive and time.monotonic() < deadline:
-        time.sleep(0.02)
+    kill_workers(served.wsgi, [old])
     health = get(served.url + "/healthz")
     assert health.status == 200 and health.json()["ok"] is True
     assert old not in served.wsgi.events.pids
@@ -143,10 +153,7 @@ def test_events_a_dead_worker_never_took_are_answered_by_the_next(busy):
     for event in waiting:
         assert busy.slack.event(event).status == 200
     [dead] = busy.wsgi.events.pids
-    os.kill(dead, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while busy.wsgi.events.alive and time.monotonic() < deadline:
-        time.sleep(0.02)
+    kill_workers(busy.wsgi, [dead])
     assert get(busy.url + "/healthz").status == 200  # a health check starts the worker again
     assert sorted(p.body["thread_ts"] for p in busy.posts_after(3)) == sorted(e["ts"] for e in waiting)
     assert dead not in busy.wsgi.events.pids
@@ -168,19 +175,13 @@ def test_events_beyond_the_backlog_are_refused_for_slack_to_deliver_again(busy, 
 
 def test_an_event_with_every_worker_dead_is_acknowledged_at_once_and_answered_by_the_next(served, stub):
     dead = served.wsgi.events.pids
-    for pid in dead:
-        os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while any(c.proc.is_alive() for c in served.wsgi.events._children) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    kill_workers(served.wsgi, dead)
     event = message(PASTE)
     assert served.slack.event(event).status == 200
     assert not served.wsgi.events.alive  # acknowledged without waiting for a worker to start
     [post] = stub.wait_for("chat.postMessage", timeout=20)
     assert post.body["thread_ts"] == event["ts"]
-    deadline = time.monotonic() + 20
-    while not served.wsgi.events.alive and time.monotonic() < deadline:
-        time.sleep(0.05)  # the second is started after the first
+    wait_until(lambda: served.wsgi.events.alive, 20)  # the second is started after the first
     assert served.wsgi.events.alive and not set(dead) & set(served.wsgi.events.pids)
 
 
