@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from bot.engine.knowledge import CACHE_ENV_VAR, KnowledgeBase, load
 
@@ -14,6 +15,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 # The knowledge-base parse cache of this test run, not the user's (child processes inherit it).
 os.environ[CACHE_ENV_VAR] = tempfile.mkdtemp(prefix="nmbot-test-cache-")
+
+# Property tests: a few hundred generated inputs each in the suite; the long run is
+# `HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests -k property` (README, Operations).
+settings.register_profile("suite", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(scope="session")

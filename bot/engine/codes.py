@@ -19,7 +19,10 @@ _CODE_TOKEN = re.compile(
     r"(?:(?<![\w.-])(?P<sign>-)|(?<![\w.+-]))(?P<digits>[0-9Oo]{3,6})(?![\w-]|[.,]\d)"
 )
 UNKNOWN_FAMILIES = ("2", "9")  # unknown four-digit codes that look like Number Masking ones
-_ERROR_WORDS = re.compile(r"(?:error|err|code|status|errorcode|error_code|fail\w*|nm)\W{0,3}$", re.I)
+# The word right before a sign-less number; looked for in the last ERROR_WORD_REACH characters
+# only, so each number costs the same however long the question is.
+_ERROR_WORDS = re.compile(r"(?:error|err|code|status|errorcode|error_code|fail\w{0,40}|nm)\W{0,3}$", re.I)
+ERROR_WORD_REACH = 48
 
 
 def normalise_dashes(text: str) -> str:
@@ -48,8 +51,9 @@ def codes_in_question(text: str, known: Iterable[int]) -> tuple[list[int], list[
     """
     known_set = known if isinstance(known, (set, frozenset)) else set(known)
     text = normalise_dashes(text)
-    found: list[int] = []
-    unknown: list[int] = []
+    whole = text.strip(" \t\"'`?!.")
+    found: dict[int, None] = {}  # dicts as ordered sets: a question may hold thousands of numbers
+    unknown: dict[int, None] = {}
     for m in _CODE_TOKEN.finditer(text):
         digits = _digits(m.group("digits"))
         if digits is None:
@@ -58,14 +62,15 @@ def codes_in_question(text: str, known: Iterable[int]) -> tuple[list[int], list[
             continue  # 'O' typos only count for known codes or with a sign
         code = -int(digits)
         if code in known_set:
-            if code not in found:
-                found.append(code)
-        elif not looks_like_family(code):
-            continue
-        elif m.group("sign") or _ERROR_WORDS.search(text[: m.start()]) or text.strip(" \t\"'`?!.") == m.group(0).strip():
-            if code not in unknown:
-                unknown.append(code)
-    return found, unknown
+            found[code] = None
+        elif looks_like_family(code) and (m.group("sign") or _follows_error_word(text, m.start())
+                                          or whole == m.group(0).strip()):
+            unknown[code] = None
+    return list(found), list(unknown)
+
+
+def _follows_error_word(text: str, at: int) -> bool:
+    return _ERROR_WORDS.search(text, max(0, at - ERROR_WORD_REACH), at) is not None
 
 
 def nearest_codes(code: int, known: Iterable[int], limit: int = 3) -> list[int]:

@@ -113,6 +113,7 @@ class PhraseIndex:
             ids.sort(key=lambda i: self.phrases[i].total)
         self.deletes: dict[str, set[str]] = {}
         self.prefixes: dict[str, set[str]] = {}
+        self.longest = max(map(len, self.idf), default=0)
         for term in self.idf:
             if len(term) >= MIN_FUZZY_LENGTH:
                 for variant in _deletes(term):
@@ -131,6 +132,8 @@ class PhraseIndex:
     def _typo(self, token: str) -> tuple[str, float] | None:
         from rapidfuzz.distance import OSA
 
+        if len(token) > self.longest + 2:  # no word within two edits; and its deletions cost its length squared
+            return None
         best: tuple[int, str] | None = None
         for variant in (token, *_deletes(token)):
             for term in self.deletes.get(variant, ()):

@@ -38,11 +38,13 @@ _SIGNED = re.compile(r"-(?P<digits>\d{3,6})(?![\w\-]|[.,]\d)")
 _ERROR_KEY = re.compile(r"err|fail|code$|^(?:status|reason|cause|result)$", re.IGNORECASE)
 _ERROR_WORDS = re.compile(r"err|fail|exception|code|refused|rejected|denied", re.IGNORECASE)
 # One `key: value` per line, as in pretty-printed JSON or YAML; a log line
-# with several key=value pairs is a record of its own.
+# with several key=value pairs is a record of its own. Matched whole with
+# `fullmatch` on the line less its trailing `,` and white space (see
+# `is_field_line`): trimming those by hand keeps every quantifier here next to
+# characters it cannot also take, so one match reads the line once.
 _FIELD_LINE = re.compile(
-    r"""^\s*["']?[A-Za-z_][\w.\-]*["']?\s*
-        (?:=\s*(?:"[^"]*"|'[^']*'|[^\s"']+) | :\s*(?:"[^"]*"|'[^']*'|[^"'{\[\s].*?|-?\d+))
-        \s*,?\s*$""",
+    r"""\s*["']?[A-Za-z_][\w.\-]*["']?\s*
+        (?:=\s*(?:"[^"]*"|'[^']*'|[^\s"']+) | :\s*(?:"[^"]*"|'[^']*'|[^"'{\[\s].*|-?\d+))""",
     re.VERBOSE,
 )
 
@@ -195,7 +197,7 @@ class Scanner:
             setattr(tally, other, None)  # the other half of an event already counted
             return
         tally.count += 1
-        setattr(tally, mine, pos if _FIELD_LINE.match(line) else None)
+        setattr(tally, mine, pos if is_field_line(line) else None)
 
     # --- stage one: candidate lines -------------------------------------------------------
 
@@ -403,6 +405,16 @@ def _key_before(line: str, at: int) -> str | None:
         i -= 1
     key = line[i:end].lstrip(".-:")
     return key if key and (key[0].isalpha() or key[0] == "_") else None
+
+
+def is_field_line(line: str) -> bool:
+    """The line is one `key: value` or `key=value` field, perhaps with a trailing comma."""
+    end = len(line.rstrip())
+    if _FIELD_LINE.fullmatch(line, 0, end):
+        return True
+    if end and line[end - 1] == ",":  # the comma closing a field, not a value of its own
+        return _FIELD_LINE.fullmatch(line, 0, len(line[: end - 1].rstrip())) is not None
+    return False
 
 
 def _sign_stands_alone(line: str, at: int) -> bool:

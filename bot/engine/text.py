@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import re
 
-_WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z]+[a-z0-9]*")
+# A word is a run of letters and digits with at least one letter: found as plain runs, then
+# filtered, because a pattern that demands the letter inside the run backtracks over every
+# digit run at every start.
+_RUN = re.compile(r"[a-z0-9]+")
 
 # Filler, plus words every Number Masking question shares: they say nothing
 # about which code is meant.
@@ -48,12 +51,16 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Content words of a text, stemmed, in order, repeats kept."""
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return [stem(w) for w in _words_of(text.lower()) if w not in STOPWORDS]
+
+
+def _words_of(lowered: str) -> list[str]:
+    return [run for run in _RUN.findall(lowered) if not run.isdigit()]
 
 
 def squash(text: str) -> str:
     """Lower-case letters and digits separated by single spaces, for substring tests."""
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    return " ".join(_RUN.findall(text.lower()))
 
 
 # Words that say something went wrong. A question without any of them is more
@@ -77,7 +84,7 @@ def reports_a_problem(text: str) -> bool:
         return True
     from rapidfuzz.distance import OSA
 
-    for word in _WORD.findall(lowered):
+    for word in _words_of(lowered):
         if word in PROBLEM_WORDS:
             return True
         if len(word) >= 5 and any(

@@ -128,7 +128,9 @@ def command_reply(deps: Deps, text: str) -> Reply:
     return answer_text(deps, text, share_button=True, surface="command")
 
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# Bounded like Slack's own ids and display names, so a run of unclosed `<@U1|` costs each start
+# a fixed look ahead, not the rest of the message.
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{1,30})(?:\|[^>]{0,255})?>")
 
 
 def without_mention(text: str, bot_user_id: str) -> str:
