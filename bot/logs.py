@@ -15,7 +15,7 @@ import sys
 import time
 from typing import IO, Iterable
 
-from .engine.privacy import mask_msisdns
+from .engine.privacy import mask_msisdns, mask_url
 from .settings import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -27,14 +27,21 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"m
 
 
 class RedactingFilter(logging.Filter):
-    """Removes Slack tokens, the configured secrets and phone numbers from every record it sees."""
+    """Removes Slack tokens, the configured secrets and phone numbers from every record it sees,
+    and shows the configured `urls` with their password and query masked."""
 
-    def __init__(self, secrets: Iterable[str] = ()):
+    def __init__(self, secrets: Iterable[str] = (), urls: Iterable[str] = ()):
         super().__init__()
         # Longest first, so a secret that contains another is removed whole.
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # slack_sdk logs a retried request with its URL, which starts with the configured one less its query.
+        forms = {form for url in urls if url for form in (url, url.partition("?")[0])}
+        masked = ((form, mask_url(form, whole_query=True)) for form in sorted(forms, key=len, reverse=True))
+        self._urls = [(form, shown) for form, shown in masked if shown != form]
 
     def redact(self, text: str) -> str:
+        for url, shown in self._urls:
+            text = text.replace(url, shown)
         text = _TOKEN.sub(REDACTED, text)
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
@@ -105,7 +112,7 @@ def configure(settings: Settings, stream: IO[str] | None = None) -> None:
     # slack_sdk formats every request for its debug line when its own logger's level is unset (0 is
     # "<= DEBUG"), whatever the handlers would keep: a real cost on every Web API call.
     logging.getLogger("slack_sdk.web.base_client").setLevel(settings.log_level.upper())
-    redactor = RedactingFilter(secrets_of(settings))
+    redactor = RedactingFilter(secrets_of(settings), urls=[settings.slack_api_url])
     for handler in root.handlers:
         for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
             handler.removeFilter(old)

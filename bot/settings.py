@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .engine.privacy import mask_url
+
 SLACK_API_URL = "https://slack.com/api/"
 MANIFEST_HINT = "create the Slack app from manifest.yml (see README, 'Create the Slack app')"
 
@@ -107,7 +109,8 @@ class Settings:
         env = dict(os.environ if env is None else env)
         api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_URL
         if not api_url.startswith(("http://", "https://")):
-            raise SettingsError(f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_URL}, got {api_url!r}")
+            raise SettingsError(f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_URL}, "
+                                f"got {mask_url(api_url, whole_query=True)!r}")
         return cls(
             knowledge=env.get("NMBOT_KNOWLEDGE", "").strip(),
             slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),

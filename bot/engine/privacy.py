@@ -1,9 +1,12 @@
-"""Phone-number masking for everything the bot echoes or stores.
+"""Masking for everything the bot echoes or stores: phone numbers, and the secrets in a URL.
 
 Number Masking exists to hide phone numbers (MSISDNs), so the bot must not
 undo that by quoting a log line verbatim. Masking errs on the side of hiding:
 a long digit run that is not a phone number (an epoch timestamp) is masked
 too, which costs little; a phone number left visible costs a lot.
+
+A URL from the configuration (the database, Slack's Web API) may carry a
+password or a token; error messages and logs show it with them masked.
 """
 from __future__ import annotations
 
@@ -39,3 +42,17 @@ def mask_msisdns(text: str) -> str:
     if not any(c.isdigit() for c in text):
         return text
     return _PHONE.sub(_mask, text)
+
+
+SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword")
+_URL_PASSWORD = re.compile(r"([/:][^/@:\s]*:)\S*@")  # up to the last "@"
+_SECRET_QUERY = re.compile(r"((?:%s)=)[^&\s]*" % "|".join(SECRET_QUERY_KEYS), re.I)
+_QUERY = re.compile(r"\?[^\s#]*")
+
+
+def mask_url(text: str, *, whole_query: bool = False) -> str:
+    """`text` (a URL, or a message quoting one) with the password of every `user:password@` shown as ***,
+    and the value of every secret-named query parameter; with `whole_query`, every query string."""
+    if whole_query:
+        text = _QUERY.sub("?***", text)
+    return _SECRET_QUERY.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))

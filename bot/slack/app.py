@@ -14,6 +14,7 @@ from ..store import StateStore
 from . import listeners
 from .deps import Deps, make_client, open_deps
 from .metrics import request_counter
+from .payloads import RefuseMalformed
 from .transport import KeepAliveWebClient, per_request_clients
 
 # Bot scopes the listeners use, each for one reason; manifest.yml must grant exactly these.
@@ -65,6 +66,7 @@ def assemble(settings: Settings, kb: KnowledgeBase | None = None, store: StateSt
         request_verification_enabled=bool(secret) and not verified_upstream,
         token_verification_enabled=True,
         listener_executor=deps.listeners,
+        before_authorize=RefuseMalformed(deps.metrics),  # first after the signature check
     )
     app.use(request_counter(deps.metrics))
     if isinstance(client, KeepAliveWebClient):

@@ -18,6 +18,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 
 from ..engine import knowledge
 from ..engine.knowledge import KnowledgeBase, KnowledgeError
+from ..engine.privacy import mask_url
 from ..engine.resolver import Resolver
 from ..engine.scanner import Scanner
 from ..settings import MANIFEST_HINT, Settings, SettingsError
@@ -154,7 +155,8 @@ def identify_bot(client: WebClient, settings: Settings) -> str:
                             "your workspace and copy OAuth & Permissions > Bot User OAuth Token") from None
     except (SlackClientError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise SettingsError(f"cannot reach Slack's Web API at {settings.slack_api_url} ({reason}): "
+        shown = mask_url(settings.slack_api_url, whole_query=True)
+        raise SettingsError(f"cannot reach Slack's Web API at {shown} ({reason}): "
                             "check SLACK_API_URL and the network") from None
     return auth.get("user_id") or ""
 

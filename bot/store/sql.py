@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from ..engine.privacy import SECRET_QUERY_KEYS, mask_url
 from .base import (
     DEFAULT_AUTOREPLY,
     DEFAULT_KEEP_DAYS,
@@ -59,7 +60,6 @@ PING_SECONDS = 2.0  # a health check's answer: slower than this counts as down
 _PG_SCHEMA_LOCK = 0x6E6D626F74  # "nmbot"
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
 _PREFIX_RE = re.compile(r"^[a-z_][a-z0-9_]{0,30}$")
-_SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword")
 # The tables the retention period applies to, each with the column saying when a row was last written
 # (indexed, so a purge finds the old rows without reading the table).
 _AGED_BY = {"feedback": "updated_at", "unanswered": "at", "events": "at", "quiet": "created_at"}
@@ -69,18 +69,12 @@ _AGED_BY = {"feedback": "updated_at", "unanswered": "at", "events": "at", "quiet
 # URLs
 
 
-def _mask_raw(text: str) -> str:
-    """Hide a password in a URL-ish string SQLAlchemy could not parse."""
-    text = re.sub(r"([/:][^/@:\s]*:)\S*@", r"\1***@", text)  # up to the last "@"
-    return re.sub(r"((?:%s)=)[^&\s]*" % "|".join(_SECRET_QUERY_KEYS), r"\1***", text, flags=re.I)
-
-
 def display_url(url: URL | str) -> str:
     """`url` fit for logs and error messages: every password shown as ***."""
-    if isinstance(url, str):
-        return _mask_raw(url)
+    if isinstance(url, str):  # a URL-ish string SQLAlchemy could not parse
+        return mask_url(url)
     query = {
-        k: ("***" if any(s in k.lower() for s in _SECRET_QUERY_KEYS) else v)
+        k: ("***" if any(s in k.lower() for s in SECRET_QUERY_KEYS) else v)
         for k, v in url.query.items()
     }
     return url.set(query=query).render_as_string(hide_password=True)
@@ -146,7 +140,7 @@ def _one_line(exc: BaseException, secret: Optional[str] = None) -> str:
     text = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)
     if secret:
         text = text.replace(secret, "***")
-    return _mask_raw(text)
+    return mask_url(text)
 
 
 # --------------------------------------------------------------------------

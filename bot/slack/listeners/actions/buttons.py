@@ -1,6 +1,7 @@
 """Buttons on cards: open a suggested card, share a private card with the channel."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from typing import Callable
@@ -10,10 +11,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ....cards import blocks
 from ....cards.content import card_for_entry
+from ....store import StoreError
 from ...answers import vote_for
 from ...deps import Deps
 
 _SHARE_VALUE = re.compile(r"(-\d{1,6})(?:@(\d{1,12}\.\d{1,9}))?")
+# A signed request is accepted while its timestamp is within 5 minutes of this server's clock, either way:
+# a replay of one click can arrive up to 10 minutes after the first copy.
+SHARE_CLAIM_TTL = 2 * 5 * 60
 # Errors that mean the bot is not in the conversation; the click's response_url can still post there.
 NOT_A_MEMBER = ("not_in_channel", "channel_not_found")
 
@@ -45,6 +50,9 @@ def handle_share(deps: Deps, body: dict, client: WebClient, respond: Callable, l
         _respond(respond, logger, response_type="ephemeral", replace_original=False,
                  **blocks.notice_message("That code is not in the knowledge base any more."))
         return
+    if not first_click(deps, body, logger):
+        logger.info("a repeated Share in channel click was ignored")
+        return
     user = (body.get("user") or {}).get("id") or ""
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     message = blocks.card_message(card_for_entry(deps.kb, entry), shared_by=user,
@@ -54,6 +62,21 @@ def handle_share(deps: Deps, body: dict, client: WebClient, respond: Callable, l
     deps.usage.add(kind="share", surface="button", channel=channel or "", code=entry.code)
     if (body.get("container") or {}).get("is_ephemeral"):
         _respond(respond, logger, delete_original=True)
+
+
+def first_click(deps: Deps, body: dict, logger: logging.Logger) -> bool:
+    """False for a second copy of the same click (a replayed request): each click has a trigger_id and
+    an action_ts of its own, and a copy carries the same ones."""
+    trigger_id, action_ts = body.get("trigger_id") or "", body["actions"][0].get("action_ts") or ""
+    if not trigger_id and not action_ts:
+        return True
+    # Hashed: a key of fixed size, whatever length the request gave its ids.
+    click = hashlib.sha256(f"{trigger_id}\n{action_ts}".encode()).hexdigest()[:32]
+    try:
+        return deps.store.claim(f"click:{click}", SHARE_CLAIM_TTL)
+    except StoreError:
+        logger.warning("state store unavailable: sharing without checking for a repeated click")
+        return True  # sharing twice is a smaller failure than not sharing
 
 
 def _post_shared(client: WebClient, channel: str | None, thread_ts: str | None, message: dict,
