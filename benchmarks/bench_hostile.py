@@ -30,6 +30,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "fail words": ("", "fail"),
     "signed codes": ("", "error -2004 "),
     "phone-like": ("", "+65 9123 4567 "),
+    "colons, then @": ("", ":"),
 }
 GROWTH_LIMIT = 3.0
 SLOWEST_SECONDS = 1.0
@@ -38,7 +39,7 @@ SLOWEST_SECONDS = 1.0
 def readers() -> dict[str, Callable[[str], object]]:
     from bot.engine.codes import codes_in_question
     from bot.engine.knowledge import load
-    from bot.engine.privacy import mask_msisdns
+    from bot.engine.privacy import mask_msisdns, mask_url
     from bot.engine.resolver import Resolver
     from bot.engine.scanner import Scanner
     from bot.slack.answers import without_mention
@@ -51,6 +52,7 @@ def readers() -> dict[str, Callable[[str], object]]:
         "codes": lambda text: codes_in_question(text, known),
         "mention": lambda text: without_mention(text, "U1"),
         "mask": mask_msisdns,
+        "url": mask_url,
     }
 
 
@@ -77,6 +79,7 @@ def main() -> int:
         head, fragment = FAMILIES[family]
         for n in sizes:
             line = head + fragment * (n // len(fragment)) + ("x" if head.startswith(("err", "\"err")) else "")
+            line += "@" if fragment == ":" else ""
             seconds.append(best_of_3(lambda: [read(line) for read in read_all.values()]))
         growth = seconds[-1] / seconds[-2] if len(seconds) > 1 and seconds[-2] > 0 else float("nan")
         print(f"{family:<20}" + "".join(f"{s * 1000:>9.1f}" for s in seconds) + f"{growth:>9.2f}", flush=True)

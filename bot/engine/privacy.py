@@ -45,9 +45,9 @@ def mask_msisdns(text: str) -> str:
 
 
 SECRET_QUERY_KEYS = ("password", "passwd", "secret", "token", "sslpassword")
-_URL_PASSWORD = re.compile(r"([/:][^/@:\s]*:)\S*@")  # up to the last "@"
 _SECRET_QUERY = re.compile(r"((?:%s)=)[^&\s]*" % "|".join(SECRET_QUERY_KEYS), re.I)
 _QUERY = re.compile(r"\?[^\s#]*")
+_NON_SPACE = re.compile(r"\S+")
 
 
 def mask_url(text: str, *, whole_query: bool = False) -> str:
@@ -55,4 +55,25 @@ def mask_url(text: str, *, whole_query: bool = False) -> str:
     and the value of every secret-named query parameter; with `whole_query`, every query string."""
     if whole_query:
         text = _QUERY.sub("?***", text)
-    return _SECRET_QUERY.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+    if "@" in text:
+        text = _NON_SPACE.sub(lambda m: _mask_password(m.group(0)), text)
+    return _SECRET_QUERY.sub(r"\1***", text)
+
+
+def _mask_password(word: str) -> str:
+    """`scheme://user:***@host`: from the first `/user:` or `:user:` before the last `@` up to that `@`.
+
+    Read by hand: the pattern it stands for, `[/:][^/@:]*:\\S*@`, backtracks over
+    every start in a long run of colons, and error messages can quote user text.
+    """
+    at = word.rfind("@")
+    if at < 0:
+        return word
+    previous = -1  # the last `/` or `:` seen, with no `/`, `@` or `:` after it yet
+    for i in range(at):
+        c = word[i]
+        if c == ":" and previous >= 0:
+            return word[: i + 1] + "***" + word[at:]
+        if c in "/:@":
+            previous = i if c != "@" else -1
+    return word

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.engine.codes import ERROR_WORD_REACH, codes_in_question, looks_like_family, normalise_dashes
-from bot.engine.privacy import mask_msisdns
+from bot.engine.privacy import mask_msisdns, mask_url
 from bot.engine.resolver import Resolver
 from bot.engine.scanner import Scanner, is_field_line
 from bot.engine.text import STOPWORDS, reports_a_problem, stem, words
@@ -40,6 +40,7 @@ OLD_FIELD_LINE = re.compile(
 OLD_WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z]+[a-z0-9]*")
 OLD_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 OLD_CODE_TOKEN = re.compile(r"(?:(?<![\w.-])(?P<sign>-)|(?<![\w.+-]))(?P<digits>[0-9Oo]{3,6})(?![\w-]|[.,]\d)")
+OLD_URL_PASSWORD = re.compile(r"([/:][^/@:\s]*:)\S*@")
 OLD_ERROR_WORDS = re.compile(r"(?:error|err|code|status|errorcode|error_code|fail\w*|nm)\W{0,3}$", re.I)
 
 
@@ -107,7 +108,7 @@ def old_codes_in_question(text: str, known: set[int]) -> tuple[list[int], list[i
 # --- generated hostile lines -----------------------------------------------------------------
 # The characters that make field, key and code patterns backtrack.
 FIELD_CHARS = st.text(alphabet=" \t,:=\"'-_.{[xeC2041\u00a0", max_size=40)
-FRAGMENTS = ["errorCode", "\"errorCode\"", ":", "=", " ", "\t", ",", "\"", "'", "-2004", "2004", "-2042", "x",
+FRAGMENTS = [":", "@", "//", "errorCode", "\"errorCode\"", ":", "=", " ", "\t", ",", "\"", "'", "-2004", "2004", "-2042", "x",
              "<@U1|", "<@U1>", "fail", "failed", "error ", "1", "12345678", "+65 9123 4567", "\u2212", "O", ".",
              "aaaaa", "ran out", "n't", "{", "["]
 
@@ -158,6 +159,11 @@ def test_property_codes_in_question_agree_with_the_whole_text_search(parts, kb):
     assert set(found) <= known and not set(unknown) & known
 
 
+@given(st.text(alphabet="/:@ab \t?=", max_size=40))
+def test_property_url_passwords_are_masked_as_the_old_pattern_masked_them(text):
+    assert mask_url(text) == OLD_URL_PASSWORD.sub(r"\1***@", text)
+
+
 @given(line=long_hostile_lines())
 def test_property_hostile_lines_take_linear_time_everywhere(line, kb, engines):
     scanner, resolver = engines
@@ -167,6 +173,7 @@ def test_property_hostile_lines_take_linear_time_everywhere(line, kb, engines):
     codes_in_question(line, {e.code for e in kb})
     without_mention(line, "U1")
     mask_msisdns(line)
+    mask_url(line)
     reports_a_problem(line)
     assert time.perf_counter() - started < BOUND_SECONDS, f"{len(line)} characters took too long"
 
@@ -180,6 +187,7 @@ CRAFTED = {
     "a digit run": "1" * 40_000,
     "many bare numbers after an error word": "fail " + "2042 " * 8000,
     "one long word": "a" * 120_000,
+    "colons before an at sign": ":" * 40_000 + "@",
 }
 
 
@@ -197,6 +205,7 @@ def test_crafted_line_is_read_quickly(name, kb, engines):
     resolver.resolve(line)
     without_mention(line, "U1")
     words(line)
+    mask_url(line)
     codes_in_question(line, {e.code for e in kb})
     assert time.perf_counter() - started < BOUND_SECONDS
     if name != "many bare numbers after an error word" and "-2004" in line:
