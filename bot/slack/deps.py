@@ -52,6 +52,7 @@ class Deps:
         self.store = store
         self.bot_user_id = bot_user_id
         self.metrics = metrics or Metrics()
+        self.metrics.watch_store(store)
         self.listeners = ListenerPool(self.engines, self.metrics, listener_executor)
         self.usage = UsageLog(store).start()
 
@@ -140,8 +141,9 @@ def open_state(settings: Settings) -> StateStore:
     except StoreError as exc:
         raise SettingsError(f"NMBOT_DATABASE_URL: {exc}") from None
     if not store.ping():
+        problem = store.problem or "the database does not answer"
         store.close()
-        raise SettingsError("NMBOT_DATABASE_URL: the database does not answer")
+        raise SettingsError(f"NMBOT_DATABASE_URL: {problem}")
     return store
 
 

@@ -114,8 +114,8 @@ class Maintenance:
     def _purge(self) -> None:
         try:
             removed = self.deps.store.purge_expired()
-        except StoreError as exc:
-            log.warning("could not purge expired keys and old rows: %s", exc)
+        except StoreError as exc:  # the store says once that it is down, not every purge
+            log.debug("could not purge expired keys and old rows: %s", exc)
             return
         if removed:
             log.info("purged %d rows: expired claims and cool-downs, records older than NMBOT_KEEP_DAYS", removed)

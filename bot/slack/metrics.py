@@ -93,19 +93,20 @@ class Counter(_Metric):
 
 
 class Gauge(_Metric):
-    """A value read when scraped, so it can never drift from what it describes."""
+    """A value read when scraped, so it can never drift from what it describes; `combine` makes one
+    value of this process's and the others' (a sum by default)."""
 
     kind = "gauge"
 
-    def __init__(self, name: str, help_text: str, read):
+    def __init__(self, name: str, help_text: str, read, combine=sum):
         super().__init__(name, help_text)
-        self._read = read
+        self._read, self._combine = read, combine
 
     def state(self) -> float:
         return float(self._read())
 
     def _samples(self, others: Sequence) -> Iterable[str]:
-        return [f"{self.name} {_number(self.state() + sum(others))}"]
+        return [f"{self.name} {_number(self._combine([self.state(), *others]))}"]
 
 
 class Histogram(_Metric):
@@ -163,7 +164,8 @@ class Metrics:
         self.autoreplies = Counter("nmbot_autoreplies_total", "Replies to pasted logs nobody asked about, by mode",
                                    ("mode",))
         self.deliveries = Counter("nmbot_event_deliveries_total",
-                                  "Message deliveries by outcome: first, or a duplicate (retry, other replica)",
+                                  "Message deliveries by outcome: first, a duplicate (retry, other replica), "
+                                  "or unchecked (the state store failed: answered anyway)",
                                   ("outcome",))
         self.slack_errors = Counter("nmbot_slack_api_errors_total",
                                     "Failed Slack Web API attempts (retried ones included), by method and error",
@@ -171,10 +173,19 @@ class Metrics:
         self.knowledge_reloads = Counter("nmbot_knowledge_reloads_total", "Knowledge-base reloads, by result",
                                          ("result",))
         self.listener_runs = Counter("nmbot_listener_runs_total", "Listener runs finished")
+        self.store_errors = Counter("nmbot_store_errors_total", "State store operations the database failed, "
+                                    "by operation", ("operation",))
         self._gauges: list[Gauge] = []
 
-    def gauge(self, name: str, help_text: str, read) -> None:
-        self._gauges.append(Gauge(name, help_text, read))
+    def gauge(self, name: str, help_text: str, read, combine=sum) -> None:
+        self._gauges.append(Gauge(name, help_text, read, combine))
+
+    def watch_store(self, store) -> None:
+        """nmbot_store_up and nmbot_store_errors_total for `store` (a StateStore)."""
+        # Every process serving the bot has a store of its own: the bot's is up only when each one is.
+        self.gauge("nmbot_store_up", "1 when the state store reads and writes its tables in time, else 0",
+                   lambda: 1 if store.ping() else 0, combine=min)
+        store.on_error(lambda operation: self.store_errors.inc(operation=operation))
 
     def count_request(self, body: dict) -> None:
         self.requests.inc(surface=surface_of(body))
@@ -189,7 +200,8 @@ class Metrics:
 
     def _all(self) -> list[_Metric]:
         return [self.requests, self.ack_seconds, self.refused, self.answers, self.abstentions, self.autoreplies,
-                self.deliveries, self.slack_errors, self.knowledge_reloads, self.listener_runs, *self._gauges]
+                self.deliveries, self.slack_errors, self.knowledge_reloads, self.listener_runs, self.store_errors,
+                *self._gauges]
 
     def snapshot(self) -> dict:
         """Every figure as plain data, by metric name: what another process's `render` adds in."""

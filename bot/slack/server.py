@@ -119,12 +119,14 @@ class SlackWsgiApp:
         return self.deps.metrics.render(self.events.snapshots() if self.events is not None else [])
 
     def _health(self, start_response: Callable) -> list[bytes]:
-        """Ready when the knowledge base is loaded (always, once started), the store answers and
-        the event worker runs."""
+        """Ready when the knowledge base is loaded (always, once started), the store reads and writes
+        its tables, and the event worker runs."""
         ready = self.deps.store.ping()
-        health = {"ok": ready, "knowledge_base": self.deps.engines.latest.kb.version}
+        health = {"ok": ready, "knowledge_base": self.deps.engines.latest.kb.version,
+                  "store": "up" if ready else "down"}
         if not ready:
-            health["problem"] = "the state store does not answer"
+            health["problem"] = "the state store is down"
+            health["store_problem"] = self.deps.store.problem or "it does not answer"
         if self.events is not None and not self.events.ensure_running():
             ready = health["ok"] = False
             health["problem"] = "the event worker cannot start"

@@ -83,7 +83,7 @@ class UsageLog:
             with self._lock:
                 self._pending[:0] = rows
                 self._trim(self._pending)
-            log.warning("could not write %d usage rows (kept for the next try): %s", len(rows), exc)
+            log.debug("could not write %d usage rows (kept for the next try): %s", len(rows), exc)
             return 0
         except (ValueError, TypeError) as exc:  # no retry makes a malformed row acceptable
             log.warning("dropped %d usage rows the store refused: %s", len(rows), exc)
@@ -100,8 +100,8 @@ class UsageLog:
                 with self._lock:
                     self._questions[:0] = questions[i:]
                     self._trim(self._questions)
-                log.warning("could not write %d unanswered questions (kept for the next try): %s",
-                            len(questions) - i, exc)
+                log.debug("could not write %d unanswered questions (kept for the next try): %s",
+                          len(questions) - i, exc)
                 return i
             except (ValueError, TypeError) as exc:
                 log.warning("dropped an unanswered question the store refused: %s", exc)

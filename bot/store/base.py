@@ -10,9 +10,10 @@ from __future__ import annotations
 import abc
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from ..engine.privacy import mask_msisdns
+from .outage import OutageWatch, RecentClaims
 
 __all__ = [
     "AUTOREPLY_MODES",
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 Clock = Callable[[], float]
+T = TypeVar("T")
 
 AUTOREPLY_MODES = ("on", "off", "shadow")
 DEFAULT_AUTOREPLY = "on"
@@ -37,6 +39,8 @@ VOTES = ("up", "down")
 # deleted: a privacy product keeps what people did no longer than its reports need. 0 keeps them forever.
 DEFAULT_KEEP_DAYS = 180.0
 DAY = 86400.0
+# Operations that only read: their success does not end an outage (a full disk still serves reads).
+_READS = frozenset({"channel_settings", "is_thread_quiet", "feedback", "unanswered", "events"})
 
 
 class StoreError(RuntimeError):
@@ -174,17 +178,33 @@ class StateStore(abc.ABC):
     raises `StoreError`. The public methods check their arguments and mask
     phone numbers here, once for every backend, then call the backend's
     underscored method with clean values.
+
+    When the database fails, the store says so once (a WARNING going down, one
+    coming back; `problem` says why meanwhile) and tells `on_error` listeners
+    of every failed operation. Claims are also remembered in the process (see
+    `claim`), so a retry reaching this process during an outage is still
+    recognised.
     """
 
-    _clock: Clock  # every backend keeps the clock it was opened with
-    _keep_seconds: float  # and its retention period (0: keep forever), set by `_keep_for`
+    def __init__(self, *, clock: Clock, keep_days: float) -> None:
+        self._clock = clock  # every backend keeps the clock it was opened with
+        self._keep_seconds = check_keep_days(keep_days) * DAY  # its retention period (0: keep forever)
+        self._closed = False
+        self._watch = OutageWatch()
+        self._recent = RecentClaims()
 
     def now(self) -> float:
         """The store's clock: the time it stamps rows with."""
         return self._clock()
 
-    def _keep_for(self, keep_days: float) -> None:
-        self._keep_seconds = check_keep_days(keep_days) * DAY
+    @property
+    def problem(self) -> Optional[str]:
+        """Why the store is down, in one line without secrets (the last failure's reason); None while up."""
+        return "the state store is closed" if self._closed else self._watch.problem
+
+    def on_error(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(operation)` (e.g. "claim", "ping") for every operation the database fails."""
+        self._watch.on_error(listener)
 
     def _retention_cutoff(self, now: float) -> Optional[float]:
         """Feedback, questions, events and quiet threads last written before this are past the
@@ -199,16 +219,28 @@ class StateStore(abc.ABC):
         True for the first claimer; False for anyone else, in any process
         sharing the database, while the claim is alive. After `ttl` seconds
         (> 0) the key may be claimed again.
+
+        When the database fails: False if this process claimed the key, or saw
+        it claimed, within `ttl` (and the last two hours); otherwise StoreError,
+        and the key counts as claimed here from then on.
         """
-        return self._claim(check_text("key", key), check_seconds("ttl", ttl, allow_zero=False))
+        key, ttl = check_text("key", key), check_seconds("ttl", ttl, allow_zero=False)
+        try:
+            won = self._call("claim", self._claim, key, ttl)
+        except StoreError:
+            if self._claimed_here(key, ttl):
+                return False
+            raise
+        self._recent.remember(key, self._clock(), ttl)
+        return won
 
     def cooldown(self, thread_key: str, code: int, seconds: float) -> bool:
         """True, and start the cool-down, when `code` was not explained in
         this thread within `seconds`; False while it is cooling down.
         `seconds == 0` disables the cool-down (always True, nothing stored).
         """
-        return self._cooldown(
-            check_text("thread_key", thread_key), check_code("code", code),
+        return self._call(
+            "cooldown", self._cooldown, check_text("thread_key", thread_key), check_code("code", code),
             check_seconds("seconds", seconds, allow_zero=True),
         )
 
@@ -217,18 +249,30 @@ class StateStore(abc.ABC):
         """`claim(key, ttl)` and, for the first claimer only, `cooldown(thread_key, code, seconds)` for
         each code, in one transaction. None when the key was taken; else the codes whose cool-down
         started (in the order given). One round trip where a reply to a pasted log needs both.
+        When the database fails, the key is looked up in the process as `claim` does.
         """
-        return self._claim_with_cooldowns(
-            check_text("key", key), check_seconds("ttl", ttl, allow_zero=False),
-            check_text("thread_key", thread_key), [check_code("each code", c) for c in codes],
-            check_seconds("seconds", seconds, allow_zero=True),
-        )
+        key, ttl = check_text("key", key), check_seconds("ttl", ttl, allow_zero=False)
+        thread_key, codes = check_text("thread_key", thread_key), [check_code("each code", c) for c in codes]
+        seconds = check_seconds("seconds", seconds, allow_zero=True)
+        try:
+            fresh = self._call("claim", self._claim_with_cooldowns, key, ttl, thread_key, codes, seconds)
+        except StoreError:
+            if self._claimed_here(key, ttl):
+                return None
+            raise
+        self._recent.remember(key, self._clock(), ttl)
+        return fresh
+
+    def _claimed_here(self, key: str, ttl: float) -> bool:
+        """After a failed claim: True when this process claimed or saw `key` claimed (a repeat);
+        else False, and from now on it has (this delivery is answered without the database)."""
+        return not self._closed and not self._recent.first_time(key, self._clock(), ttl)
 
     # -- channel settings ---------------------------------------------------
 
     def channel_settings(self, channel: str) -> ChannelSettings:
         """The settings of `channel` (defaults when never set)."""
-        return self._channel_settings(check_text("channel", channel))
+        return self._call("channel_settings", self._channel_settings, check_text("channel", channel))
 
     def update_channel_settings(
         self,
@@ -244,8 +288,8 @@ class StateStore(abc.ABC):
         `muted_until` is an epoch time, or a value <= 0 to unmute;
         `quiet_threads_add` is a thread_ts to keep quiet in (see `quiet_thread`).
         """
-        return self._update_channel_settings(
-            check_text("channel", channel),
+        return self._call(
+            "update_channel_settings", self._update_channel_settings, check_text("channel", channel),
             autoreply=None if autoreply is None else check_autoreply(autoreply),
             muted_until=check_muted_until(muted_until),
             quiet_threads_add=None if quiet_threads_add is None else check_text("quiet_threads_add", quiet_threads_add),
@@ -253,11 +297,13 @@ class StateStore(abc.ABC):
 
     def is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
         """True when the bot must keep quiet in this thread."""
-        return self._is_thread_quiet(check_text("channel", channel), check_text("thread_ts", thread_ts))
+        return self._call("is_thread_quiet", self._is_thread_quiet, check_text("channel", channel),
+                          check_text("thread_ts", thread_ts))
 
     def quiet_thread(self, channel: str, thread_ts: str) -> None:
         """Keep quiet in this thread from now on (idempotent)."""
-        self._quiet_thread(check_text("channel", channel), check_text("thread_ts", thread_ts))
+        self._call("quiet_thread", self._quiet_thread, check_text("channel", channel),
+                   check_text("thread_ts", thread_ts))
 
     # -- feedback, unanswered questions, usage events -----------------------
 
@@ -278,7 +324,8 @@ class StateStore(abc.ABC):
         True for the user's first vote on the card; False when it replaced an
         earlier one. Phone numbers in `comment` are masked.
         """
-        return self._record_feedback(
+        return self._call(
+            "record_feedback", self._record_feedback,
             card_id=check_text("card_id", card_id),
             user=check_text("user", user),
             code=check_code("code", code),
@@ -292,7 +339,8 @@ class StateStore(abc.ABC):
     def record_unanswered(self, *, text: str, surface: str, channel: str, suggestions: list[int]) -> None:
         """Remember a question the bot could not answer; phone numbers in
         `text` are masked before saving."""
-        self._record_unanswered(
+        self._call(
+            "record_unanswered", self._record_unanswered,
             text=mask_msisdns(check_text("text", text, allow_empty=True)),
             surface=check_text("surface", surface),
             channel=check_text("channel", channel, allow_empty=True),
@@ -316,7 +364,66 @@ class StateStore(abc.ABC):
             for e in events
         ]
         if rows:
-            self._record_events(rows)
+            self._call("record_events", self._record_events, rows)
+
+    # -- reading back -----------------------------------------------------------
+
+    def feedback(self, since: Optional[float] = None) -> list[Feedback]:
+        """Current votes, oldest first; with `since`, those cast at or after it."""
+        return self._call("feedback", self._read_feedback, since)
+
+    def unanswered(self, since: Optional[float] = None) -> list[Unanswered]:
+        """Unanswered questions, oldest first."""
+        return self._call("unanswered", self._read_unanswered, since)
+
+    def events(self, since: Optional[float] = None) -> list[UsageEvent]:
+        """Usage events, oldest first."""
+        return self._call("events", self._read_events, since)
+
+    # -- housekeeping ---------------------------------------------------------
+
+    def purge_expired(self) -> int:
+        """Remove expired claims and cool-downs, and the feedback, unanswered questions, usage events
+        and quiet threads older than the store's retention period (`keep_days`); return how many rows
+        went. Every backend also purges on its own now and then, riding along with claims."""
+        return self._call("purge", self._purge_expired)
+
+    def ping(self) -> bool:
+        """True when the store reads and writes its own tables in time (about 2 s); never raises.
+        Tables found missing are created again first. Updates `problem`."""
+        if self._closed:
+            return False
+        problem = self._check()
+        if problem is None:
+            self._watch.succeeded()
+        else:
+            self._watch.failed("ping", problem)
+        return problem is None
+
+    # -- failures ---------------------------------------------------------------
+
+    def _call(self, operation: str, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`method(*args, **kwargs)`, with one more try when the backend repaired what failed it;
+        failures and successes reported to the outage watch."""
+        try:
+            try:
+                result = method(*args, **kwargs)
+            except StoreError as exc:
+                if self._closed or not self._recover(exc):
+                    raise
+                result = method(*args, **kwargs)
+        except StoreError as exc:
+            if not self._closed:
+                self._watch.failed(operation, str(exc))
+            raise
+        if operation not in _READS:  # a full disk still serves reads: only a write shows it is over
+            self._watch.succeeded()
+        return result
+
+    def _recover(self, exc: StoreError) -> bool:
+        """Repair what made an operation fail, if the backend can (e.g. create dropped tables again);
+        True when it is worth one more try."""
+        return False
 
     # -- what each backend implements, with arguments already checked ---------
 
@@ -353,31 +460,22 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def _record_events(self, events: list[UsageEvent]) -> None: ...
 
-    # -- reading back -----------------------------------------------------------
+    @abc.abstractmethod
+    def _read_feedback(self, since: Optional[float]) -> list[Feedback]: ...
 
     @abc.abstractmethod
-    def feedback(self, since: Optional[float] = None) -> list[Feedback]:
-        """Current votes, oldest first; with `since`, those cast at or after it."""
+    def _read_unanswered(self, since: Optional[float]) -> list[Unanswered]: ...
 
     @abc.abstractmethod
-    def unanswered(self, since: Optional[float] = None) -> list[Unanswered]:
-        """Unanswered questions, oldest first."""
+    def _read_events(self, since: Optional[float]) -> list[UsageEvent]: ...
 
     @abc.abstractmethod
-    def events(self, since: Optional[float] = None) -> list[UsageEvent]:
-        """Usage events, oldest first."""
-
-    # -- housekeeping ---------------------------------------------------------
+    def _purge_expired(self) -> int: ...
 
     @abc.abstractmethod
-    def purge_expired(self) -> int:
-        """Remove expired claims and cool-downs, and the feedback, unanswered questions, usage events
-        and quiet threads older than the store's retention period (`keep_days`); return how many rows
-        went. Every backend also purges on its own now and then, riding along with claims."""
-
-    @abc.abstractmethod
-    def ping(self) -> bool:
-        """True when the backend answers; never raises."""
+    def _check(self) -> Optional[str]:
+        """None when the backend reads and writes its own tables in time, else why not (one line,
+        no secret); never raises."""
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -29,10 +29,8 @@ class MemoryStore(StateStore):
     """Thread-safe in-process backend; one lock guards all state."""
 
     def __init__(self, *, clock: Clock = time.time, keep_days: float = DEFAULT_KEEP_DAYS) -> None:
-        self._clock = clock
-        self._keep_for(keep_days)
+        super().__init__(clock=clock, keep_days=keep_days)
         self._lock = threading.RLock()
-        self._closed = False
         self._claims: dict[str, float] = {}  # key -> expires_at
         self._cooldowns: dict[tuple[str, int], float] = {}
         self._settings: dict[str, ChannelSettings] = {}
@@ -165,7 +163,7 @@ class MemoryStore(StateStore):
             )
             return previous is None
 
-    def feedback(self, since: Optional[float] = None) -> list[Feedback]:
+    def _read_feedback(self, since: Optional[float]) -> list[Feedback]:
         with self._lock:
             self._check_open()
             rows = list(self._feedback.values())  # insertion order = first vote
@@ -184,7 +182,7 @@ class MemoryStore(StateStore):
                 Unanswered(text, surface, channel, codes, self._clock())
             )
 
-    def unanswered(self, since: Optional[float] = None) -> list[Unanswered]:
+    def _read_unanswered(self, since: Optional[float]) -> list[Unanswered]:
         with self._lock:
             self._check_open()
             rows = list(self._unanswered)
@@ -196,7 +194,7 @@ class MemoryStore(StateStore):
             self._check_open()
             self._events.extend(events)
 
-    def events(self, since: Optional[float] = None) -> list[UsageEvent]:
+    def _read_events(self, since: Optional[float]) -> list[UsageEvent]:
         with self._lock:
             self._check_open()
             rows = list(self._events)
@@ -224,13 +222,13 @@ class MemoryStore(StateStore):
         self._unanswered, self._events = kept_questions, kept_events
         return removed
 
-    def purge_expired(self) -> int:
+    def _purge_expired(self) -> int:
         with self._lock:
             self._check_open()
             return self._purge(self._clock())
 
-    def ping(self) -> bool:
-        return not self._closed
+    def _check(self) -> Optional[str]:
+        return None  # nothing to fail but closing, which `ping` answers itself
 
     def close(self) -> None:
         with self._lock:

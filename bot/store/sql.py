@@ -10,17 +10,21 @@ Every check-and-set (claims, cool-downs, first votes) is one
 threads, processes and replicas: there is no read-then-write window. The schema
 is created on start-up with ``CREATE ... IF NOT EXISTS`` (under an advisory
 lock on PostgreSQL, where concurrent ``CREATE TABLE IF NOT EXISTS`` can still
-collide), so two processes may start at once.
+collide), so two processes may start at once; tables dropped under a running
+store (a database restored empty) are created again by the next operation or
+ping that misses them.
 """
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import sqlite3
 import threading
 import time
+import uuid
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -49,6 +53,8 @@ from .base import (
 
 __all__ = ["DEFAULT_SQLITE_PATH", "SCHEMA_VERSION", "SqlStore", "display_url", "resolve_url"]
 
+log = logging.getLogger(__name__)
+
 #: Where `open_store(None)` keeps its SQLite file (relative to the working dir).
 DEFAULT_SQLITE_PATH = "nmbot.sqlite3"
 SCHEMA_VERSION = 1
@@ -56,6 +62,8 @@ PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys and 
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
 PG_CONNECT_TIMEOUT = 10  # seconds; psycopg's default is to wait forever
 PING_SECONDS = 2.0  # a health check's answer: slower than this counts as down
+# What an operator should know when the bot's tables start out empty: what people told the bot is gone.
+_SETTINGS_RESET = "channel settings (autoreply off, mutes, quiet threads) start from defaults"
 # Any constant will do: it only serialises schema creation between processes.
 _PG_SCHEMA_LOCK = 0x6E6D626F74  # "nmbot"
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
@@ -128,6 +136,17 @@ def resolve_url(url: Optional[str]) -> URL:
         f"unsupported database URL {display_url(parsed)}: use sqlite:///path/to/file.sqlite3, "
         "postgresql://user@host:5432/db or a file path"
     )
+
+
+class _TablesMissing(StoreError):
+    """A statement named a table of ours the database does not have (dropped, or a database restored empty)."""
+
+
+def _is_missing_table(exc: SQLAlchemyError) -> bool:
+    inner = getattr(exc, "orig", None)
+    if getattr(inner, "sqlstate", None) == "42P01":  # PostgreSQL's undefined_table
+        return True
+    return isinstance(inner, sqlite3.OperationalError) and str(inner).startswith("no such table")
 
 
 def _one_line(exc: BaseException, secret: Optional[str] = None) -> str:
@@ -270,9 +289,7 @@ class SqlStore(StateStore):
             raise ValueError(
                 f"table_prefix must be lower-case letters, digits and '_' (max 31), got {table_prefix!r}"
             )
-        self._clock = clock
-        self._keep_for(keep_days)
-        self._closed = False
+        super().__init__(clock=clock, keep_days=keep_days)
         self._url = resolve_url(url)
         self._display = display_url(self._url)
         self._dialect = self._url.get_backend_name()  # "sqlite" | "postgresql"
@@ -286,10 +303,12 @@ class SqlStore(StateStore):
         self._ping_lock = threading.Lock()
         self._pinging: Optional[Future] = None
         self._settings_query: Any = None
+        self._probes: Any = None
+        self._schema_lock = threading.Lock()
         try:
             self._engine = self._create_engine()
-            self._create_schema()
-            self.purge_expired()
+            self._say_created(self._create_schema(), at_start=True)
+            self._purge_expired()
         except StoreError:
             self._dispose_quietly()
             raise
@@ -348,12 +367,15 @@ class SqlStore(StateStore):
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         return engine
 
-    def _create_schema(self) -> None:
-        with self._engine.begin() as conn:
+    def _create_schema(self) -> list[str]:
+        """Create whatever of the schema is missing; the names of the tables that were."""
+        with self._lock, self._engine.begin() as conn:
             if self._dialect == "postgresql":
                 # Two replicas creating the same tables at once can still clash
                 # on PostgreSQL's catalogue despite IF NOT EXISTS; take turns.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
+            existing = set(sa.inspect(conn).get_table_names())
+            missing = [t.name for t in self._metadata.sorted_tables if t.name not in existing]
             for table in self._metadata.sorted_tables:
                 conn.execute(CreateTable(table, if_not_exists=True))
                 for index in sorted(table.indexes, key=lambda i: i.name or ""):
@@ -372,6 +394,32 @@ class SqlStore(StateStore):
                 f"state store {self._display} has schema version {found}, newer than this "
                 f"nmbot understands ({SCHEMA_VERSION}): upgrade nmbot"
             )
+        return missing
+
+    def _say_created(self, tables: list[str], *, at_start: bool) -> None:
+        """One line when tables had to be created: whatever they held is gone (a deleted SQLite file,
+        a database restored empty), and the operator should know channel settings were reset."""
+        if not tables or self._url.database in (None, "", ":memory:"):
+            return
+        if len(tables) == len(self._t) and at_start:
+            log.warning("the state store %s was new (expected on a first start): created its tables; %s",
+                        self._display, _SETTINGS_RESET)
+            return
+        settings_lost = {self._t["channels"].name, self._t["quiet"].name} & set(tables)
+        log.warning("the state store %s was missing tables (%s): created them%s", self._display,
+                    ", ".join(tables), f"; {_SETTINGS_RESET}" if settings_lost else "")
+
+    def _recover(self, exc: StoreError) -> bool:
+        """Tables gone under a running store are created again, once for all the threads that noticed."""
+        if not isinstance(exc, _TablesMissing):
+            return False
+        with self._schema_lock:
+            try:
+                created = self._create_schema()
+            except (SQLAlchemyError, StoreError):
+                return False
+        self._say_created(created, at_start=False)
+        return True
 
     def _dispose_quietly(self) -> None:
         engine = getattr(self, "_engine", None)
@@ -390,9 +438,8 @@ class SqlStore(StateStore):
             with self._lock, self._engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"state store {self._display} failed: {_one_line(exc, self._url.password)}"
-            ) from exc
+            kind = _TablesMissing if _is_missing_table(exc) else StoreError
+            raise kind(f"state store {self._display} failed: {_one_line(exc, self._url.password)}") from exc
 
     def _maybe_purge(self, now: float) -> None:
         with self._purge_lock:
@@ -583,7 +630,7 @@ class SqlStore(StateStore):
                 )
             return first
 
-    def feedback(self, since: Optional[float] = None) -> list[Feedback]:
+    def _read_feedback(self, since: Optional[float]) -> list[Feedback]:
         t = self._t["feedback"]
         stmt = sa.select(t).order_by(t.c.updated_at, t.c.created_at, t.c.user_id, t.c.card_id)
         if since is not None:
@@ -621,7 +668,7 @@ class SqlStore(StateStore):
                 )
             )
 
-    def unanswered(self, since: Optional[float] = None) -> list[Unanswered]:
+    def _read_unanswered(self, since: Optional[float]) -> list[Unanswered]:
         t = self._t["unanswered"]
         stmt = sa.select(t).order_by(t.c.at, t.c.id)
         if since is not None:
@@ -640,7 +687,7 @@ class SqlStore(StateStore):
                 [dict(kind=e.kind, surface=e.surface, channel=e.channel, code=e.code, at=e.at) for e in events],
             )
 
-    def events(self, since: Optional[float] = None) -> list[UsageEvent]:
+    def _read_events(self, since: Optional[float]) -> list[UsageEvent]:
         t = self._t["events"]
         stmt = sa.select(t).order_by(t.c.at, t.c.id)
         if since is not None:
@@ -665,37 +712,68 @@ class SqlStore(StateStore):
         """Delete the rows of table `name` meeting `condition`; return how many went."""
         return conn.execute(sa.delete(self._t[name]).where(condition)).rowcount
 
-    def purge_expired(self) -> int:
+    def _purge_expired(self) -> int:
         now = self._clock()
         with self._purge_lock:
             self._next_purge = now + PURGE_EVERY
         return self._purge(now)
 
-    def ping(self) -> bool:
-        """The database's answer within PING_SECONDS, else False.
+    def _check(self) -> Optional[str]:
+        """The probe's answer within PING_SECONDS, else a problem saying it did not come.
 
         A health check that waited out a 10-second connect timeout to a vanished server would hold a
-        server thread, and the load balancer's patience, for all of it. The slow ping goes on in the
+        server thread, and the load balancer's patience, for all of it. The slow probe goes on in the
         background; calls meanwhile wait on that one instead of starting more.
         """
-        if self._closed:
-            return False
         with self._ping_lock:
             pinging = self._pinging
             if pinging is None or pinging.done():
                 pinging = self._pinging = Future()
-                threading.Thread(target=self._ping_into, args=(pinging,), name="store-ping", daemon=True).start()
+                threading.Thread(target=self._probe_into, args=(pinging,), name="store-ping", daemon=True).start()
         try:
             return pinging.result(timeout=PING_SECONDS)
         except FutureTimeout:
-            return False
+            return f"state store {self._display} did not answer within {PING_SECONDS:g} s"
 
-    def _ping_into(self, result: Future) -> None:
+    def _probe_into(self, result: Future) -> None:
         try:
-            with self._lock, self._engine.connect() as conn:
-                result.set_result(conn.execute(sa.text("SELECT 1")).scalar() == 1)
-        except Exception:
-            result.set_result(False)
+            self._probe_mending()
+            result.set_result(None)
+        except StoreError as exc:
+            result.set_result(str(exc))
+        except Exception as exc:  # whatever the driver raises, a health check gets an answer
+            result.set_result(f"state store {self._display} failed: {_one_line(exc, self._url.password)}")
+
+    def _probe_mending(self) -> None:
+        try:
+            self._probe()
+        except StoreError as exc:
+            if not self._recover(exc):
+                raise
+            self._probe()
+
+    def _probe(self) -> None:
+        """Read every table of ours and commit a write: `SELECT 1` answers with the tables dropped,
+        and a full disk or a read-only database still serves reads."""
+        if self._probes is None:
+            self._probes = self._probe_statements()
+        names_every_table, heartbeat = self._probes
+        with self._tx() as conn:
+            conn.execute(names_every_table).all()
+            # SQLite writes nothing for a row set to what it holds: a new value makes the write real.
+            conn.execute(heartbeat, {"nonce": uuid.uuid4().hex})
+
+    def _probe_statements(self) -> tuple[Any, Any]:
+        tables = list(self._t.values())
+        joined = tables[0]
+        for table in tables[1:]:
+            joined = joined.join(table, sa.true())
+        # No row is read: a false WHERE is settled before any table is scanned.
+        names_every_table = sa.select(sa.literal(1)).select_from(joined).where(sa.false())
+        meta = self._t["meta"]
+        insert = self._insert(meta).values(key="ping", value=sa.bindparam("nonce"))
+        heartbeat = insert.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": insert.excluded.value})
+        return names_every_table, heartbeat
 
     def close(self) -> None:
         if self._closed:

@@ -31,13 +31,14 @@ def test_unsigned_request_is_rejected(bot):
 def test_health_reports_the_knowledge_base(bot, kb):
     response = get(bot.url + "/healthz")
     assert response.status == 200
-    assert response.json() == {"ok": True, "knowledge_base": kb.version}
+    assert response.json() == {"ok": True, "knowledge_base": kb.version, "store": "up"}
 
 
 def test_health_fails_when_the_store_is_gone(bot):
     bot.store.close()
     response = get(bot.url + "/healthz")
     assert response.status == 503 and response.json()["ok"] is False
+    assert response.json()["store"] == "down" and "closed" in response.json()["store_problem"]
 
 
 def test_other_paths_are_not_found(bot):

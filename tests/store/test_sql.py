@@ -145,11 +145,11 @@ def test_sqlite_path_that_cannot_be_created(tmp_path) -> None:
 def test_database_failure_after_open_is_store_error(tmp_path) -> None:
     path = tmp_path / "state.db"
     store = open_store(str(path))
-    with sqlite3.connect(path) as raw:
+    with sqlite3.connect(path) as raw:  # a table of ours that creating the missing schema cannot mend
         raw.execute("DROP TABLE nmbot_claims")
+        raw.execute("CREATE TABLE nmbot_claims (other TEXT)")
     with pytest.raises(StoreError, match="nmbot_claims"):
         store.claim("k", ttl=1)
-    assert store.ping() is True, "the database itself still answers"
     store.close()
 
 

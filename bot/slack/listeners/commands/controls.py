@@ -45,8 +45,8 @@ def control_reply(deps: Deps, text: str, channel: str, user: str, logger: loggin
         if head == "unmute":
             return _unmute(deps, channel, user, logger)
         return _mute(deps, args, channel, user, logger, clock())
-    except StoreError:
-        logger.warning("could not change the settings of %s", channel, exc_info=True)
+    except StoreError as exc:
+        logger.warning("could not change the settings of %s: %s", channel, exc)
         return _mistake("I could not save that setting just now (the state store is unavailable); nothing changed.")
 
 

@@ -33,6 +33,6 @@ def recent_figures(deps: Deps, logger: logging.Logger) -> Report | None:
     now = time.time()
     try:
         return build_report(deps.store, since=now - FIGURES_DAYS * 86400, until=now, kb=deps.kb, questions=False)
-    except StoreError:
-        logger.warning("state store unavailable: App Home without figures", exc_info=True)
+    except StoreError:  # the store said once that it is down
+        logger.debug("state store unavailable: App Home without figures")
         return None

@@ -35,8 +35,8 @@ def handle_reaction(deps: Deps, client: WebClient, body: dict, event: dict, logg
     try:
         deps.store.quiet_thread(channel, thread_ts)
         deps.usage.add(kind=REMOVED_KIND, surface=REACTION_SURFACE, channel=channel, code=None)
-    except StoreError:
-        logger.warning("could not keep the thread quiet", exc_info=True)
+    except StoreError as exc:
+        logger.warning("could not keep the thread quiet: %s", exc)
     logger.info("reply %s in %s removed on request; thread %s kept quiet", ts, channel, thread_ts)
 
 
