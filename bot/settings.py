@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -62,6 +63,14 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     return value
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float) -> float:
+    """A duration that must pass: more than 0 (0 would mean never trying), at most `maximum`."""
+    value = _number(env, name, default, minimum=-math.inf)
+    if not 0 < value <= maximum:
+        raise SettingsError(f"{name} must be more than 0 and at most {maximum:g} seconds, got {env.get(name)!r}")
+    return value
+
+
 def _whole(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
     value = _number(env, name, default, minimum=minimum)
     if value > maximum or value != int(value):
@@ -76,6 +85,26 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if value in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be 1 or 0 (on or off), got {env.get(name)!r}")
+
+
+# One DNS label, lower case ASCII (punycode for other scripts); a host is labels joined by dots, no trailing dot.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_ENTRY = re.compile(rf"({_LABEL}(?:\.{_LABEL})*)(?::([0-9]{{1,5}}))?")
+
+
+def _hosts(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of host names, each optionally with a port: "files.example.com,dl.example.com:8443"."""
+    hosts = []
+    for entry in env.get(name, "").split(","):
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        match = _HOST_ENTRY.fullmatch(entry)
+        if match is None or len(match[1]) > 253 or (match[2] and not 0 < int(match[2]) < 65536):
+            raise SettingsError(f"{name} must be a comma-separated list of host names such as "
+                                f"files.example.com (punycode for non-ASCII names, an optional :port), got {entry!r}")
+        hosts.append(entry)
+    return tuple(hosts)
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -99,6 +128,8 @@ class Settings:
     port: int = 3000
     cooldown_seconds: float = 1800.0  # the same code is not re-explained in a thread within this
     max_file_bytes: int = 2_000_000  # shared log files larger than this are not downloaded
+    file_hosts: tuple[str, ...] = ()  # hosts besides Slack's own that may receive the bot token for a file
+    download_seconds: float = 10.0  # one shared file's whole download, connecting included
     watch_knowledge: bool = False  # reload the knowledge base when its files change (SIGHUP always reloads)
     event_workers: int = 2  # HTTP mode: processes answering Events API requests (pasted logs, mentions)
     keep_days: float = 180.0  # votes, questions, usage events and quiet threads older than this are deleted; 0: never
@@ -124,6 +155,8 @@ class Settings:
             port=_whole(env, "NMBOT_PORT", 3000, 1, 65535),
             cooldown_seconds=_number(env, "NMBOT_COOLDOWN_SECONDS", cls.cooldown_seconds),
             max_file_bytes=int(_number(env, "NMBOT_MAX_FILE_BYTES", cls.max_file_bytes, minimum=1)),
+            file_hosts=_hosts(env, "NMBOT_FILE_HOSTS"),
+            download_seconds=_seconds(env, "NMBOT_DOWNLOAD_SECONDS", cls.download_seconds, 600),
             watch_knowledge=_flag(env, "NMBOT_WATCH_KNOWLEDGE"),
             event_workers=_whole(env, "NMBOT_EVENT_WORKERS", cls.event_workers, 1, 32),
             keep_days=_number(env, "NMBOT_KEEP_DAYS", cls.keep_days),

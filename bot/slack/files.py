@@ -1,30 +1,56 @@
 """Log files shared in Slack: long pastes Slack turned into snippets, and .log/.txt/.json uploads.
 
-Downloaded with the bot token, never more than `Settings.max_file_bytes`,
-and scanned like a paste. Anything that goes wrong becomes a short note for
-the person, never an exception for the listener.
+Downloaded with the bot token, only from Slack's file hosts (`may_send_token`),
+within one deadline for the whole download, never more than
+`Settings.max_file_bytes`, and scanned like a paste. Anything that goes wrong
+becomes a short note for the person, never an exception for the listener.
+
+A message that carries a log file is answered on a few threads of its own
+(`FileReaders`), so a slow file host holds one of those, never a thread that
+answers pastes without files.
 """
 from __future__ import annotations
 
+import http.client
+import io
+import ipaddress
 import logging
-import urllib.error
-import urllib.request
+import socket
+import ssl
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Callable, Iterable
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ..engine.scanner import Finding, ScanInputError
-from .deps import Deps
+from .engine_holder import LiveEngine
+from .metrics import Metrics
+
+if TYPE_CHECKING:  # deps.py builds FileReaders from here
+    from .deps import Deps
 
 log = logging.getLogger(__name__)
 
 LOG_SUFFIXES = (".log", ".txt", ".json")
 TEXT_FILETYPES = ("text", "json", "log")
 MAX_FILES = 5  # per message; more is not a paste, it is an archive
-DOWNLOAD_TIMEOUT = 15
+# Where Slack serves url_private: the commercial cloud and GovSlack. Exact host names, port 443 only.
+SLACK_FILE_HOSTS = ("files.slack.com", "files.slack-gov.com")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# Threads per process reading messages with files. Each holds a message for at most MAX_FILES downloads.
+FILE_THREADS = 4
+# Messages with files waiting for a file thread, beyond which one is answered at once without its files
+# (a note per file says so): a flood of slow files then costs file pastes their files, never every paste its
+# reply. Far above a burst of fast downloads, which clear in a fraction of a second each.
+MAX_WAITING = 100
+
+_TLS = ssl.create_default_context()  # certificates and host names checked, as urllib does
 
 
 class FileProblem(Exception):
@@ -51,9 +77,14 @@ def _may_hold_log(file: dict) -> bool:
             or file.get("filetype") in TEXT_FILETYPES)
 
 
-def scan_files(deps: Deps, client: WebClient, event: dict) -> FileScan:
+def scan_files(deps: Deps, client: WebClient, event: dict, *, read: bool = True) -> FileScan:
+    """The findings in the message's log files; with `read` False, only a note per file saying it was not read."""
     result = FileScan()
     for file in log_files(event):
+        if not read:
+            result.notes.append(f"I was reading too many other files to read {display_name(file)}: "
+                                "share it again in a few minutes.")
+            continue
         try:
             file = _complete(client, file)
             if not _may_hold_log(file):
@@ -78,53 +109,202 @@ def _complete(client: WebClient, file: dict) -> dict:
     if file.get("url_private_download") or file.get("url_private"):
         return file
     try:
-        return client.files_info(file=file["id"])["file"]
-    except (SlackApiError, SlackClientError, OSError, KeyError):
+        completed = client.files_info(file=file["id"])["file"]
+    except (SlackApiError, SlackClientError, OSError, KeyError, TypeError):
         log.warning("files.info failed for a shared file", exc_info=True)
         raise FileProblem(f"I could not open {display_name(file)}.") from None
+    if not isinstance(completed, dict):
+        raise FileProblem(f"I could not open {display_name(file)}.")
+    return completed
 
 
 def fetch(deps: Deps, file: dict) -> bytes:
-    limit = deps.settings.max_file_bytes
-    name = display_name(file)
+    settings = deps.settings
+    limit, name = settings.max_file_bytes, display_name(file)
     size = file.get("size")
     if isinstance(size, int) and size > limit:
         raise FileProblem(too_large(name, limit))
     url = file.get("url_private_download") or file.get("url_private")
-    if not url or not may_send_token(url, deps.settings.slack_api_url):
+    if not isinstance(url, str) or not url:
         raise FileProblem(f"I could not download {name}.")
-    return download(url, deps.bot_token, limit, name)
+    if not may_send_token(url, settings.slack_api_url, settings.file_hosts):
+        origin = _origin(url)
+        log.warning("a shared file's URL names host %r, not one of Slack's file hosts (NMBOT_FILE_HOSTS can "
+                    "add one): not downloaded", origin[1] if origin else None)
+        raise FileProblem(f"{name} is not on Slack's file servers, so I did not download it.")
+    return download(url, deps.bot_token, limit, name, settings.download_seconds)
 
 
-def may_send_token(url: str, api_url: str) -> bool:
-    """The bot token goes only over HTTPS, or to the Web API's own host (a local stand-in)."""
-    target, api = urlsplit(url), urlsplit(api_url)
-    return target.scheme == "https" or (target.scheme, target.netloc) == (api.scheme, api.netloc)
+# --- where the bot token may go -----------------------------------------------------------
+
+def may_send_token(url: str, api_url: str, file_hosts: Iterable[str] = ()) -> bool:
+    """True only for a URL on Slack's file hosts or one NMBOT_FILE_HOSTS lists (https, exact host and port),
+    or on exactly the scheme, host and port of the Web API when that is a loopback stand-in (tests, local runs)."""
+    target = _origin(url)
+    if target is None:
+        return False
+    if target[0] == "https" and target[1:] in _allowed_hosts(file_hosts):
+        return True
+    api = _origin(api_url)
+    return api is not None and _is_loopback(api[1]) and target == api
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # Slack answers a bad token with a redirect to a sign-in page; following it would
-    # carry the token to another URL and scan an HTML page.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+def _origin(url: object) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL with a plain ASCII host and no user info; None for anything else.
+
+    The download connects to this very host, so no second parser can read the URL differently."""
+    if not isinstance(url, str):
         return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def download(url: str, token: str, limit: int, name: str) -> bytes:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
-        with _opener.open(request, timeout=DOWNLOAD_TIMEOUT) as response:
-            if response.status != 200 or "text/html" in response.headers.get("Content-Type", ""):
-                raise FileProblem(f"I could not download {name}.")
-            data = response.read(limit + 1)
-    except (urllib.error.URLError, OSError) as exc:
-        log.warning("download of a shared file failed: %s", getattr(exc, "reason", exc))
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number, a broken IPv6 literal
+        return None
+    host = parts.hostname
+    if parts.scheme not in DEFAULT_PORTS or not host or not host.isascii() or "@" in parts.netloc:
+        return None
+    return parts.scheme, host, DEFAULT_PORTS[parts.scheme] if port is None else port
+
+
+def _allowed_hosts(file_hosts: Iterable[str]) -> set[tuple[str, int]]:
+    allowed = {(host, 443) for host in SLACK_FILE_HOSTS}
+    for entry in file_hosts:  # validated by Settings: "host" or "host:port", lower case
+        host, _, port = entry.partition(":")
+        allowed.add((host, int(port) if port else 443))
+    return allowed
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- the download: one deadline from connecting to the last byte ---------------------------
+
+def download(url: str, token: str, limit: int, name: str, seconds: float) -> bytes:
+    """The file at `url` (already checked by `may_send_token`), read within `seconds` in all."""
+    deadline = time.monotonic() + seconds
+    origin = _origin(url)
+    if origin is None:
+        raise FileProblem(f"I could not download {name}.")
+    scheme, host, port = origin
+    parts = urlsplit(url)
+    connection = _DeadlineConnection(host, port, deadline, tls=scheme == "https")
+    try:
+        # http.client follows no redirect: Slack answers a bad token with one to a sign-in page,
+        # and following it would carry the token to another URL and scan an HTML page.
+        connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                           headers={"Authorization": f"Bearer {token}"})
+        with connection.getresponse() as response:
+            return _body(response, limit, name)
+    except TimeoutError:
+        log.warning("download of a shared file took longer than %gs; given up", seconds)
+        unit = "second" if seconds == 1 else "seconds"
+        raise FileProblem(f"{name} took longer than {seconds:g} {unit} to download, so I did not read it.") from None
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # ValueError: a path http.client cannot send
+        log.warning("download of a shared file failed: %s", getattr(exc, "strerror", None) or type(exc).__name__)
         raise FileProblem(f"I could not download {name}.") from None
+    finally:
+        connection.close()
+
+
+def _body(response: http.client.HTTPResponse, limit: int, name: str) -> bytes:
+    if response.status != 200 or "text/html" in (response.getheader("Content-Type") or ""):
+        raise FileProblem(f"I could not download {name}.")
+    data = response.read(limit + 1)
     if len(data) > limit:
         raise FileProblem(too_large(name, limit))
     return data
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the download deadline passed")
+    return left
+
+
+class _DeadlineConnection(http.client.HTTPConnection):
+    """http.client's connection with every step, from connecting to the last byte, ending by one deadline.
+
+    A socket timeout bounds each read, and a server that sends a byte a second never trips it; here
+    each read may wait only for what is left of the deadline."""
+
+    def __init__(self, host: str, port: int, deadline: float, *, tls: bool):
+        super().__init__(host, port)
+        self.deadline = deadline
+        self.tls = tls
+        self.default_port = 443 if tls else 80  # the Host header names no port when it is the scheme's own
+
+    def connect(self) -> None:
+        sock = _connect(self.host, self.port, self.deadline)
+        try:
+            if self.tls:
+                sock.settimeout(_left(self.deadline))  # the handshake, all of it, within what is left
+                sock = _TLS.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = _DeadlineSocket(sock, self.deadline)
+
+
+def _connect(host: str, port: int, deadline: float) -> socket.socket:
+    """A TCP connection to the first address that answers; every attempt within what is left of the deadline."""
+    error: OSError = OSError("no address for the file host")
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        left = _left(deadline)
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(left)
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error
+
+
+class _DeadlineSocket:
+    """The socket as http.client uses it (sendall, makefile, close), each wait cut at the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        self.sock = sock
+        self.deadline = deadline
+
+    def sendall(self, data: bytes) -> None:
+        self.sock.settimeout(_left(self.deadline))
+        self.sock.sendall(data)
+
+    def makefile(self, mode: str = "rb", *args, **kwargs) -> io.BufferedReader:
+        # The socket's own unbuffered reader, so that closing the connection before the response
+        # (http.client does, for a server that closes) leaves the socket open until both are closed.
+        return io.BufferedReader(_DeadlineReader(self.sock.makefile("rb", buffering=0), self.sock, self.deadline))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class _DeadlineReader(io.RawIOBase):
+    def __init__(self, raw: io.RawIOBase, sock: socket.socket, deadline: float):
+        super().__init__()
+        self.raw = raw
+        self.sock = sock
+        self.deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        self.sock.settimeout(_left(self.deadline))
+        return self.raw.readinto(buffer)
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
 
 def too_large(name: str, limit: int) -> str:
@@ -134,3 +314,78 @@ def too_large(name: str, limit: int) -> str:
 
 def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"
+
+
+# --- the threads messages with files are answered on -----------------------------------------
+
+class FileReaders:
+    """A few threads that answer messages carrying log files, from start to end.
+
+    Downloads wait on other servers; here they hold these threads only, never the ones that
+    answer pastes without files. Each run sees one knowledge base, like a listener run.
+    """
+
+    def __init__(self, engines: LiveEngine, metrics: Metrics, threads: int = FILE_THREADS,
+                 waiting: int = MAX_WAITING):
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="files")
+        self._engines = engines
+        self._limit = threads + waiting
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        metrics.gauge("nmbot_file_reads_in_flight", "Messages with log files being read or waiting for a file thread",
+                      lambda: self.in_flight)
+
+    @property
+    def in_flight(self) -> int:
+        with self._idle:
+            return self._in_flight
+
+    def submit(self, fn: Callable[..., None], /, *args) -> bool:
+        """Run `fn(*args)` on a file thread; False, and nothing run, when too many wait or the pool is shut."""
+        with self._idle:
+            if self._in_flight >= self._limit:
+                return False
+            self._in_flight += 1
+        try:
+            self._pool.submit(self._run, self._engines.pinned(fn), args)
+        except RuntimeError:  # shut down: the app is stopping
+            self._finished()
+            return False
+        return True
+
+    def _run(self, fn: Callable[..., None], args: tuple) -> None:
+        try:
+            fn(*args)
+        except Exception:  # what Bolt does for a listener that raises: log it, keep the thread
+            log.exception("a message with log files could not be answered")
+        finally:
+            self._finished()
+
+    def _finished(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until no message is being read or waiting, at most `timeout` seconds; True when none is left."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+            return True
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def answer_with_files(deps: Deps, event: dict, answer: Callable[[bool], None]) -> None:
+    """`answer(read_files)` for a message: here when it carries no log file, else on a file thread; here
+    without reading its files (each gets a note) when the file threads are too far behind."""
+    if not log_files(event):
+        answer(True)
+    elif not deps.file_readers.submit(answer, True):
+        log.warning("too many messages with files are waiting to be read: one is answered without its files")
+        answer(False)

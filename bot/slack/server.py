@@ -143,7 +143,9 @@ class SlackWsgiApp:
 
 
 def stop_serving(deps: Deps, maintenance: Maintenance | None, drain_seconds: float = DRAIN_SECONDS) -> None:
-    """Let listener runs finish their replies (at most `drain_seconds`), then release everything."""
+    """Let listener runs and messages with files finish their replies (at most `drain_seconds` in all),
+    then release everything."""
+    deadline = time.monotonic() + drain_seconds
     if maintenance is not None:
         maintenance.stop()
     pending = deps.listeners.in_flight
@@ -152,7 +154,12 @@ def stop_serving(deps: Deps, maintenance: Maintenance | None, drain_seconds: flo
     if not deps.listeners.drain(drain_seconds):
         log.warning("%d listener run(s) still busy after %gs; stopping anyway", deps.listeners.in_flight,
                     drain_seconds)
+    # After the listeners: a listener run may still hand a message with files over.
+    if not deps.file_readers.drain(max(0.0, deadline - time.monotonic())):
+        log.warning("%d message(s) with files still being read after %gs; stopping anyway",
+                    deps.file_readers.in_flight, drain_seconds)
     deps.listeners.shutdown(wait=False)
+    deps.file_readers.shutdown()
     deps.usage.close()
     deps.store.close()
 

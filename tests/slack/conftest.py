@@ -80,8 +80,9 @@ class Bot:
     executor: TrackingExecutor
 
     def wait_idle(self) -> None:
-        """Every listener run finished and the usage rows it counted written."""
+        """Every listener run finished, every message with files answered, and the usage rows they counted written."""
         self.executor.wait_idle()
+        assert self.wsgi.deps.file_readers.drain(5.0), "messages with files still being read after 5 s"
         self.wsgi.deps.usage.flush()
 
     def posts(self) -> list:

@@ -90,11 +90,12 @@ def test_only_log_like_files_are_read():
     assert log_files({}) == [] and log_files({"files": [{"name": f"{i}.log"} for i in range(9)]})[-1]["name"] == "4.log"
 
 
-def test_the_bot_token_travels_only_over_https_or_to_the_api_host():
+def test_the_bot_token_travels_only_to_slacks_file_hosts_or_a_loopback_api_stand_in():
     api = "http://127.0.0.1:8080/api/"
     assert may_send_token("https://files.slack.com/files-pri/T1-F1/a.log", "https://slack.com/api/")
     assert may_send_token("http://127.0.0.1:8080/files/F1", api)
     assert not may_send_token("http://files.example/F1", api)
+    assert not may_send_token("https://files.example/F1", api)
     assert not may_send_token("http://127.0.0.1:9999/files/F1", api)
 
 

@@ -41,6 +41,8 @@ class _File:
     meta: dict
     data: bytes
     status: int = 200
+    hold: threading.Event | None = None  # answer only once the test sets this event
+    trickle: float = 0.0  # seconds between bytes of the whole answer, status line and headers included
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,11 @@ class WebApiStub:
             queued = self.faults.get(method)
             return queued.pop(0) if queued else None
 
-    def add_file(self, file_id: str, name: str, data: bytes, *, status: int = 200, **meta) -> dict:
-        """Serve a file at /files/<id> to the bot token; returns the file object an event carries."""
+    def add_file(self, file_id: str, name: str, data: bytes, *, status: int = 200,
+                 hold: threading.Event | None = None, trickle: float = 0.0, **meta) -> dict:
+        """Serve a file at /files/<id> to the bot token; returns the file object an event carries.
+
+        `hold`: the answer waits until the test sets it; `trickle`: a slow server, a byte at a time."""
         obj = {
             "id": file_id,
             "name": name,
@@ -124,7 +129,7 @@ class WebApiStub:
             "url_private_download": f"{self.url}files/{file_id}?download=1",
             **meta,
         }
-        self.files[file_id] = _File(obj, data, status)
+        self.files[file_id] = _File(obj, data, status, hold, trickle)
         return obj
 
     # --- recorded calls --------------------------------------------------------------------
@@ -256,7 +261,23 @@ def _handler_for(stub: WebApiStub):
                 self._send(302, b"", "text/html", {"Location": "https://slack.com/signin"})
             elif stored.status != 200:
                 self._send(stored.status, b"server error", "text/plain")
+            elif stored.trickle:
+                self._trickle(stored)
             else:
+                if stored.hold is not None:
+                    stored.hold.wait(30)
                 self._send(200, stored.data, "text/plain; charset=utf-8")
+
+        def _trickle(self, stored: _File) -> None:
+            """The whole answer a byte at a time, until it is sent or the client hangs up."""
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len(stored.data)}\r\n\r\n"
+            self.close_connection = True
+            try:
+                for byte in head.encode() + stored.data:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(stored.trickle)  # the pace of a slow server, not a wait for a result
+            except OSError:
+                pass
 
     return Handler

@@ -3,25 +3,31 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from functools import partial
 
 from slack_sdk import WebClient
 
 from ....cards import blocks
 from ...answers import Reply, answer_findings, answer_text, merge_findings, remember, scan_text, without_mention
 from ...deps import Deps
-from ...files import scan_files
+from ...files import answer_with_files, scan_files
 from .delivery import first_delivery, post_in_thread, start_cooldown, thread_of
 
 
 def handle_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
     if event.get("bot_id") or event.get("user") in (None, deps.bot_user_id):
         return  # another bot (or this one) mentioning us would start a loop
+    answer_with_files(deps, event, partial(answer_mention, deps, client, body, event, logger))
+
+
+def answer_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
+                   read_files: bool) -> None:
     if not first_delivery(deps, body, event):
         logger.info("duplicate delivery of a mention dropped")
         return
     channel, thread_ts = event["channel"], thread_of(event)
     try:
-        reply = mention_reply(deps, client, event)
+        reply = mention_reply(deps, client, event, read_files)
     except Exception:
         logger.exception("could not answer a mention")
         reply = Reply(blocks.trouble_message(), "trouble")
@@ -31,10 +37,10 @@ def handle_mention(deps: Deps, client: WebClient, body: dict, event: dict, logge
         remember(deps, reply, surface="mention", channel=channel, question=question)
 
 
-def mention_reply(deps: Deps, client: WebClient, event: dict) -> Reply:
+def mention_reply(deps: Deps, client: WebClient, event: dict, read_files: bool = True) -> Reply:
     """A log (text or files) gets every code found; a question gets the resolver's answer."""
     text = without_mention(event.get("text") or "", deps.bot_user_id)
-    files = scan_files(deps, client, event)
+    files = scan_files(deps, client, event, read=read_files)
     if any(files.findings):
         reply = answer_findings(deps, merge_findings([scan_text(deps, text), *files.findings]), surface="mention")
     elif text:

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
+from functools import partial
 
 from slack_sdk import WebClient
 
-from ....engine.scanner import Finding
+from ....cards import blocks
 from ....store import StoreError
 from ...answers import answer_findings, mentions, merge_findings, remember, scan_text
 from ...deps import Deps
-from ...files import scan_files
+from ...files import answer_with_files, scan_files
 from .delivery import fresh_findings_of_first_delivery, post_in_thread, thread_of
 
 # New posts; edits (message_changed), deletions and channel notices are not pastes.
@@ -18,9 +20,14 @@ PASTE_SUBTYPES = (None, "file_share", "thread_broadcast")
 
 
 def handle_message(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
-    if not is_person_posting(deps, event):
-        return
-    findings = paste_findings(deps, client, event)
+    if is_person_posting(deps, event):
+        answer_with_files(deps, event, partial(answer_paste, deps, client, body, event, logger))
+
+
+def answer_paste(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
+                 read_files: bool) -> None:
+    files = scan_files(deps, client, event, read=read_files)
+    findings = merge_findings([scan_text(deps, event.get("text") or ""), *files.findings])
     if not findings:
         return
     channel, thread_ts = event["channel"], thread_of(event)
@@ -34,6 +41,7 @@ def handle_message(deps: Deps, client: WebClient, body: dict, event: dict, logge
     if not findings:
         return
     reply = answer_findings(deps, findings, surface="autoreply")
+    reply = replace(reply, message=blocks.with_notes(reply.message, files.notes))  # a file left unread says why
     if mode == "shadow" or post_in_thread(client, channel, thread_ts, reply.message):
         remember(deps, reply, surface="autoreply" if mode == "on" else "shadow", channel=channel)
 
@@ -48,11 +56,6 @@ def is_person_posting(deps: Deps, event: dict) -> bool:
         return False
     # A mention is answered by the app_mention listener, with the question in mind.
     return not mentions(event.get("text") or "", deps.bot_user_id)
-
-
-def paste_findings(deps: Deps, client: WebClient, event: dict) -> list[Finding]:
-    files = scan_files(deps, client, event)
-    return merge_findings([scan_text(deps, event.get("text") or ""), *files.findings])
 
 
 def autoreply_mode(deps: Deps, channel: str, thread_ts: str | None) -> str:

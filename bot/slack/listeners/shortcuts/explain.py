@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from functools import partial
 from typing import Callable
 
 from slack_sdk import WebClient
@@ -15,7 +16,7 @@ from ....cards import blocks
 from ...answers import Reply, answer_findings, answer_text, merge_findings, remember, scan_text, without_mention
 from ...calls import FAILED, try_call
 from ...deps import Deps
-from ...files import scan_files
+from ...files import answer_with_files, scan_files
 
 CALLBACK_ID = "explain_error_codes"
 SURFACE = "shortcut"
@@ -27,8 +28,13 @@ def handle_explain(deps: Deps, body: dict, client: WebClient, respond: Callable 
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id") or ""
     user = (body.get("user") or {}).get("id") or ""
+    answer_with_files(deps, message, partial(answer_explain, deps, client, respond, logger, message, channel, user))
+
+
+def answer_explain(deps: Deps, client: WebClient, respond: Callable | None, logger: logging.Logger, message: dict,
+                   channel: str, user: str, read_files: bool) -> None:
     try:
-        reply = explain_reply(deps, client, {**message, "channel": channel})
+        reply = explain_reply(deps, client, {**message, "channel": channel}, read_files)
     except Exception:
         logger.exception("could not explain a message")
         reply = Reply(blocks.trouble_message(), "trouble")
@@ -36,11 +42,11 @@ def handle_explain(deps: Deps, body: dict, client: WebClient, respond: Callable 
         remember(deps, reply, surface=SURFACE, channel=channel, question=message.get("text") or "")
 
 
-def explain_reply(deps: Deps, client: WebClient, message: dict) -> Reply:
+def explain_reply(deps: Deps, client: WebClient, message: dict, read_files: bool = True) -> Reply:
     """Every code in the message's text and log files; a question in it gets the resolver's answer."""
     thread_ts = message.get("thread_ts") or message.get("ts")  # a shared card goes to the message's thread
     text = without_mention(message.get("text") or "", deps.bot_user_id)
-    files = scan_files(deps, client, message)
+    files = scan_files(deps, client, message, read=read_files)
     findings = merge_findings([scan_text(deps, text), *files.findings])
     if findings:
         reply = answer_findings(deps, findings, share_button=True, thread_ts=thread_ts, surface=SURFACE)
