@@ -149,6 +149,10 @@ def _is_missing_table(exc: SQLAlchemyError) -> bool:
     return isinstance(inner, sqlite3.OperationalError) and str(inner).startswith("no such table")
 
 
+# Lines are joined by one space; the link is a short URL. Bounded, as the text may quote user input.
+_BACKGROUND_LINK = re.compile(r" ?\(Background on this error at: [^)\s]{0,200}\)")
+
+
 def _one_line(exc: BaseException, secret: Optional[str] = None) -> str:
     """A driver error as one readable line, with `secret` scrubbed."""
     inner = getattr(exc, "orig", None) or exc
@@ -156,7 +160,7 @@ def _one_line(exc: BaseException, secret: Optional[str] = None) -> str:
     # SQLAlchemy appends "(Background on this error at: https://sqlalche.me/...)"
     lines = [line for line in lines if not line.startswith(("(Background on", "[SQL:", "[parameters:"))]
     text = " ".join(lines) or type(inner).__name__
-    text = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)
+    text = _BACKGROUND_LINK.sub("", text)
     if secret:
         text = text.replace(secret, "***")
     return mask_url(text)
