@@ -1,6 +1,8 @@
 """Log files shared in Slack: long pastes Slack turned into snippets, and .log/.txt/.json uploads.
 
 Downloaded with the bot token, only from Slack's file hosts (`may_send_token`),
+through the http proxy HTTPS_PROXY names (CONNECT, so the token travels only
+inside TLS to the file host) unless NO_PROXY bypasses the host, as urllib did,
 within one deadline for the whole download, never more than
 `Settings.max_file_bytes`, and scanned like a paste. Anything that goes wrong
 becomes a short note for the person, never an exception for the listener.
@@ -11,6 +13,7 @@ answers pastes without files.
 """
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import ipaddress
@@ -19,11 +22,12 @@ import socket
 import ssl
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable, Iterable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -55,6 +59,10 @@ _TLS = ssl.create_default_context()  # certificates and host names checked, as u
 
 class FileProblem(Exception):
     """A file that could not be read, said in a way the person can act on."""
+
+
+class ProxyProblem(Exception):
+    """The proxy would not open a tunnel; the message names no credentials, so it may be logged."""
 
 
 @dataclass
@@ -201,6 +209,9 @@ def download(url: str, token: str, limit: int, name: str, seconds: float) -> byt
                            headers={"Authorization": f"Bearer {token}"})
         with connection.getresponse() as response:
             return _body(response, limit, name)
+    except ProxyProblem as problem:
+        log.warning("download of a shared file failed: %s", problem)
+        raise FileProblem(f"I could not download {name}.") from None
     except TimeoutError:
         log.warning("download of a shared file took longer than %gs; given up", seconds)
         unit = "second" if seconds == 1 else "seconds"
@@ -241,7 +252,11 @@ class _DeadlineConnection(http.client.HTTPConnection):
         self.default_port = 443 if tls else 80  # the Host header names no port when it is the scheme's own
 
     def connect(self) -> None:
-        sock = _connect(self.host, self.port, self.deadline)
+        proxy = _proxy_for(self.host, self.port) if self.tls else None
+        if proxy:
+            sock = _tunnel(proxy, self.host, self.port, self.deadline)
+        else:
+            sock = _connect(self.host, self.port, self.deadline)
         try:
             if self.tls:
                 sock.settimeout(_left(self.deadline))  # the handshake, all of it, within what is left
@@ -266,6 +281,53 @@ def _connect(host: str, port: int, deadline: float) -> socket.socket:
             sock.close()
             error = exc
     raise error
+
+
+def _proxy_for(host: str, port: int) -> str | None:
+    """The proxy HTTPS_PROXY names for `host`, unless NO_PROXY bypasses it (urllib's rules) or it is loopback."""
+    proxy = urllib.request.getproxies().get("https")
+    if not proxy or _is_loopback(host) or urllib.request.proxy_bypass(f"{host}:{port}"):
+        return None
+    return proxy
+
+
+def _tunnel(proxy: str, host: str, port: int, deadline: float) -> socket.socket:
+    """A connection to host:port through an http proxy's CONNECT, opened within the deadline.
+
+    The proxy resolves the host, as proxies do; only the proxy's own name is resolved here."""
+    proxy_host, proxy_port, head = _connect_request(proxy, host, port)
+    sock = _connect(proxy_host, proxy_port, deadline)
+    try:
+        sock.settimeout(_left(deadline))
+        sock.sendall(head)
+        answer = http.client.HTTPResponse(_DeadlineSocket(sock, deadline), method="CONNECT")
+        answer.begin()  # the status line and headers, each read within what is left
+        answer.close()  # its reader only: the socket carries TLS next
+        if not 200 <= answer.status < 300:
+            raise ProxyProblem(f"the proxy answered {answer.status} to CONNECT {host}:{port}")
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _connect_request(proxy: str, host: str, port: int) -> tuple[str, int, bytes]:
+    """The proxy's host and port, and the CONNECT request for host:port, with the proxy URL's credentials."""
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")  # "proxy:3128" is http, as curl reads it
+    if parts.scheme != "http":  # TLS to the proxy or SOCKS would need a client of their own
+        raise ProxyProblem(f"HTTPS_PROXY names a {parts.scheme}:// proxy; only http:// proxies are supported")
+    try:
+        proxy_port = parts.port or 80
+    except ValueError:
+        proxy_port = 0
+    if not parts.hostname or not proxy_port:
+        raise ProxyProblem("HTTPS_PROXY is not an http:// URL with a host and a port")
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    head = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
+    if parts.username is not None:
+        user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        head += f"Proxy-Authorization: Basic {base64.b64encode(user.encode()).decode()}\r\n"
+    return parts.hostname, proxy_port, f"{head}\r\n".encode()
 
 
 class _DeadlineSocket:

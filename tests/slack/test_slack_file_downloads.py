@@ -1,13 +1,15 @@
-"""Where the bot token goes when a file is downloaded, how long a download may take, and that a slow
-download holds no thread a paste without files is answered on."""
+"""Where the bot token goes when a file is downloaded (and through which proxy), how long a download may take,
+and that a slow download holds no thread a paste without files is answered on."""
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import socketserver
 import threading
 import time
 from types import SimpleNamespace
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -363,3 +365,263 @@ def test_a_file_left_unread_gets_a_note_and_no_download():
                       read=False)
     assert scan.findings == [] and scan.read == []
     assert scan.notes == ["I was reading too many other files to read app.log: share it again in a few minutes."]
+
+
+# --- through the proxy HTTPS_PROXY names, as Web API calls go ---------------------------------------
+
+SLACK_FILE = "https://files.slack.com/files-pri/T1-F1/download/app.log"
+CONNECTED = b"HTTP/1.1 200 Connection established\r\n\r\n"
+
+
+class ConnectProxy(socketserver.ThreadingTCPServer):
+    """An http proxy on loopback speaking only CONNECT: records each request's head and answers `answer`
+    (a byte every `drip` seconds when set); after a 2xx it pipes bytes both ways to 127.0.0.1:`upstream`,
+    whatever host was named (it resolves every name there), recording what the client sent through."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, upstream: int, answer: bytes = CONNECTED, drip: float = 0.0) -> None:
+        self.heads: list[bytes] = []
+        self.tunnelled: list[bytearray] = []
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                try:
+                    self.answer()
+                except OSError:  # the client hung up: what a proxy sees when a download is given up
+                    pass
+
+            def answer(self) -> None:
+                self.request.settimeout(5)
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 65536:
+                    data = self.request.recv(4096)
+                    if not data:
+                        return
+                    head += data
+                with proxy.lock:
+                    proxy.heads.append(head)
+                for at in range(0, len(answer), 1 if drip else len(answer)):
+                    self.request.sendall(answer[at:at + 1] if drip else answer)
+                    if drip:
+                        time.sleep(drip)  # the pace of a slow proxy, not a wait for a result
+                if answer.startswith((b"HTTP/1.1 2", b"HTTP/1.0 2")):
+                    self.tunnel()
+
+            def tunnel(self) -> None:
+                sent = bytearray()
+                with proxy.lock:
+                    proxy.tunnelled.append(sent)
+                with socket.create_connection(("127.0.0.1", upstream), timeout=5) as far:
+                    back = threading.Thread(target=pipe, args=(far, self.request, bytearray()), daemon=True)
+                    back.start()
+                    pipe(self.request, far, sent)
+                    back.join(5)
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def requests(self) -> list[bytes]:
+        """The first line of every request received."""
+        with self.lock:
+            return [head.split(b"\r\n", 1)[0] for head in self.heads]
+
+    def seen(self) -> bytes:
+        """Every byte a client sent this proxy: request heads and what went through the tunnels."""
+        with self.lock:
+            return b"".join(self.heads) + b"".join(bytes(sent) for sent in self.tunnelled)
+
+
+def pipe(source: socket.socket, sink: socket.socket, record: bytearray) -> None:
+    try:
+        while data := source.recv(65536):
+            record += data
+            sink.sendall(data)
+        sink.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def server_name(hello: bytes) -> str | None:
+    """The SNI host name of a TLS ClientHello record; None when it names none."""
+    at = 5 + 4 + 2 + 32  # record header, handshake header, version, random
+    at += 1 + hello[at]  # session id
+    at += 2 + int.from_bytes(hello[at:at + 2], "big")  # cipher suites
+    at += 1 + hello[at]  # compression methods
+    end, at = at + 2 + int.from_bytes(hello[at:at + 2], "big"), at + 2
+    while at + 4 <= end:
+        kind, size = int.from_bytes(hello[at:at + 2], "big"), int.from_bytes(hello[at + 2:at + 4], "big")
+        if kind == 0:  # server_name: list length (2), name type (1), name length (2), the name
+            return hello[at + 9:at + 4 + size].decode()
+        at += 4 + size
+    return None
+
+
+@pytest.fixture
+def far() -> Iterator[Recorder]:
+    """Where the proxy's tunnels lead: it records the ClientHello and hangs up, speaking no TLS."""
+    yield from running(Recorder())
+
+
+@pytest.fixture
+def start_proxy(far) -> Iterator[Callable[..., ConnectProxy]]:
+    runs = []
+
+    def start(**kwargs) -> ConnectProxy:
+        run = running(ConnectProxy(far.port, **kwargs))
+        runs.append(run)
+        return next(run)
+
+    yield start
+    for run in runs:
+        next(run, None)
+
+
+@pytest.fixture
+def resolver(monkeypatch) -> SimpleNamespace:
+    """Name resolution in this process: loopback as ever, `names` to 127.0.0.1, any other name refused
+    (no query leaves the test); every name asked is recorded."""
+    real, asked, names = socket.getaddrinfo, [], set()
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        asked.append(host)
+        if host in names:
+            host = "127.0.0.1"
+        elif host != "localhost" and not is_address(host):
+            raise socket.gaierror(socket.EAI_NONAME, "not resolved in tests")
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return SimpleNamespace(asked=asked, names=names)
+
+
+def is_address(host: object) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+def use_proxy(monkeypatch, url: str, no_proxy: str = "127.0.0.1") -> None:
+    """HTTPS_PROXY for this test; NO_PROXY keeps calls to the Web API stand-in direct (slack_sdk honours both)."""
+    for name in ("https_proxy", "http_proxy", "no_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", url)
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+
+
+def share_slack_file(bot, file_id: str = "FP1") -> None:
+    share(bot, bot.stub.add_file(file_id, "app.log", LOG, url_private=SLACK_FILE, url_private_download=SLACK_FILE))
+
+
+def file_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "bot.slack.files" and r.levelname == "WARNING"]
+
+
+def test_a_download_goes_through_the_proxy_with_tls_inside_the_tunnel(bot, start_proxy, far, resolver, monkeypatch):
+    proxy = start_proxy()
+    use_proxy(monkeypatch, f"http://127.0.0.1:{proxy.port}")
+    share_slack_file(bot)
+    assert proxy.requests() == [b"CONNECT files.slack.com:443 HTTP/1.1"]
+    assert b"Proxy-Authorization" not in proxy.seen()
+    [through] = proxy.tunnelled
+    assert through[:1] == b"\x16" and server_name(bytes(through)) == "files.slack.com"  # TLS to Slack's host
+    assert BOT_TOKEN.encode() not in proxy.seen() and b"Authorization" not in proxy.seen()
+    assert len(far.connections()) == 1
+    assert "files.slack.com" not in resolver.asked  # the proxy resolves it
+    [post] = bot.posts()
+    assert "I could not download app.log" in post.blocks_text  # the far end speaks no TLS
+
+
+def test_the_proxy_urls_credentials_go_to_the_proxy_and_nowhere_else(bot, start_proxy, resolver, monkeypatch,
+                                                                    caplog):
+    proxy = start_proxy()
+    use_proxy(monkeypatch, f"http://nmbot%40corp:pr0xy%3Apass@127.0.0.1:{proxy.port}")
+    share_slack_file(bot)
+    [head] = proxy.heads
+    assert b"\r\nProxy-Authorization: Basic bm1ib3RAY29ycDpwcjB4eTpwYXNz\r\n" in head  # nmbot@corp:pr0xy:pass
+    assert BOT_TOKEN.encode() not in proxy.seen()
+    assert len(file_warnings(caplog)) == 1  # the far end speaks no TLS
+    for secret in ("pr0xy", "bm1ib3RAY29ycDpwcjB4eTpwYXNz"):
+        assert secret not in caplog.text and secret not in str(bot.posts()[0].body)
+
+
+def test_a_proxy_refusing_the_tunnel_is_one_warning_and_a_note(bot, start_proxy, far, resolver, monkeypatch, caplog):
+    proxy = start_proxy(answer=b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                               b"Proxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n")
+    use_proxy(monkeypatch, f"http://nmbot:wr0ng@127.0.0.1:{proxy.port}")
+    share_slack_file(bot)
+    assert proxy.requests() == [b"CONNECT files.slack.com:443 HTTP/1.1"]
+    [warning] = file_warnings(caplog)
+    assert "407" in warning and "wr0ng" not in caplog.text
+    assert proxy.tunnelled == [] and far.connections() == []
+    [post] = bot.posts()
+    assert "I could not download app.log" in post.blocks_text
+
+
+@pytest.mark.parametrize("scheme", ["https", "socks5"])
+def test_a_proxy_of_another_kind_is_refused_naming_its_scheme(bot, start_proxy, resolver, monkeypatch, caplog, scheme):
+    proxy = start_proxy()
+    use_proxy(monkeypatch, f"{scheme}://nmbot:s3cret@127.0.0.1:{proxy.port}")
+    share_slack_file(bot)
+    [warning] = file_warnings(caplog)
+    assert f"{scheme}://" in warning and "s3cret" not in caplog.text
+    assert proxy.heads == [] and "files.slack.com" not in resolver.asked  # nor directly, around the proxy
+    [post] = bot.posts()
+    assert "I could not download app.log" in post.blocks_text
+
+
+class TestNoProxy:
+    @pytest.fixture
+    def bot_env(self, foreign):
+        return {"NMBOT_FILE_HOSTS": f"files.nmbot.test:{foreign.port},localhost:{foreign.port}"}
+
+    def test_hosts_no_proxy_names_are_reached_directly(self, bot, start_proxy, foreign, resolver, monkeypatch):
+        proxy = start_proxy()
+        resolver.names.add("files.nmbot.test")
+        use_proxy(monkeypatch, f"http://127.0.0.1:{proxy.port}", no_proxy="127.0.0.1, .nmbot.test")
+        direct = f"https://files.nmbot.test:{foreign.port}/files/FP2"
+        files = [bot.stub.add_file("FP1", "slack.log", LOG, url_private=SLACK_FILE, url_private_download=SLACK_FILE),
+                 bot.stub.add_file("FP2", "direct.log", LOG, url_private=direct, url_private_download=direct)]
+        assert bot.slack.event(mention("", files=files)).status == 200
+        bot.wait_idle()
+        assert proxy.requests() == [b"CONNECT files.slack.com:443 HTTP/1.1"]
+        [hello] = foreign.connections()
+        assert server_name(hello) == "files.nmbot.test"
+
+    def test_a_loopback_host_is_never_proxied(self, bot, start_proxy, foreign, resolver, monkeypatch):
+        proxy = start_proxy()
+        use_proxy(monkeypatch, f"http://127.0.0.1:{proxy.port}")  # NO_PROXY names 127.0.0.1, not localhost
+        url = f"https://localhost:{foreign.port}/files/FP3"
+        share(bot, bot.stub.add_file("FP3", "app.log", LOG, url_private=url, url_private_download=url))
+        assert proxy.heads == []
+        [hello] = foreign.connections()
+        assert hello[:1] == b"\x16"
+
+
+class TestProxyDeadline:
+    @pytest.fixture
+    def bot_env(self):
+        return {"NMBOT_DOWNLOAD_SECONDS": "1"}
+
+    def test_a_proxy_answering_a_byte_at_a_time_is_cut_at_the_deadline(self, bot, start_proxy, resolver,
+                                                                      monkeypatch):
+        # Its answer would take over 30 s in all.
+        proxy = start_proxy(answer=CONNECTED[:-2] + b"X-Pad: " + b"x" * 1000 + b"\r\n\r\n", drip=0.03)
+        use_proxy(monkeypatch, f"http://127.0.0.1:{proxy.port}")
+        file = bot.stub.add_file("FP4", "slow.log", LOG, url_private=SLACK_FILE, url_private_download=SLACK_FILE)
+        started = time.monotonic()
+        assert bot.slack.event(mention("", files=[file])).status == 200
+        [post] = bot.stub.wait_for("chat.postMessage", timeout=8)
+        took = time.monotonic() - started
+        assert "slow.log took longer than 1 second to download" in post.blocks_text
+        assert 0.9 <= took < 4, took
+        assert proxy.requests() == [b"CONNECT files.slack.com:443 HTTP/1.1"]
+        bot.wait_idle()
