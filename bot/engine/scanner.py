@@ -41,9 +41,10 @@ _ERROR_WORDS = re.compile(r"err|fail|exception|code|refused|rejected|denied", re
 # with several key=value pairs is a record of its own. Matched whole with
 # `fullmatch` on the line less its trailing `,` and white space (see
 # `is_field_line`): trimming those by hand keeps every quantifier here next to
-# characters it cannot also take, so one match reads the line once.
+# characters it cannot also take, so one match reads the line once. Keys are
+# bounded as in `_key_before`.
 _FIELD_LINE = re.compile(
-    r"""\s*["']?[A-Za-z_][\w.\-]*["']?\s*
+    r"""\s*["']?[A-Za-z_][\w.\-]{0,79}["']?\s*
         (?:=\s*(?:"[^"]*"|'[^']*'|[^\s"']+) | :\s*(?:"[^"]*"|'[^']*'|[^"'{\[\s].*|-?\d+))""",
     re.VERBOSE,
 )
@@ -173,8 +174,10 @@ class Scanner:
         for stretch in _stretches(chunks):
             lines.enter(stretch)
             for pos, line, may_quote in self._candidate_lines(stretch):
-                for code, kind, at in self.judge_line(line, may_quote):
-                    self._count(tallies, code, kind, pos, line, at, lines)
+                hits = self.judge_line(line, may_quote)
+                field = bool(hits) and is_field_line(line)  # once per line, however many codes it holds
+                for code, kind, at in hits:
+                    self._count(tallies, code, kind, pos, line, at, lines, field)
             lines.leave()
         return list(tallies.values())
 
@@ -185,8 +188,10 @@ class Scanner:
         ]
 
     @staticmethod
-    def _count(tallies: dict[int, _Tally], code: int, kind: str, pos: int, line: str, at: int, lines: _Lines) -> None:
-        """Counts one hit on the line starting at input offset `pos`, unless it completes an open event."""
+    def _count(tallies: dict[int, _Tally], code: int, kind: str, pos: int, line: str, at: int, lines: _Lines,
+               field: bool) -> None:
+        """Counts one hit on the line starting at input offset `pos` (a field line when `field`), unless it
+        completes an open event."""
         tally = tallies.get(code)
         if tally is None:
             tally = tallies[code] = _Tally(code, 0, pos, lines.number(pos), _evidence(line, at))
@@ -197,7 +202,7 @@ class Scanner:
             setattr(tally, other, None)  # the other half of an event already counted
             return
         tally.count += 1
-        setattr(tally, mine, pos if is_field_line(line) else None)
+        setattr(tally, mine, pos if field else None)
 
     # --- stage one: candidate lines -------------------------------------------------------
 

@@ -230,6 +230,11 @@ def _title(kb, code: int) -> str:
 
 # --- grouping similar questions -------------------------------------------------------------
 
+# A question's first words say what it asks; comparing whole pasted paragraphs costs the square of
+# their length for every pair of groups.
+KEY_TOKENS = 40
+
+
 def question_key(text: str) -> str:
     """What two questions must share to be "the same question": content words and codes.
 
@@ -238,7 +243,8 @@ def question_key(text: str) -> str:
     """
     plain = _MASKED.sub(" ", text)
     tokens = words(plain) + _CODE.findall(plain)
-    return " ".join(tokens) if tokens else " ".join(re.findall(r"[a-z0-9]+", plain.lower()))
+    tokens = tokens or re.findall(r"[a-z0-9]+", plain.lower())
+    return " ".join(tokens[:KEY_TOKENS])
 
 
 def similar(a: str, b: str) -> bool:
@@ -247,9 +253,10 @@ def similar(a: str, b: str) -> bool:
         return True
     if not a or not b:
         return False
-    if fuzz.token_sort_ratio(a, b) >= GROUP_SIMILARITY:
+    if fuzz.token_sort_ratio(a, b, score_cutoff=GROUP_SIMILARITY):
         return True
-    return abs(len(a.split()) - len(b.split())) <= 1 and fuzz.token_set_ratio(a, b) >= SUBSET_SIMILARITY
+    return (abs(len(a.split()) - len(b.split())) <= 1
+            and bool(fuzz.token_set_ratio(a, b, score_cutoff=SUBSET_SIMILARITY)))
 
 
 def group_questions(questions: Iterable[Unanswered], known_codes: Optional[Iterable[int]] = None
