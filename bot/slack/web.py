@@ -135,6 +135,8 @@ class SlackWsgiApp:
         return self
 
     def shutdown(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        if self.stopping:
+            return
         self.stopping = True  # /readyz says so while the replies finish
         stop_serving(self.deps, self.maintenance, drain_seconds)
         if self.probe_server is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from metrics_page import metrics_of
 from server_process import ServerProcess, bot_env, wait_until
 from slack_requests import SIGNING_SECRET, SlackSender, get, mention, message, raw_request
 from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault
@@ -180,22 +181,6 @@ def test_health_names_a_refused_reload_but_stays_ready(stub, tmp_path, kb_file):
         app.close()
 
 
-SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?\d+(\.\d+)?(e[-+]?\d+)?|\+Inf)$')
-
-
-def metrics_of(text: str) -> dict[str, float]:
-    """Every sample line of a Prometheus text page, checked against the format."""
-    samples = {}
-    for line in text.splitlines():
-        if line.startswith("# "):
-            assert re.match(r"^# (HELP|TYPE) [a-z_]+ .+$", line), line
-            continue
-        assert SAMPLE.match(line), line
-        name, value = line.rsplit(" ", 1)
-        samples[name] = float(value)
-    return samples
-
-
 def test_metrics_count_requests_answers_abstentions_autoreplies_and_slack_errors(bot):
     bot.stub.fail_next("chat.postMessage", Fault(status=429, retry_after=0))
     assert bot.slack.command("-2004").status == 200
@@ -227,7 +212,7 @@ def test_requests_that_fail_verification_are_not_counted(bot):
 
 # --- a real server: signals and logs ----------------------------------------------------------
 
-def test_sigterm_lets_replies_in_flight_finish(stub, tmp_path):
+def test_sigterm_turns_readiness_off_and_lets_replies_in_flight_finish(stub, tmp_path):
     release = threading.Event()
     stub.fail_next("chat.postMessage", Fault(hold=release))
     server = ServerProcess(bot_env(stub), tmp_path)
@@ -237,12 +222,16 @@ def test_sigterm_lets_replies_in_flight_finish(stub, tmp_path):
         stub.wait_for("chat.postMessage")
         server.signal(signal.SIGTERM)
         server.wait_for_line(r"waiting for 1 listener run\(s\) to finish their replies")
+        # Still finishing a reply: alive, but no longer taking work.
+        assert get(server.probe_url + "/readyz").status == 503
+        assert get(server.probe_url + "/healthz").status == 200
         assert server.proc.poll() is None
     finally:
         release.set()
         code = server.stop()
     assert code == 0
     assert "still busy" not in server.text and "failed" not in server.text
+    assert len(stub.calls_to("chat.postMessage")) == 1
 
 
 def test_the_real_server_serves_metrics_and_refuses_big_bodies(stub, tmp_path):
