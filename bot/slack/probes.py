@@ -130,7 +130,7 @@ class ProbeServer(ThreadingHTTPServer):
         self.shared_port = shared_port
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), _Handler)
-        self._thread = threading.Thread(target=self.serve_forever, args=(POLL_SECONDS,), name="probes", daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, args=(POLL_SECONDS,), name="probes", daemon=True)
 
     def server_bind(self) -> None:
         if self.shared_port:
@@ -143,11 +143,11 @@ class ProbeServer(ThreadingHTTPServer):
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> "ProbeServer":
-        self._thread.start()
+        self.thread.start()
         return self
 
     def close(self) -> None:
-        if self._thread.is_alive():
+        if self.thread.is_alive():
             self.shutdown()
         self.server_close()
 
