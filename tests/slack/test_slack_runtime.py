@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import threading
 import time
 import urllib.request
 from urllib.parse import urlencode
@@ -18,7 +19,8 @@ from urllib.parse import urlencode
 import pytest
 from metrics_page import metrics_of
 from server_process import ServerProcess, bot_env, wait_until
-from slack_requests import CHANNEL, USER, SlackSender, get, post_unsigned, raw_request, send
+from slack_requests import CHANNEL, USER, SlackSender, get, message, post_unsigned, raw_request, send
+from webapi_stub import Fault
 
 from bot.slack.web import MAX_BODY_BYTES, Refused, read_body
 
@@ -169,3 +171,28 @@ def test_the_probe_server_is_off_with_port_0_and_the_slack_port_still_answers_he
     finally:
         assert server.stop() == 0
     assert "health and metrics at" not in server.text
+
+
+def test_a_dead_workers_counts_stay_and_its_work_in_flight_goes(stub, tmp_path):
+    release = threading.Event()
+    stub.fail_next("chat.postMessage", Fault(hold=release))
+    server = ServerProcess(bot_env(stub, NMBOT_WEB_WORKERS="2", NMBOT_DATABASE_URL="memory://"), tmp_path)
+    try:
+        slack = SlackSender(server.start())
+        wait_until(lambda: server.text.count("nmbot is serving Slack's requests") == 2, "both workers")
+        doomed, other = worker_pids(server)
+        os.kill(other, signal.SIGSTOP)  # so the doomed worker takes the event
+        try:
+            assert slack.event(message("level=error errorCode=-2010 trunk")).status == 200
+            stub.wait_for("chat.postMessage")  # its reply is under way, held by the stand-in
+        finally:
+            os.kill(other, signal.SIGCONT)
+        assert metrics_of(get(server.probe_url + "/metrics").body)["nmbot_listeners_in_flight"] == 1
+        os.kill(doomed, signal.SIGKILL)
+        wait_until(lambda: len(worker_pids(server)) == 3, "gunicorn to start a worker in its place")
+        m = metrics_of(get(server.probe_url + "/metrics").body)
+        assert m["nmbot_listeners_in_flight"] == 0  # a dead worker's runs are not running
+        assert m['nmbot_requests_total{surface="event"}'] == 1  # but what it did still counts
+    finally:
+        release.set()
+        assert server.stop() == 0
