@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 import signal
 import threading
 import time
