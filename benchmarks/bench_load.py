@@ -154,7 +154,8 @@ class Server:
     def __init__(self, kind: str, api_url: str, workdir: Path, database_url: str, **settings: str):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NMBOT_"))}
         env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=api_url,
-                   NMBOT_DATABASE_URL=database_url, NMBOT_LOG_LEVEL="info", PYTHONPATH=str(ROOT), **settings)
+                   NMBOT_DATABASE_URL=database_url, NMBOT_LOG_LEVEL="info", NMBOT_METRICS_PORT="0",
+                   PYTHONPATH=str(ROOT), **settings)
         if kind == "bot":
             command = [sys.executable, "-m", "bot.cli.main", "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
         else:

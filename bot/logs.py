@@ -131,7 +131,7 @@ def gunicorn_logger_class() -> type:
         def setup(self, cfg) -> None:
             super().setup(cfg)
             for log in (self.error_log, self.access_log):
-                for handler in [h for h in log.handlers if getattr(h, "_gunicorn", False)]:
+                for handler in list(log.handlers):  # gunicorn's loggers: every handler on them is its own
                     log.removeHandler(handler)
                 log.propagate = True
 

@@ -131,7 +131,9 @@ class Settings:
     file_hosts: tuple[str, ...] = ()  # hosts besides Slack's own that may receive the bot token for a file
     download_seconds: float = 10.0  # one shared file's whole download, connecting included
     watch_knowledge: bool = False  # reload the knowledge base when its files change (SIGHUP always reloads)
-    event_workers: int = 2  # HTTP mode: processes answering Events API requests (pasted logs, mentions)
+    web_workers: int = 1  # HTTP mode: gunicorn worker processes, each a whole bot
+    metrics_host: str = "0.0.0.0"  # /healthz, /readyz and /metrics: reachable by container probes by default
+    metrics_port: int = 9000  # 0: no probe server
     keep_days: float = 180.0  # votes, questions, usage events and quiet threads older than this are deleted; 0: never
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -158,7 +160,9 @@ class Settings:
             file_hosts=_hosts(env, "NMBOT_FILE_HOSTS"),
             download_seconds=_seconds(env, "NMBOT_DOWNLOAD_SECONDS", cls.download_seconds, 600),
             watch_knowledge=_flag(env, "NMBOT_WATCH_KNOWLEDGE"),
-            event_workers=_whole(env, "NMBOT_EVENT_WORKERS", cls.event_workers, 1, 32),
+            web_workers=_whole(env, "NMBOT_WEB_WORKERS", cls.web_workers, 1, 32),
+            metrics_host=env.get("NMBOT_METRICS_HOST", "").strip() or cls.metrics_host,
+            metrics_port=_whole(env, "NMBOT_METRICS_PORT", cls.metrics_port, 0, 65535),
             keep_days=_number(env, "NMBOT_KEEP_DAYS", cls.keep_days),
             env=env,
         )

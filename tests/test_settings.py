@@ -8,7 +8,8 @@ from bot.settings import Settings, SettingsError
 
 def test_defaults_need_no_environment():
     settings = Settings.from_env({})
-    assert (settings.port, settings.event_workers, settings.log_format) == (3000, 2, "text")
+    assert (settings.port, settings.web_workers, settings.log_format) == (3000, 1, "text")
+    assert (settings.metrics_host, settings.metrics_port) == ("0.0.0.0", 9000)
 
 
 def test_keep_days_defaults_to_180_and_takes_fractions_and_zero():
@@ -18,15 +19,17 @@ def test_keep_days_defaults_to_180_and_takes_fractions_and_zero():
 
 
 def test_whole_numbers_are_read():
-    settings = Settings.from_env({"NMBOT_PORT": "8080", "NMBOT_EVENT_WORKERS": "4"})
-    assert (settings.port, settings.event_workers) == (8080, 4)
+    settings = Settings.from_env({"NMBOT_PORT": "8080", "NMBOT_WEB_WORKERS": "4", "NMBOT_METRICS_PORT": "0"})
+    assert (settings.port, settings.web_workers, settings.metrics_port) == (8080, 4, 0)
 
 
 @pytest.mark.parametrize("name, value, expected", [
-    ("NMBOT_EVENT_WORKERS", "0", "NMBOT_EVENT_WORKERS must be at least 1, got '0'"),
-    ("NMBOT_EVENT_WORKERS", "33", "NMBOT_EVENT_WORKERS must be a whole number from 1 to 32, got '33'"),
-    ("NMBOT_EVENT_WORKERS", "1.5", "NMBOT_EVENT_WORKERS must be a whole number from 1 to 32, got '1.5'"),
-    ("NMBOT_EVENT_WORKERS", "two", "NMBOT_EVENT_WORKERS must be a number, got 'two'"),
+    ("NMBOT_WEB_WORKERS", "0", "NMBOT_WEB_WORKERS must be at least 1, got '0'"),
+    ("NMBOT_WEB_WORKERS", "33", "NMBOT_WEB_WORKERS must be a whole number from 1 to 32, got '33'"),
+    ("NMBOT_WEB_WORKERS", "1.5", "NMBOT_WEB_WORKERS must be a whole number from 1 to 32, got '1.5'"),
+    ("NMBOT_WEB_WORKERS", "two", "NMBOT_WEB_WORKERS must be a number, got 'two'"),
+    ("NMBOT_METRICS_PORT", "65536", "NMBOT_METRICS_PORT must be a whole number from 0 to 65535, got '65536'"),
+    ("NMBOT_METRICS_PORT", "-1", "NMBOT_METRICS_PORT must be at least 0, got '-1'"),
     ("NMBOT_PORT", "70000", "NMBOT_PORT must be a whole number from 1 to 65535, got '70000'"),
     ("NMBOT_PORT", "0", "NMBOT_PORT must be at least 1, got '0'"),
     ("NMBOT_KEEP_DAYS", "-1", "NMBOT_KEEP_DAYS must be at least 0, got '-1'"),

@@ -15,7 +15,6 @@ from . import listeners
 from .deps import Deps, make_client, open_deps
 from .metrics import request_counter
 from .payloads import RefuseMalformed
-from .transport import KeepAliveWebClient, per_request_clients
 
 # Bot scopes the listeners use, each for one reason; manifest.yml must grant exactly these.
 BOT_SCOPES = {
@@ -48,13 +47,8 @@ def build_app(settings: Settings, kb: KnowledgeBase | None = None, store: StateS
 
 
 def assemble(settings: Settings, kb: KnowledgeBase | None = None, store: StateStore | None = None,
-             client: WebClient | None = None, *, listener_executor: Executor | None = None,
-             verified_upstream: bool = False) -> tuple[App, Deps]:
-    """The app and the dependencies its listeners share (the server needs both).
-
-    `verified_upstream`: requests reach this app only after another process checked their
-    signature (the event worker), so checking again could only refuse ones delayed in its queue.
-    """
+             client: WebClient | None = None, *, listener_executor: Executor | None = None) -> tuple[App, Deps]:
+    """The app and the dependencies its listeners share (the server needs both)."""
     client = client if client is not None else make_client(settings)
     deps = open_deps(settings, kb=kb, store=store, client=client, listener_executor=listener_executor)
     secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""
@@ -63,13 +57,11 @@ def assemble(settings: Settings, kb: KnowledgeBase | None = None, store: StateSt
         client=client,
         signing_secret=secret,
         # Socket Mode requests come over an authenticated websocket and carry no signature.
-        request_verification_enabled=bool(secret) and not verified_upstream,
+        request_verification_enabled=bool(secret),
         token_verification_enabled=True,
-        listener_executor=deps.listeners,
+        listener_executor=deps.listener_executor,
         before_authorize=RefuseMalformed(deps.metrics),  # first after the signature check
     )
     app.use(request_counter(deps.metrics))
-    if isinstance(client, KeepAliveWebClient):
-        app.use(per_request_clients(client))  # Bolt would give each request a client of its own class
     listeners.register(app, deps)
     return app, deps

@@ -26,8 +26,7 @@ from ..store import StateStore, StoreError, open_store
 from .engine_holder import Engine, LiveEngine
 from .files import FileReaders
 from .metrics import Metrics, SlackErrorCounter
-from .pool import ListenerPool
-from .transport import KeepAliveWebClient
+from .listener_runs import ListenerRuns, listener_threads
 from .usage import UsageLog
 
 API_TIMEOUT = 10  # seconds; listeners run after the ack, so this bounds a reply, not the ack
@@ -36,14 +35,15 @@ MAX_RETRY_AFTER = 30  # seconds; Slack asking for a longer pause means the reply
 
 
 class Deps:
-    """The settings, knowledge base, state store, usage log, figures, listener and file threads of one process.
+    """The settings, knowledge base, state store, usage log, figures, listener runs and file threads of one process.
 
     `kb`, `resolver` and `scanner` come from one `Engine`: the one a listener
     run was pinned to, or the latest outside a run. A knowledge-base reload
     swaps `engines`; nothing else here changes after start-up.
     """
 
-    __slots__ = ("settings", "engines", "store", "bot_user_id", "metrics", "listeners", "file_readers", "usage")
+    __slots__ = ("settings", "engines", "store", "bot_user_id", "metrics", "runs", "listener_executor",
+                 "file_readers", "usage")
 
     def __init__(self, settings: Settings, kb: KnowledgeBase, resolver: Resolver, scanner: Scanner,
                  store: StateStore, bot_user_id: str, *, metrics: Metrics | None = None,
@@ -54,7 +54,9 @@ class Deps:
         self.bot_user_id = bot_user_id
         self.metrics = metrics or Metrics()
         self.metrics.watch_store(store)
-        self.listeners = ListenerPool(self.engines, self.metrics, listener_executor)
+        self.runs = ListenerRuns(self.engines, self.metrics)
+        # Bolt's listener executor; a test passes its own to know when the listeners are done.
+        self.listener_executor = listener_executor or listener_threads()
         self.file_readers = FileReaders(self.engines, self.metrics)
         self.usage = UsageLog(store).start()
 
@@ -76,10 +78,9 @@ class Deps:
 
 
 def make_client(settings: Settings) -> WebClient:
-    """The Web API client: slack_sdk's WebClient, its calls on kept-alive connections (see transport.py)."""
+    """The Web API client: slack_sdk's WebClient (`open_deps` adds the retry handlers)."""
     settings.require("slack_bot_token")
-    return KeepAliveWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url,
-                              timeout=API_TIMEOUT)
+    return WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=API_TIMEOUT)
 
 
 class RateLimitRetries(RateLimitErrorRetryHandler):

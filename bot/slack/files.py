@@ -394,8 +394,8 @@ class FileReaders:
         self._limit = threads + waiting
         self._in_flight = 0
         self._idle = threading.Condition()
-        metrics.gauge("nmbot_file_reads_in_flight", "Messages with log files being read or waiting for a file thread",
-                      lambda: self.in_flight)
+        self._gauge = metrics.in_flight("nmbot_file_reads_in_flight",
+                                        "Messages with log files being read or waiting for a file thread")
 
     @property
     def in_flight(self) -> int:
@@ -408,6 +408,7 @@ class FileReaders:
             if self._in_flight >= self._limit:
                 return False
             self._in_flight += 1
+        self._gauge.inc()
         try:
             self._pool.submit(self._run, self._engines.pinned(fn), args)
         except RuntimeError:  # shut down: the app is stopping
@@ -424,6 +425,7 @@ class FileReaders:
             self._finished()
 
     def _finished(self) -> None:
+        self._gauge.dec()
         with self._idle:
             self._in_flight -= 1
             self._idle.notify_all()

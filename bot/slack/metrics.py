@@ -1,16 +1,37 @@
-"""What the running bot counts, shown at GET /metrics in Prometheus' text format.
+"""What the running bot counts, in Prometheus' text format on the probe port (see probes.py).
 
-Hand-written rather than prometheus-client: a handful of counters, one
-histogram and two gauges do not justify a dependency. Each process keeps its
-own; the HTTP server's page adds in the event worker's (`snapshot`, `render`).
+Built on prometheus_client. Every figure lives in the `Metrics` object's own
+registry, so two bots in one process (tests) never see each other's counts.
+One process serving (Socket Mode, or gunicorn with one worker) adds the
+process collectors: memory, CPU, open files. Several gunicorn workers share
+their figures through prometheus_client's multiprocess mode instead
+(PROMETHEUS_MULTIPROC_DIR, set up by the gunicorn master): each worker writes
+its own files, any of them renders the sum, and the process collectors are
+left out, since a scrape reaches one process and would describe only that one.
+
+The metric names and labels are a contract (README, "Health and metrics"):
+dashboards use them.
 """
 from __future__ import annotations
 
 import math
-import threading
-from typing import Iterable, Sequence
+import os
+from typing import Callable
 from urllib.parse import urlsplit
 
+import prometheus_client
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 from slack_bolt.request.payload_utils import (
     is_action,
     is_event,
@@ -21,170 +42,97 @@ from slack_bolt.request.payload_utils import (
 )
 from slack_sdk.http_retry.handler import RetryHandler
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable; the gunicorn master sets it
 # Slack's deadline is 3 s; the buckets resolve the range that matters, well below it.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
 
-
-def _escape(value: str) -> str:
-    return value.replace("\\", r"\\").replace('"', r"\"").replace("\n", r"\n")
-
-
-def _number(value: float) -> str:
-    if value == math.inf:
-        return "+Inf"
-    return repr(float(value)) if value != int(value) else str(int(value))
+# A `*_created` series beside every counter doubles the page for a figure no dashboard here reads.
+prometheus_client.disable_created_metrics()
 
 
-class _Metric:
-    kind = ""
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()):
-        self.name, self.help, self.labels = name, help_text, tuple(labels)
-        self._lock = threading.Lock()
-
-    def _key(self, labels: dict) -> tuple[str, ...]:
-        return tuple(str(labels.get(name, "")) for name in self.labels)
-
-    def _labels(self, key: tuple[str, ...], extra: str = "") -> str:
-        pairs = [f'{n}="{_escape(v)}"' for n, v in zip(self.labels, key)]
-        if extra:
-            pairs.append(extra)
-        return "{" + ",".join(pairs) + "}" if pairs else ""
-
-    def render(self, others: Sequence = ()) -> list[str]:
-        """The metric's lines, its state summed with `others` (the `state()` of the same metric elsewhere)."""
-        return [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}", *self._samples(others)]
-
-    def state(self):
-        """What `render` needs, as plain data another process can send."""
-        raise NotImplementedError
-
-    def _samples(self, others: Sequence) -> Iterable[str]:
-        raise NotImplementedError
+def shared_between_processes() -> bool:
+    """True in a gunicorn worker of several: figures go to files every worker reads."""
+    return bool(os.environ.get(MULTIPROCESS_DIR))
 
 
-class Counter(_Metric):
-    kind = "counter"
+class LabelledCounter:
+    """A counter whose labels are keyword arguments of `inc`: `refused.inc(reason="too_large")`."""
 
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()):
-        super().__init__(name, help_text, labels)
-        self._values: dict[tuple[str, ...], float] = {}
+    def __init__(self, registry: CollectorRegistry, name: str, help_text: str, labels: tuple[str, ...] = ()):
+        self.name = name if name.endswith("_total") else name + "_total"
+        self.labels = labels
+        self._registry = registry
+        self._counter = Counter(name, help_text, labels, registry=registry)
 
     def inc(self, amount: float = 1, **labels: str) -> None:
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0) + amount
+        (self._counter.labels(**labels) if self.labels else self._counter).inc(amount)
 
     def value(self, **labels: str) -> float:
-        with self._lock:
-            return self._values.get(self._key(labels), 0)
+        """This process's count for `labels` (0 when nothing was counted)."""
+        return self._registry.get_sample_value(self.name, labels) or 0.0
 
-    def state(self) -> dict[tuple[str, ...], float]:
-        with self._lock:
-            return dict(self._values)
-
-    def _samples(self, others: Sequence) -> Iterable[str]:
-        total = self.state()
-        for other in others:
-            for key, value in other.items():
-                total[key] = total.get(key, 0) + value
-        return [f"{self.name}{self._labels(k)} {_number(v)}" for k, v in sorted(total.items())]
-
-
-class Gauge(_Metric):
-    """A value read when scraped, so it can never drift from what it describes; `combine` makes one
-    value of this process's and the others' (a sum by default)."""
-
-    kind = "gauge"
-
-    def __init__(self, name: str, help_text: str, read, combine=sum):
-        super().__init__(name, help_text)
-        self._read, self._combine = read, combine
-
-    def state(self) -> float:
-        return float(self._read())
-
-    def _samples(self, others: Sequence) -> Iterable[str]:
-        return [f"{self.name} {_number(self._combine([self.state(), *others]))}"]
-
-
-class Histogram(_Metric):
-    kind = "histogram"
-
-    def __init__(self, name: str, help_text: str, buckets: Sequence[float]):
-        super().__init__(name, help_text)
-        self.buckets = tuple(sorted(buckets)) + (math.inf,)
-        self._counts = [0] * len(self.buckets)
-        self._sum = 0.0
-
-    def observe(self, value: float) -> None:
-        with self._lock:
-            self._sum += value
-            for i, bound in enumerate(self.buckets):
-                if value <= bound:
-                    self._counts[i] += 1
-                    break
-
-    @property
-    def count(self) -> int:
-        with self._lock:
-            return sum(self._counts)
-
-    def state(self) -> tuple[list[int], float]:
-        with self._lock:
-            return list(self._counts), self._sum
-
-    def _samples(self, others: Sequence) -> Iterable[str]:
-        counts, total = self.state()
-        for other_counts, other_sum in others:
-            counts = [a + b for a, b in zip(counts, other_counts)]
-            total += other_sum
-        lines, running = [], 0
-        for bound, count in zip(self.buckets, counts):
-            running += count
-            lines.append(f'{self.name}_bucket{{le="{_number(bound)}"}} {running}')
-        lines += [f"{self.name}_sum {_number(total)}", f"{self.name}_count {running}"]
-        return lines
+    def values(self) -> dict[tuple[str, ...], float]:
+        """This process's counts by label values, in the order of `labels`; only those counted."""
+        return {tuple(sample.labels[label] for label in self.labels): sample.value
+                for metric in self._counter.collect() for sample in metric.samples
+                if sample.name == self.name and sample.value}
 
 
 class Metrics:
-    """Every figure one process keeps; `render()` is the /metrics page."""
+    """Every figure one bot keeps; `render()` is the /metrics page."""
 
     def __init__(self) -> None:
-        self.requests = Counter("nmbot_requests_total", "Slack requests that passed verification, by surface",
-                                ("surface",))
+        self.registry = CollectorRegistry()
+        self.shared = shared_between_processes()
+        if not self.shared:
+            for collector in (ProcessCollector, PlatformCollector, GCCollector):
+                collector(registry=self.registry)
+        self._scrape_time: list[tuple[Gauge, Callable[[], float]]] = []
+        counter = self._counter
+        self.requests = counter("nmbot_requests_total", "Slack requests that passed verification, by surface",
+                                "surface")
         self.ack_seconds = Histogram("nmbot_ack_seconds", "Time from receiving a Slack request to answering it",
-                                     ACK_BUCKETS)
-        self.refused = Counter("nmbot_refused_requests_total", "Requests refused before Slack's app saw them",
-                               ("reason",))
-        self.answers = Counter("nmbot_answers_total", "Cards and log summaries given, by surface", ("surface",))
-        self.abstentions = Counter("nmbot_abstentions_total",
-                                   "Questions met with suggestions or an honest 'not sure', by surface", ("surface",))
-        self.autoreplies = Counter("nmbot_autoreplies_total", "Replies to pasted logs nobody asked about, by mode",
-                                   ("mode",))
-        self.deliveries = Counter("nmbot_event_deliveries_total",
+                                     buckets=ACK_BUCKETS, registry=self.registry)
+        self.refused = counter("nmbot_refused_requests_total", "Requests refused before Slack's app saw them",
+                               "reason")
+        self.answers = counter("nmbot_answers_total", "Cards and log summaries given, by surface", "surface")
+        self.abstentions = counter("nmbot_abstentions_total",
+                                   "Questions met with suggestions or an honest 'not sure', by surface", "surface")
+        self.autoreplies = counter("nmbot_autoreplies_total", "Replies to pasted logs nobody asked about, by mode",
+                                   "mode")
+        self.deliveries = counter("nmbot_event_deliveries_total",
                                   "Message deliveries by outcome: first, a duplicate (retry, other replica), "
-                                  "or unchecked (the state store failed: answered anyway)",
-                                  ("outcome",))
-        self.slack_errors = Counter("nmbot_slack_api_errors_total",
+                                  "or unchecked (the state store failed: answered anyway)", "outcome")
+        self.slack_errors = counter("nmbot_slack_api_errors_total",
                                     "Failed Slack Web API attempts (retried ones included), by method and error",
-                                    ("method", "error"))
-        self.knowledge_reloads = Counter("nmbot_knowledge_reloads_total", "Knowledge-base reloads, by result",
-                                         ("result",))
-        self.listener_runs = Counter("nmbot_listener_runs_total", "Listener runs finished")
-        self.store_errors = Counter("nmbot_store_errors_total", "State store operations the database failed, "
-                                    "by operation", ("operation",))
-        self._gauges: list[Gauge] = []
+                                    "method", "error")
+        self.knowledge_reloads = counter("nmbot_knowledge_reloads_total", "Knowledge-base reloads, by result",
+                                         "result")
+        self.listener_runs = counter("nmbot_listener_runs_total", "Listener runs finished")
+        self.store_errors = counter("nmbot_store_errors_total", "State store operations the database failed, "
+                                    "by operation", "operation")
 
-    def gauge(self, name: str, help_text: str, read, combine=sum) -> None:
-        self._gauges.append(Gauge(name, help_text, read, combine))
+    def _counter(self, name: str, help_text: str, *labels: str) -> LabelledCounter:
+        return LabelledCounter(self.registry, name, help_text, labels)
+
+    def in_flight(self, name: str, help_text: str) -> Gauge:
+        """A gauge of work under way, moved with `inc()` and `dec()`: exact across processes too (their sum)."""
+        return Gauge(name, help_text, registry=self.registry, multiprocess_mode="livesum")
+
+    def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
+        """A gauge whose value is `read()` when scraped. Between processes the latest reading wins, so
+        use it for what every process sees alike (the shared store), not for per-process amounts."""
+        gauge = Gauge(name, help_text, registry=self.registry, multiprocess_mode="livemostrecent")
+        if self.shared:
+            self._scrape_time.append((gauge, read))  # another process renders the page: see render()
+        else:
+            gauge.set_function(read)
 
     def watch_store(self, store) -> None:
         """nmbot_store_up and nmbot_store_errors_total for `store` (a StateStore)."""
-        # Every process serving the bot has a store of its own: the bot's is up only when each one is.
         self.gauge("nmbot_store_up", "1 when the state store reads and writes its tables in time, else 0",
-                   lambda: 1 if store.ping() else 0, combine=min)
+                   lambda: 1 if store.ping() else 0)
         store.on_error(lambda operation: self.store_errors.inc(operation=operation))
 
     def count_request(self, body: dict) -> None:
@@ -198,19 +146,15 @@ class Metrics:
         if surface in ("autoreply", "shadow"):
             self.autoreplies.inc(mode="on" if surface == "autoreply" else "shadow")
 
-    def _all(self) -> list[_Metric]:
-        return [self.requests, self.ack_seconds, self.refused, self.answers, self.abstentions, self.autoreplies,
-                self.deliveries, self.slack_errors, self.knowledge_reloads, self.listener_runs, self.store_errors,
-                *self._gauges]
-
-    def snapshot(self) -> dict:
-        """Every figure as plain data, by metric name: what another process's `render` adds in."""
-        return {m.name: m.state() for m in self._all()}
-
-    def render(self, others: Sequence[dict] = ()) -> str:
-        """The /metrics page: this process's figures, plus the `snapshot()`s of others serving the same bot."""
-        return "\n".join(line for m in self._all()
-                         for line in m.render([o[m.name] for o in others if m.name in o])) + "\n"
+    def render(self) -> bytes:
+        """The /metrics page: this process's figures, or every worker's added up when they share them."""
+        if not self.shared:
+            return generate_latest(self.registry)
+        for gauge, read in self._scrape_time:  # read now, so this scrape shows the value as of now
+            gauge.set(read())
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged)
+        return generate_latest(merged)
 
 
 def request_counter(metrics: Metrics):

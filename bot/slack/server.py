@@ -1,191 +1,53 @@
-"""Running the app: Socket Mode, or Slack's HTTP requests on a production WSGI server.
+"""Running the bot: Socket Mode, or Slack's HTTP requests on gunicorn.
 
-`serve()` checks the whole configuration (tokens, knowledge base, database,
-and the token against auth.test) before anything starts, and raises one
-`SettingsError` naming what to fix.
+HTTP mode is stock gunicorn (threaded workers, `NMBOT_WEB_WORKERS` of them)
+serving web.py's WSGI app. The master never imports the app (no preload): it
+binds the port and supervises, so it stays small and no database connection or
+thread crosses a fork. Each worker builds the whole bot when it starts, checking
+the tokens (auth.test), the knowledge base and the store, and tells the master
+through a pipe that it started, or the one line saying what to fix. Until a
+worker has started, the master holds its own log lines back: when the worker
+cannot start, `serve()` raises that one line as a SettingsError and nothing else
+is printed, just as when the check ran before the server.
 
-HTTP mode is gunicorn with one threaded worker. Its master turns SIGHUP into a
-knowledge-base reload inside the worker (gunicorn's own HUP starts a new
-worker, and a new worker that finds an invalid knowledge base cannot start,
-which stops the server; reloading in place keeps the old one serving). SIGTERM
-stops taking requests, lets the listener threads finish their replies, then exits.
+SIGHUP: the master passes it to the workers, which reload the knowledge base in
+place (gunicorn's own HUP replaces the workers, and a worker that finds an invalid
+knowledge base cannot start, which would stop the server; reloading in place keeps
+the old one serving). SIGTERM: the workers stop taking requests, let listener
+runs and file reads finish their replies (at most DRAIN_SECONDS), close the store
+and exit 0.
+
+Several workers add up their metrics through prometheus_client's multiprocess
+mode, in a directory the master empties before the first worker starts.
+
+This module imports neither Bolt nor the app at the top: the master runs it.
 """
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import os
+import select
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
-from concurrent.futures import Executor
-from typing import Callable, Iterable
-
-from slack_bolt import App
-from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
-from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
-from slack_bolt.request import BoltRequest
-from slack_bolt.response import BoltResponse
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from pathlib import Path
+from typing import Callable
 
 from .. import logs
-from ..engine.knowledge import KnowledgeBase
 from ..settings import MANIFEST_HINT, Settings, SettingsError
-from ..store import MemoryStore, StateStore
-from .app import assemble
-from .deps import Deps, make_client, open_deps
-from .event_worker import Backlogged, EventWorker
-from .maintenance import Maintenance, reload_on_sighup
-from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
-METRICS_PATH = "/metrics"
 WORKER_THREADS = 8  # Slack requests are short; threads cover bursts of events and clicks
-WORKER_BOOT_ERROR = 3  # gunicorn's exit status for a worker that could not start
-# Slack's largest request, a 40,000-character message with its rich-text copy, is a few hundred kB.
-MAX_BODY_BYTES = 1 << 20
-REFUSAL_LOG_SECONDS = 10.0  # a flood of refused requests logs one line per reason this often, not one each
+WORKER_BOOT_ERROR = 3  # gunicorn's exit status for a worker that could not start: the master stops
 GRACEFUL_SECONDS = 15  # SIGTERM to exit: requests in progress, then the replies they started
 DRAIN_SECONDS = GRACEFUL_SECONDS - 3  # the replies' share, so gunicorn's SIGKILL never cuts one off
-
-
-class SlackWsgiApp:
-    """POST /slack/events for Slack, GET /healthz for the load balancer, GET /metrics for Prometheus."""
-
-    def __init__(self, app: App, deps: Deps, maintenance: Maintenance | None = None,
-                 events: EventWorker | None = None):
-        self.app = app
-        self.deps = deps
-        self.maintenance = maintenance
-        self.events = events  # None: events are answered in this process, on the listener threads
-        self._refusals_logged: dict[str, float] = {}  # reason -> when a refusal for it was last logged
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
-        if method in ("GET", "HEAD") and path == HEALTH_PATH:
-            return self._health(start_response)
-        if method in ("GET", "HEAD") and path == METRICS_PATH:
-            return _send(start_response, 200, self._metrics(), METRICS_CONTENT_TYPE)
-        if method == "POST" and path == EVENTS_PATH:
-            return self._slack(environ, start_response)
-        return _send(start_response, 404, "Not Found", "text/plain; charset=utf-8")
-
-    def _slack(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        started = time.perf_counter()
-        response = self._dispatch(environ)
-        if response.status < 400 or response.status >= 500:
-            self.deps.metrics.ack_seconds.observe(time.perf_counter() - started)
-        http = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
-        start_response(http.status, http.get_headers())
-        return http.get_body()
-
-    def _dispatch(self, environ: dict) -> BoltResponse:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return self._refuse("bad_length", 400, "Content-Length is not a number")
-        if length > MAX_BODY_BYTES:
-            # Refused unread: reading it would cost the time and memory the limit protects.
-            return self._refuse("too_large", 413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
-        raw = environ["wsgi.input"].read(length) if length > 0 else b""
-        try:
-            body, headers = raw.decode("utf-8"), WsgiHttpRequest(environ).get_headers()
-            taken = self.events.take(body, headers) if self.events is not None else None
-            if taken is not None:
-                return taken
-            request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
-        except Backlogged as exc:
-            return self._refuse("backlog", 503, f"the event workers are behind, Slack will deliver it again: {exc}")
-        except Exception as exc:
-            # Bolt parses the body before it checks the signature, so junk, bad UTF-8 and JSON nested a
-            # thousand deep reach this point from anyone; they get a 400, not a traceback.
-            return self._refuse("malformed", 400, f"the request body is not a Slack request ({type(exc).__name__})")
-        return self.app.dispatch(request)
-
-    def _refuse(self, reason: str, status: int, text: str) -> BoltResponse:
-        self.deps.metrics.refused.inc(reason=reason)
-        now = time.monotonic()
-        if now - self._refusals_logged.get(reason, -REFUSAL_LOG_SECONDS) >= REFUSAL_LOG_SECONDS:
-            self._refusals_logged[reason] = now
-            log.warning("refused a request: %s (nmbot_refused_requests_total counts them all)", text)
-        return BoltResponse(status=status, body=text, headers={"content-type": "text/plain; charset=utf-8"})
-
-    def _metrics(self) -> str:
-        return self.deps.metrics.render(self.events.snapshots() if self.events is not None else [])
-
-    def _health(self, start_response: Callable) -> list[bytes]:
-        """Ready when the knowledge base is loaded (always, once started), the store reads and writes
-        its tables, and the event worker runs."""
-        ready = self.deps.store.ping()
-        health = {"ok": ready, "knowledge_base": self.deps.engines.latest.kb.version,
-                  "store": "up" if ready else "down"}
-        if not ready:
-            health["problem"] = "the state store is down"
-            health["store_problem"] = self.deps.store.problem or "it does not answer"
-        if self.events is not None and not self.events.ensure_running():
-            ready = health["ok"] = False
-            health["problem"] = "the event worker cannot start"
-        if self.deps.engines.problem:
-            health["knowledge_base_problem"] = f"the last reload was refused: {self.deps.engines.problem}"
-        return _send(start_response, 200 if ready else 503, json.dumps(health), "application/json")
-
-    def shutdown(self, drain_seconds: float = DRAIN_SECONDS) -> None:
-        if self.events is not None:
-            self.events.stop(drain_seconds)  # first: it holds most of the replies still owed
-        stop_serving(self.deps, self.maintenance, drain_seconds)
-
-    close = shutdown
-
-
-def stop_serving(deps: Deps, maintenance: Maintenance | None, drain_seconds: float = DRAIN_SECONDS) -> None:
-    """Let listener runs and messages with files finish their replies (at most `drain_seconds` in all),
-    then release everything."""
-    deadline = time.monotonic() + drain_seconds
-    if maintenance is not None:
-        maintenance.stop()
-    pending = deps.listeners.in_flight
-    if pending:
-        log.info("waiting for %d listener run(s) to finish their replies", pending)
-    if not deps.listeners.drain(drain_seconds):
-        log.warning("%d listener run(s) still busy after %gs; stopping anyway", deps.listeners.in_flight,
-                    drain_seconds)
-    # After the listeners: a listener run may still hand a message with files over.
-    if not deps.file_readers.drain(max(0.0, deadline - time.monotonic())):
-        log.warning("%d message(s) with files still being read after %gs; stopping anyway",
-                    deps.file_readers.in_flight, drain_seconds)
-    deps.listeners.shutdown(wait=False)
-    deps.file_readers.shutdown()
-    deps.usage.close()
-    deps.store.close()
-
-
-def _send(start_response: Callable, status: int, body: str, content_type: str) -> list[bytes]:
-    http = WsgiHttpResponse(status=status, headers={"content-type": [content_type]}, body=body)
-    start_response(http.status, http.get_headers())
-    return list(http.get_body())
-
-
-def create_wsgi_app(settings: Settings, *, kb: KnowledgeBase | None = None, store: StateStore | None = None,
-                    client: WebClient | None = None, listener_executor: Executor | None = None,
-                    event_worker: bool = False) -> SlackWsgiApp:
-    """The WSGI app; with `event_worker`, Events API requests are answered in a process of their own."""
-    settings.require("slack_bot_token", "slack_signing_secret")
-    app, deps = assemble(settings, kb, store, client, listener_executor=listener_executor)
-    if event_worker and isinstance(deps.store, MemoryStore):
-        # Other processes cannot see this store: their dedupe and channel settings would be their own.
-        log.info("the state store is in memory: events are answered in this process")
-        event_worker = False
-    try:
-        events = EventWorker(settings) if event_worker else None
-    except BaseException:  # the workers did not start: nothing will close the store otherwise
-        deps.store.close()
-        raise
-    return SlackWsgiApp(app, deps, Maintenance(deps).start(), events)
+BOOT_WAIT_SECONDS = 60.0  # the master shows its held log lines after this even if no worker has said a word
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client reads it when a worker imports it
 
 
 def serve(settings: Settings, *, http: bool, host: str | None = None, port: int | None = None) -> int:
@@ -193,9 +55,8 @@ def serve(settings: Settings, *, http: bool, host: str | None = None, port: int 
     logs.configure(settings)
     if http:
         settings.require("slack_bot_token", "slack_signing_secret")
-        preflight(settings)
-        host = host or settings.host
-        return run_gunicorn(lambda: _worker_app(settings), settings, host, settings.port if port is None else port)
+        return run_gunicorn(functools.partial(_worker_app, settings), settings, host or settings.host,
+                            settings.port if port is None else port, workers=settings.web_workers)
     settings.require("slack_bot_token")
     try:
         settings.require("slack_app_token")
@@ -205,37 +66,179 @@ def serve(settings: Settings, *, http: bool, host: str | None = None, port: int 
     return _run_socket_mode(settings)
 
 
-def preflight(settings: Settings) -> None:
-    """Open and close everything the server will open, so configuration errors surface here
-    and not in a worker process after the fork."""
-    open_deps(settings, client=make_client(settings)).store.close()
+def stop_serving(deps, maintenance, drain_seconds: float = DRAIN_SECONDS) -> None:
+    """Let listener runs and messages with files finish their replies (at most `drain_seconds` in all),
+    then release everything (`deps`: a Deps; `maintenance`: its Maintenance, or None)."""
+    deadline = time.monotonic() + drain_seconds
+    if maintenance is not None:
+        maintenance.stop()
+    pending = deps.runs.in_flight
+    if pending:
+        log.info("waiting for %d listener run(s) to finish their replies", pending)
+    if not deps.runs.drain(drain_seconds):
+        log.warning("%d listener run(s) still busy after %gs; stopping anyway", deps.runs.in_flight, drain_seconds)
+    # After the listeners: a listener run may still hand a message with files over.
+    if not deps.file_readers.drain(max(0.0, deadline - time.monotonic())):
+        log.warning("%d message(s) with files still being read after %gs; stopping anyway",
+                    deps.file_readers.in_flight, drain_seconds)
+    deps.listener_executor.shutdown(wait=False)
+    deps.file_readers.shutdown()
+    deps.usage.close()
+    deps.store.close()
 
 
-# --- HTTP ----------------------------------------------------------------------------------
+# --- HTTP: the worker's side ------------------------------------------------------------------
 
-def _worker_app(settings: Settings) -> SlackWsgiApp:
-    # Built in the worker, after the fork, so no database connection crosses it.
-    try:
-        wsgi = create_wsgi_app(settings, event_worker=True)
-    except SettingsError as exc:
-        print(f"nmbot: {exc}", file=sys.stderr)
-        sys.exit(WORKER_BOOT_ERROR)
-    reload_on_sighup(wsgi.maintenance, *([wsgi.events.request_reload] if wsgi.events is not None else []))
-    log.info("nmbot is serving Slack's requests (knowledge base %s)", wsgi.deps.kb.version)
-    return wsgi
+def _worker_app(settings: Settings):
+    from .web import worker_app  # here, in the worker: the master never imports the app
+
+    return worker_app(settings)
 
 
 def _drain_worker(_arbiter, worker) -> None:
     """gunicorn's worker_exit hook: requests are answered by now, the replies they started may not be."""
-    wsgi = getattr(worker, "wsgi", None)
-    if isinstance(wsgi, SlackWsgiApp):
-        wsgi.shutdown()
+    # No app: in the master, in a worker that could not load it, or an app without a shutdown.
+    shutdown = getattr(getattr(worker, "wsgi", None), "shutdown", None)
+    if shutdown is not None:
+        shutdown()
 
 
-def gunicorn_options(settings: Settings, host: str, port: int) -> dict:
+# --- HTTP: the master's side ------------------------------------------------------------------
+
+class BootReports:
+    """Workers tell the master through a pipe that they started, or the one line saying why not.
+
+    A write of one short line to a pipe is atomic, so workers starting together never mix their lines.
+    """
+
+    STARTED = "started"
+    LINE_BYTES = 2048
+
+    def __init__(self, on_start: Callable[[], None]):
+        self._read, self._write = os.pipe()
+        self._on_start = on_start
+        self.failure: str | None = None  # the first worker's reason for not starting
+        self._reader = threading.Thread(target=self._listen, name="boot-reports", daemon=True)
+
+    def start(self) -> "BootReports":
+        self._reader.start()
+        return self
+
+    def started(self) -> None:
+        """In a worker that is ready to serve."""
+        self._say(self.STARTED)
+
+    def failed(self, reason: str) -> None:
+        """In a worker that cannot start: `reason` in one line."""
+        self._say("failed " + " ".join(reason.split()))
+
+    def _say(self, line: str) -> None:
+        data = line.encode()[: self.LINE_BYTES - 1] + b"\n"
+        try:
+            os.write(self._write, data)
+        except OSError:  # the master is gone; the worker's exit status still tells
+            pass
+
+    def _listen(self) -> None:
+        with os.fdopen(self._read, "rb") as lines:
+            if not select.select([lines], [], [], BOOT_WAIT_SECONDS)[0]:
+                self._on_start()  # a worker this slow is worth seeing in the log, whatever it says later
+            for line in lines:  # until every copy of the write end is closed: the workers are gone
+                if line.startswith(self.STARTED.encode()):
+                    self._on_start()
+                elif line.startswith(b"failed ") and self.failure is None:
+                    self.failure = line[len(b"failed "):].decode(errors="replace").strip()
+
+    def finish(self, timeout: float = 5.0) -> None:
+        """After the workers are gone: read what they said last."""
+        os.close(self._write)
+        self._reader.join(timeout)
+
+
+class HeldLines(logging.Handler):
+    """Stands in for the root logger's handlers, keeping every record back until `show()` (or `drop()`).
+
+    A worker forked meanwhile inherits it with the records held so far: there the same calls pass on
+    that process's own records only, so the master's lines are printed once, by the master.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._root = logging.getLogger()
+        self._handlers = list(self._root.handlers)
+        self._records: list[logging.LogRecord] = []
+        self._passes: Callable[[logging.LogRecord], bool] | None = None  # None while holding
+
+    def hold(self) -> "HeldLines":
+        self._root.handlers = [self]
+        return self
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._passes is None:
+            self._records.append(record)
+        elif self._passes(record):
+            self._pass_on(record)
+
+    def show(self) -> None:
+        """Print what was held, and everything from now on."""
+        if self._let_through(lambda record: True):
+            self._root.handlers = self._handlers
+
+    def show_all_but(self, logger: str) -> None:
+        """Print what was held, and everything from now on, but `logger`'s records."""
+        self._let_through(lambda record: record.name != logger)
+
+    def drop(self) -> None:
+        """Forget what was held; print everything from now on."""
+        with self.lock:
+            self._records = []
+        self.show()
+
+    def _let_through(self, passes: Callable[[logging.LogRecord], bool]) -> bool:
+        with self.lock:
+            if self._passes is not None:
+                return False
+            self._passes = passes
+            records, self._records = self._records, []
+        for record in records:
+            if record.process == os.getpid() and passes(record):
+                self._pass_on(record)
+        return True
+
+    def _pass_on(self, record: logging.LogRecord) -> None:
+        for handler in self._handlers:
+            if record.levelno >= handler.level:
+                handler.handle(record)
+
+
+class SharedMetrics:
+    """The directory where several workers keep their figures (prometheus_client's multiprocess mode):
+    PROMETHEUS_MULTIPROC_DIR if set, else a temporary one; emptied before any worker starts."""
+
+    def __init__(self) -> None:
+        given = os.environ.get(MULTIPROCESS_DIR)
+        self.made = not given
+        self.path = Path(given) if given else Path(tempfile.mkdtemp(prefix="nmbot-metrics-"))
+        self.path.mkdir(parents=True, exist_ok=True)
+        for stale in self.path.glob("*.db"):  # figures of a previous run would be added to this one's
+            stale.unlink()
+        os.environ[MULTIPROCESS_DIR] = str(self.path)
+
+    def worker_gone(self, _arbiter, worker) -> None:
+        """gunicorn's child_exit hook: a dead worker's in-flight gauges stop counting."""
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, str(self.path))
+
+    def remove(self) -> None:
+        if self.made:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> dict:
     return {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
-        "workers": 1,  # I/O-bound work: threads suffice, and the knowledge base loads once
+        "workers": workers,
         "worker_class": "gthread",
         "threads": WORKER_THREADS,
         "timeout": 30,
@@ -250,46 +253,94 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict:
     }
 
 
-def run_gunicorn(load: Callable[[], Callable], settings: Settings, host: str, port: int) -> int:
-    """Serve the WSGI app `load()` builds in the worker, the way nmbot serves itself; the exit code."""
+def run_gunicorn(load: Callable[[], Callable], settings: Settings, host: str, port: int, *,
+                 workers: int = 1) -> int:
+    """Serve the WSGI app `load()` builds in each worker, the way nmbot serves itself; the exit code.
+    `load` raises SettingsError when the worker cannot start: `run_gunicorn` then raises it in one line."""
     from gunicorn.app.base import BaseApplication
     from gunicorn.arbiter import Arbiter
+    from gunicorn.errors import HaltServer
+
+    held = HeldLines().hold()
+    boot = BootReports(on_start=held.show)
+    shared = SharedMetrics() if workers > 1 or os.environ.get(MULTIPROCESS_DIR) else None
+    options = {**gunicorn_options(settings, host, port, workers), "post_worker_init": lambda _worker: started()}
+    if shared is not None:
+        options["child_exit"] = shared.worker_gone
+
+    def load_or_report() -> Callable:
+        try:
+            return load()
+        except SettingsError as exc:
+            held.show_all_but("gunicorn.error")  # a worker booting and exiting: the reason says it all
+            boot.failed(str(exc))
+            sys.exit(WORKER_BOOT_ERROR)
+
+    def started() -> None:
+        held.show()
+        boot.started()
 
     class ReloadingArbiter(Arbiter):
         def handle_hup(self) -> None:
-            self.log.info("Hang up: reloading the knowledge base in the worker")
+            self.log.info("Hang up: reloading the knowledge base in the workers")
             self.kill_workers(signal.SIGHUP)
 
     class Server(BaseApplication):
         def load_config(self) -> None:
-            for key, value in gunicorn_options(settings, host, port).items():
+            for key, value in options.items():
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)
 
         def load(self) -> Callable:
-            return load()
+            return load_or_report()
 
         def run(self) -> None:
             try:
                 ReloadingArbiter(self).run()
+            except HaltServer as exc:  # another worker failing to boot while gunicorn stops for the first
+                sys.exit(exc.exit_status)
             except RuntimeError as exc:  # what BaseApplication.run does with gunicorn's configuration errors
                 print(f"nmbot: {exc}", file=sys.stderr)
                 sys.exit(1)
 
     master = os.getpid()
+    boot.start()
     try:
         Server().run()
+        code = 0
     except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if os.getpid() != master:
-            raise  # a worker process ends exactly as gunicorn decided, without running the caller's code
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
+            _end_worker(code)
+    finally:
+        if os.getpid() == master and shared is not None:
+            shared.remove()
+    boot.finish()
+    if code == WORKER_BOOT_ERROR and boot.failure:
+        held.drop()  # gunicorn's story of a worker that did not boot: the reason says it all
+        raise SettingsError(boot.failure)
+    held.show()
+    return code
+
+
+def _end_worker(code: int) -> None:
+    """A worker process ends here, as gunicorn decided, without returning into the code that started the
+    server (it would run that code's clean-up a second time, in the wrong process)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 # --- Socket Mode -----------------------------------------------------------------------------
 
 def _run_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from .app import assemble
+    from .maintenance import Maintenance
+    from .probes import Probes, bot_details, start_probes
 
     app, deps = assemble(settings)
     handler = SocketModeHandler(app, settings.slack_app_token.reveal())
@@ -305,6 +356,8 @@ def _run_socket_mode(settings: Settings) -> int:
         raise SettingsError(f"cannot open a Socket Mode connection to Slack ({exc}): check the network") from None
     log.info("nmbot is connected to Slack in Socket Mode (knowledge base %s)", deps.kb.version)
     maintenance = Maintenance(deps).start()
+    probes = start_probes(Probes(lambda: bot_details(deps), deps.metrics.render),
+                          settings.metrics_host, settings.metrics_port)
     stop = threading.Event()
     _handle_signals(stop, maintenance)
     try:
@@ -313,10 +366,14 @@ def _run_socket_mode(settings: Settings) -> int:
     finally:
         handler.close()
         stop_serving(deps, maintenance)
+        if probes is not None:
+            probes.close()
     return 0
 
 
-def _handle_signals(stop: threading.Event, maintenance: Maintenance) -> None:
+def _handle_signals(stop: threading.Event, maintenance) -> None:
+    from .maintenance import reload_on_sighup
+
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers can only be set from the main thread
     for sig in (signal.SIGINT, signal.SIGTERM):

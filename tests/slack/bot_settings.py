@@ -13,5 +13,6 @@ def settings_for(stub: WebApiStub, **env: str) -> Settings:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": stub.api_url,
         "NMBOT_DATABASE_URL": "memory://",
+        "NMBOT_METRICS_PORT": "0",  # a test that wants the probes starts them on a free loopback port
     }
     return Settings.from_env({**base, **env})

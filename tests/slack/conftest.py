@@ -2,7 +2,8 @@
 
 Listeners run on a tracking executor so a test can wait until the app has
 finished with a request (`bot.wait_idle()`) before asserting that nothing
-was posted: silence is checked on a condition, not after a sleep.
+was posted: silence is checked on a condition, not after a sleep. The probe
+server (/healthz, /readyz, /metrics) runs on a port of its own, as in production.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from slack_requests import SlackSender
 from webapi_stub import WebApiStub
 
 from bot.engine.knowledge import KnowledgeBase
-from bot.slack.server import SlackWsgiApp, create_wsgi_app
+from bot.slack.probes import ProbeServer
+from bot.slack.web import SlackWsgiApp, create_wsgi_app
 from bot.store import MemoryStore, StateStore
 
 SHIPPED_KB = Path(__file__).resolve().parents[2] / "knowledge" / "number-masking.yaml"
@@ -73,6 +75,7 @@ class Bot:
     """The running app and everything a test pokes at."""
 
     url: str
+    probe_url: str
     slack: SlackSender
     stub: WebApiStub
     store: MemoryStore
@@ -139,10 +142,12 @@ def bot(stub: WebApiStub, bot_env: dict, kb: KnowledgeBase, bot_store: StateStor
     store = bot_store
     executor = TrackingExecutor()
     wsgi = create_wsgi_app(settings_for(stub, **bot_env), kb=kb, store=store, listener_executor=executor)
+    probes = ProbeServer(wsgi.probes, "127.0.0.1", 0).start()
     url = serve_wsgi(wsgi)
     try:
-        yield Bot(url, SlackSender(url), stub, store, wsgi, executor)
+        yield Bot(url, probes.url, SlackSender(url), stub, store, wsgi, executor)
     finally:
         executor.wait_idle()
         executor.shutdown(wait=True)
         wsgi.close()
+        probes.close()

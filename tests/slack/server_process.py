@@ -1,10 +1,11 @@
-"""`nmbot serve --http` as a real child process: its address, its log lines as they come, signals."""
+"""`nmbot serve --http` as a real child process: its addresses, its log lines as they come, signals."""
 from __future__ import annotations
 
 import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,15 +18,26 @@ NMBOT = [sys.executable, "-m", "bot.cli.main"]
 
 
 def clean_env(**values: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NMBOT_"))}
-    return {**env, **values}
+    """This process's environment without Slack's or nmbot's settings, plus `values`; the probe server is
+    off unless `values` turn it on (its default address is every interface, port 9000)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NMBOT_", "PROMETHEUS_"))}
+    return {**env, "NMBOT_METRICS_PORT": "0", **values}
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (the probe port must be known before the server starts:
+    its workers all bind that one port)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def bot_env(stub: WebApiStub, **values: str) -> dict:
     """The environment of a bot talking to `stub`, plus `values`. State in a SQLite file in the server's
-    working folder, so the event workers share it as in production."""
+    working folder, as in production; the probes on a loopback port of their own."""
     base = dict(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=stub.api_url,
-                NMBOT_DATABASE_URL="sqlite:///state.sqlite3", NMBOT_LOG_LEVEL="info")
+                NMBOT_DATABASE_URL="sqlite:///state.sqlite3", NMBOT_LOG_LEVEL="info",
+                NMBOT_METRICS_HOST="127.0.0.1", NMBOT_METRICS_PORT=str(free_port()))
     return clean_env(**{**base, **values})
 
 
@@ -34,6 +46,9 @@ class ServerProcess:
 
     def __init__(self, env: dict, cwd):
         command = [*NMBOT, "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
+        port = int(env.get("NMBOT_METRICS_PORT") or 0)
+        self.probe_url = f"http://127.0.0.1:{port}" if port else ""
+        self.url = ""
         self.proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -62,10 +77,12 @@ class ServerProcess:
         raise AssertionError(f"no line matching {pattern!r}; output:\n{self.text}")
 
     def start(self, timeout: float = 20.0) -> str:
-        """Wait until the server listens and is healthy; its base URL."""
-        url = self.wait_for_line(r"Listening at: (http://127\.0\.0\.1:\d+)", timeout).group(1)
-        wait_until_healthy(url, timeout)
-        return url
+        """Wait until the server listens and is healthy (and ready, on the probe port); its base URL."""
+        self.url = self.wait_for_line(r"Listening at: (http://127\.0\.0\.1:\d+)", timeout).group(1)
+        wait_until_healthy(self.url, timeout)
+        if self.probe_url:
+            wait_until_healthy(self.probe_url, timeout, path="/readyz")
+        return self.url
 
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
@@ -80,11 +97,11 @@ class ServerProcess:
             raise
 
 
-def wait_until_healthy(url: str, timeout: float = 20.0) -> dict:
+def wait_until_healthy(url: str, timeout: float = 20.0, path: str = "/healthz") -> dict:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            response = get(url + "/healthz")
+            response = get(url + path)
             if response.status == 200:
                 return response.json()
         except OSError:

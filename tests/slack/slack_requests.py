@@ -24,6 +24,7 @@ _ids = itertools.count(1)
 class Response:
     status: int
     body: str
+    content_type: str = ""
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -90,9 +91,9 @@ class SlackSender:
 def send(request: urllib.request.Request) -> Response:
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return Response(response.status, response.read().decode())
+            return Response(response.status, response.read().decode(), response.headers.get("Content-Type", ""))
     except urllib.error.HTTPError as error:
-        return Response(error.code, error.read().decode())
+        return Response(error.code, error.read().decode(), error.headers.get("Content-Type", ""))
 
 
 def raw_request(url: str, head: str, body: bytes = b"") -> str:

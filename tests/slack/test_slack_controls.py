@@ -11,7 +11,7 @@ from slack_interactions import reaction
 from slack_requests import CHANNEL, USER, SlackSender, mention, message
 
 from bot.settings import Settings
-from bot.slack.server import create_wsgi_app
+from bot.slack.web import create_wsgi_app
 from bot.store import open_store
 
 PASTE = 'level=error sessionId=7d3f errorCode=-2005 errorMsg="Unable to synthesize text to speech"'

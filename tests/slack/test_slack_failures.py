@@ -29,7 +29,7 @@ def posts_after_idle(bot) -> list:
 
 
 def slack_errors(bot) -> dict:
-    return {k: v for k, v in bot.wsgi.deps.metrics.slack_errors._values.items()}
+    return bot.wsgi.deps.metrics.slack_errors.values()
 
 
 # --- Slack's Web API failing -----------------------------------------------------------------

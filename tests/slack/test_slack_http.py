@@ -34,10 +34,10 @@ def test_health_reports_the_knowledge_base(bot, kb):
     assert response.json() == {"ok": True, "knowledge_base": kb.version, "store": "up"}
 
 
-def test_health_fails_when_the_store_is_gone(bot):
+def test_health_says_the_store_is_gone_without_failing(bot):
     bot.store.close()
     response = get(bot.url + "/healthz")
-    assert response.status == 503 and response.json()["ok"] is False
+    assert response.status == 200 and response.json()["ok"] is True
     assert response.json()["store"] == "down" and "closed" in response.json()["store_problem"]
 
 

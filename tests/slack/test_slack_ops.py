@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 import signal
 import threading
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from metrics_page import metrics_of
 from server_process import ServerProcess, bot_env, wait_until
 from slack_requests import SIGNING_SECRET, SlackSender, get, mention, message, raw_request
 from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault
@@ -22,7 +22,7 @@ from bot.settings import Settings, SettingsError
 from bot.slack.deps import Deps, open_state
 from bot.slack.engine_holder import Engine
 from bot.slack.maintenance import Maintenance, reload_knowledge
-from bot.slack.server import create_wsgi_app
+from bot.slack.web import create_wsgi_app
 from bot.store import MemoryStore, UsageEvent, open_store
 
 TITLE = "title: Region outside your Number Masking coverage"
@@ -38,39 +38,40 @@ def edit(path: Path, old: str, new: str) -> None:
 
 # --- knowledge base reloads ----------------------------------------------------------------
 
-def test_sighup_reloads_in_place_and_an_invalid_edit_keeps_the_old_knowledge_base(stub, tmp_path, kb_file):
-    server = ServerProcess(bot_env(stub, NMBOT_KNOWLEDGE=str(kb_file)), tmp_path)
+WORKERS = 2
+
+
+def test_sighup_reloads_in_place_in_every_worker_and_an_invalid_edit_keeps_the_old_knowledge_base(
+        stub, tmp_path, kb_file):
+    server = ServerProcess(bot_env(stub, NMBOT_KNOWLEDGE=str(kb_file), NMBOT_WEB_WORKERS=str(WORKERS)), tmp_path)
     try:
         slack = SlackSender(server.start())
+        wait_until(lambda: server.text.count("nmbot is serving Slack's requests") == WORKERS, "both workers")
         assert "Region outside your Number Masking coverage" in slack.command("-2004").body
 
         edit(kb_file, TITLE, EDITED)
         server.signal(signal.SIGHUP)
-        for _ in range(SERVING_PROCESSES):  # each process reloads, and says so
+        for _ in range(WORKERS):  # each worker reloads, and says so
             server.wait_for_line(r"knowledge base reloaded: number-masking")
-        assert "the coverage map (edited)" in slack.command("-2004").body
+        for _ in range(4 * WORKERS):  # whichever worker answers
+            assert "the coverage map (edited)" in slack.command("-2004").body
 
         kb_file.write_text(kb_file.read_text().replace("entries:", "entries: [", 1))
         server.signal(signal.SIGHUP)
         refused = [server.wait_for_line(r"knowledge base not reloaded, still serving number-masking \S+: (.+)")
-                   for _ in range(SERVING_PROCESSES)]
+                   for _ in range(WORKERS)]
         error = refused[0].group(1)
         assert str(kb_file) in error and "is not valid YAML at line" in error
-        assert "the coverage map (edited)" in slack.command("-2004").body
-        health = get(server_url(server) + "/healthz").json()
-        assert health["ok"] is True and "is not valid YAML" in health["knowledge_base_problem"]
+        for _ in range(4 * WORKERS):
+            assert "the coverage map (edited)" in slack.command("-2004").body
+        for url in (server.url, server.probe_url):
+            health = get(url + "/healthz").json()
+            assert health["ok"] is True and "is not valid YAML" in health["knowledge_base_problem"]
+        assert get(server.probe_url + "/readyz").status == 200
     finally:
         assert server.stop() == 0
-    assert server.text.count("Booting worker") == 1  # reloaded in place: the worker was never replaced
+    assert server.text.count("Booting worker") == WORKERS  # reloaded in place: no worker was ever replaced
     assert "Traceback" not in server.text
-
-
-# The HTTP worker and its event workers, in a server started with the default settings.
-SERVING_PROCESSES = 1 + Settings().event_workers
-
-
-def server_url(server: ServerProcess) -> str:
-    return re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", server.text).group(1)
 
 
 def deps_for(settings: Settings, kb=None) -> Deps:
@@ -114,16 +115,18 @@ def test_a_listener_run_sees_one_knowledge_base_from_start_to_end(kb_file):
         swapped.wait(5)
         seen.append((deps.kb, deps.resolver.kb, deps.scanner.kb))
 
-    future = deps.listeners.submit(listener)
-    midway.wait(5)
+    run = threading.Thread(target=deps.runs.wrap(listener))
+    run.start()
+    assert midway.wait(5) and deps.runs.in_flight == 1
     edit(kb_file, TITLE, EDITED)
     assert reload_knowledge(deps)
     swapped.set()
-    future.result(5)
+    run.join(5)
     (before, after) = seen
     assert before == after and len({id(kb) for kb in before}) == 1
     assert deps.kb is not before[0] and deps.kb.get(-2004).title.endswith("(edited)")
-    deps.listeners.shutdown()
+    assert deps.runs.drain(5) and deps.runs.in_flight == 0
+    deps.listener_executor.shutdown()
 
 
 def test_purge_runs_on_its_own_schedule():
@@ -177,22 +180,6 @@ def test_health_names_a_refused_reload_but_stays_ready(stub, tmp_path, kb_file):
         app.close()
 
 
-SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?\d+(\.\d+)?(e-?\d+)?|\+Inf)$')
-
-
-def metrics_of(text: str) -> dict[str, float]:
-    """Every sample line of a Prometheus text page, checked against the format."""
-    samples = {}
-    for line in text.splitlines():
-        if line.startswith("# "):
-            assert re.match(r"^# (HELP|TYPE) [a-z_]+ .+$", line), line
-            continue
-        assert SAMPLE.match(line), line
-        name, value = line.rsplit(" ", 1)
-        samples[name] = float(value)
-    return samples
-
-
 def test_metrics_count_requests_answers_abstentions_autoreplies_and_slack_errors(bot):
     bot.stub.fail_next("chat.postMessage", Fault(status=429, retry_after=0))
     assert bot.slack.command("-2004").status == 200
@@ -201,15 +188,15 @@ def test_metrics_count_requests_answers_abstentions_autoreplies_and_slack_errors
     assert bot.slack.event(mention("what does -2008 mean?")).status == 200
     bot.stub.wait_for("chat.postMessage", 3)
     bot.wait_idle()
-    status, text = wsgi_get(bot.wsgi, "/metrics")
-    assert status.startswith("200")
-    m = metrics_of(text)
+    page = get(bot.probe_url + "/metrics")
+    assert page.status == 200
+    m = metrics_of(page.body)
     assert m['nmbot_requests_total{surface="command"}'] == 2 and m['nmbot_requests_total{surface="event"}'] == 2
     assert m['nmbot_answers_total{surface="command"}'] == 1
     assert m['nmbot_abstentions_total{surface="command"}'] == 1
     assert m['nmbot_answers_total{surface="autoreply"}'] == 1 and m['nmbot_answers_total{surface="mention"}'] == 1
     assert m['nmbot_autoreplies_total{mode="on"}'] == 1
-    assert m['nmbot_slack_api_errors_total{method="chat.postMessage",error="ratelimited"}'] == 1
+    assert m['nmbot_slack_api_errors_total{error="ratelimited",method="chat.postMessage"}'] == 1
     assert m["nmbot_ack_seconds_count"] == 4 and m['nmbot_ack_seconds_bucket{le="+Inf"}'] == 4
     buckets = [v for k, v in m.items() if k.startswith("nmbot_ack_seconds_bucket")]
     assert buckets == sorted(buckets)
@@ -219,12 +206,12 @@ def test_metrics_count_requests_answers_abstentions_autoreplies_and_slack_errors
 def test_requests_that_fail_verification_are_not_counted(bot):
     assert bot.slack.post("command=%2Fnmerror&text=-2004", "application/x-www-form-urlencoded",
                           signature="v0=bad").status == 401
-    assert "nmbot_requests_total{" not in wsgi_get(bot.wsgi, "/metrics")[1]
+    assert "nmbot_requests_total{" not in get(bot.probe_url + "/metrics").body
 
 
 # --- a real server: signals and logs ----------------------------------------------------------
 
-def test_sigterm_lets_replies_in_flight_finish(stub, tmp_path):
+def test_sigterm_turns_readiness_off_and_lets_replies_in_flight_finish(stub, tmp_path):
     release = threading.Event()
     stub.fail_next("chat.postMessage", Fault(hold=release))
     server = ServerProcess(bot_env(stub), tmp_path)
@@ -234,12 +221,16 @@ def test_sigterm_lets_replies_in_flight_finish(stub, tmp_path):
         stub.wait_for("chat.postMessage")
         server.signal(signal.SIGTERM)
         server.wait_for_line(r"waiting for 1 listener run\(s\) to finish their replies")
+        # Still finishing a reply: alive, but no longer taking work.
+        assert get(server.probe_url + "/readyz").status == 503
+        assert get(server.probe_url + "/healthz").status == 200
         assert server.proc.poll() is None
     finally:
         release.set()
         code = server.stop()
     assert code == 0
     assert "still busy" not in server.text and "failed" not in server.text
+    assert len(stub.calls_to("chat.postMessage")) == 1
 
 
 def test_the_real_server_serves_metrics_and_refuses_big_bodies(stub, tmp_path):
@@ -250,7 +241,7 @@ def test_the_real_server_serves_metrics_and_refuses_big_bodies(stub, tmp_path):
                 f"Content-Length: {8 << 20}\r\n\r\n")
         assert raw_request(url, head).endswith("413 Request Entity Too Large")
         SlackSender(url).command("-2004")
-        m = metrics_of(get(url + "/metrics").body)
+        m = metrics_of(get(server.probe_url + "/metrics").body)
         assert m['nmbot_refused_requests_total{reason="too_large"}'] == 1
         assert m['nmbot_requests_total{surface="command"}'] == 1
     finally:

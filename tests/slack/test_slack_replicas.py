@@ -33,7 +33,7 @@ class Replica:
     slack: SlackSender
 
     def metric(self, name: str) -> float:
-        found = re.search(rf"^{re.escape(name)} (\S+)$", get(self.url + "/metrics").body, re.M)
+        found = re.search(rf"^{re.escape(name)} (\S+)$", get(self.server.probe_url + "/metrics").body, re.M)
         return float(found.group(1)) if found else 0.0
 
 

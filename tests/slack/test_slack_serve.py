@@ -1,6 +1,7 @@
 """`serve()`: the real server in a subprocess, and configuration errors as one clear sentence."""
 from __future__ import annotations
 
+import socket
 import subprocess
 from urllib.parse import urlencode
 
@@ -12,10 +13,10 @@ from webapi_stub import APP_TOKEN, BOT_TOKEN
 
 from bot.settings import Settings, SettingsError
 from bot.slack.server import serve
+from bot.slack.web import worker_app
 
 
 def test_serve_http_runs_a_real_server(stub, tmp_path):
-    # With state in memory nothing can be shared, so events are answered in the HTTP worker itself.
     env = clean_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=stub.api_url,
                     NMBOT_DATABASE_URL="memory://", NMBOT_LOG_LEVEL="info")
     server = ServerProcess(env, tmp_path)
@@ -35,28 +36,65 @@ def test_serve_http_runs_a_real_server(stub, tmp_path):
         code = server.stop()
     assert code == 0
     output = "".join(server.output)
-    assert "events are answered in this process" in output and "event worker(s)" not in output
+    assert "nmbot is serving Slack's requests" in output and "health and metrics at" not in output  # port 0: off
     assert BOT_TOKEN not in output and SIGNING_SECRET not in output
     assert "Traceback" not in output
 
 
 # --- configuration errors: one sentence naming the variable, never a token ----------------
 
+def serve_fails(tmp_path, **env: str) -> str:
+    """`nmbot serve --http` that cannot start: its standard error, checked to be one line and nothing else."""
+    proc = subprocess.run([*NMBOT, "serve", "--http", "--host", "127.0.0.1", "--port", "0"], env=clean_env(**env),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("nmbot: ") and proc.stderr.count("\n") == 1, proc.stderr
+    return proc.stderr
+
+
 def test_cli_reports_a_configuration_error_in_one_line(stub, tmp_path):
-    env = clean_env(SLACK_BOT_TOKEN="xoxb-wrong-token", SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                    SLACK_API_URL=stub.api_url, NMBOT_DATABASE_URL="memory://")
-    proc = subprocess.run([*NMBOT, "serve", "--http"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=30)
-    assert proc.returncode != 0 and proc.stdout == ""
-    assert proc.stderr.startswith("nmbot: SLACK_BOT_TOKEN was rejected by Slack (invalid_auth)")
-    assert proc.stderr.count("\n") == 1 and "xoxb-wrong-token" not in proc.stderr
+    # Each of the two workers checks the token when it starts, and each is refused: one line all the same.
+    stderr = serve_fails(tmp_path, SLACK_BOT_TOKEN="xoxb-wrong-token", SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                         SLACK_API_URL=stub.api_url, NMBOT_DATABASE_URL="memory://", NMBOT_WEB_WORKERS="2")
+    assert stderr.startswith("nmbot: SLACK_BOT_TOKEN was rejected by Slack (invalid_auth)")
+    assert "xoxb-wrong-token" not in stderr
+
+
+def test_cli_reports_a_broken_knowledge_base_in_one_line(stub, tmp_path):
+    broken = tmp_path / "kb.yaml"
+    broken.write_text("version: 1\nentries: [{code: -2004}]\n")
+    stderr = serve_fails(tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                         SLACK_API_URL=stub.api_url, NMBOT_DATABASE_URL="memory://", NMBOT_KNOWLEDGE=str(broken))
+    assert "knowledge base cannot be loaded" in stderr and "NMBOT_KNOWLEDGE" in stderr
+
+
+def test_cli_reports_a_probe_port_in_use_in_one_line(stub, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        stderr = serve_fails(tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                             SLACK_API_URL=stub.api_url, NMBOT_DATABASE_URL="memory://",
+                             NMBOT_METRICS_HOST="127.0.0.1", NMBOT_METRICS_PORT=str(taken.getsockname()[1]))
+    assert stderr.startswith("nmbot: NMBOT_METRICS_HOST, NMBOT_METRICS_PORT: cannot listen at 127.0.0.1:")
+    assert "Address already in use" in stderr
 
 
 
 def fails_with(settings: Settings, *, http: bool) -> str:
+    """What `serve` says before any server starts (the settings alone), or for Socket Mode."""
     with pytest.raises(SettingsError) as raised:
         serve(settings, http=http)
-    text = str(raised.value)
+    return one_line(str(raised.value))
+
+
+def worker_fails_with(settings: Settings) -> str:
+    """What a gunicorn worker says when it cannot start: `nmbot serve --http` prints it alone (see above)."""
+    with pytest.raises(SettingsError) as raised:
+        worker_app(settings)
+    return one_line(str(raised.value))
+
+
+def one_line(text: str) -> str:
     assert BOT_TOKEN not in text and APP_TOKEN not in text and SIGNING_SECRET not in text
     assert "\n" not in text
     return text
@@ -78,7 +116,7 @@ def test_socket_mode_without_app_token_points_at_http_too(stub):
 
 
 def test_rejected_bot_token(stub, capsys):
-    text = fails_with(settings_for(stub, SLACK_BOT_TOKEN="xoxb-wrong-token"), http=True)
+    text = worker_fails_with(settings_for(stub, SLACK_BOT_TOKEN="xoxb-wrong-token"))
     assert text.startswith("SLACK_BOT_TOKEN was rejected by Slack (invalid_auth)")
     captured = capsys.readouterr()
     assert "xoxb-wrong-token" not in captured.out + captured.err + text
@@ -93,14 +131,14 @@ def test_rejected_app_token(stub):
 def test_unreachable_web_api(stub):
     url = stub.api_url
     stub.stop()
-    text = fails_with(settings_for(stub, SLACK_API_URL=url), http=True)
+    text = worker_fails_with(settings_for(stub, SLACK_API_URL=url))
     assert text.startswith("cannot reach Slack's Web API") and "SLACK_API_URL" in text
 
 
 def test_broken_knowledge_base(stub, tmp_path):
     broken = tmp_path / "kb.yaml"
     broken.write_text("version: 1\nentries: [{code: -2004}]\n")
-    text = fails_with(settings_for(stub, NMBOT_KNOWLEDGE=str(broken)), http=True)
+    text = worker_fails_with(settings_for(stub, NMBOT_KNOWLEDGE=str(broken)))
     assert "knowledge base cannot be loaded" in text and "NMBOT_KNOWLEDGE" in text
 
 

@@ -8,7 +8,9 @@ from . import actions, commands, events, shortcuts
 
 
 def register(app: App, deps: Deps) -> None:
-    commands.register(app, deps)
-    events.register(app, deps)
-    actions.register(app, deps)
-    shortcuts.register(app, deps)
+    """Every listener, each run pinned to one knowledge base and counted (see listener_runs.py)."""
+    registering = deps.runs.registering(app)
+    commands.register(registering, deps)
+    events.register(registering, deps)
+    actions.register(registering, deps)
+    shortcuts.register(registering, deps)
