@@ -133,6 +133,8 @@ class Settings:
     watch_knowledge: bool = False  # reload the knowledge base when its files change (SIGHUP always reloads)
     event_workers: int = 2  # HTTP mode: processes answering Events API requests (pasted logs, mentions)
     keep_days: float = 180.0  # votes, questions, usage events and quiet threads older than this are deleted; 0: never
+    socket_give_up: float = 300.0  # Socket Mode: exit non-zero after this long without a connection
+    socket_ping_seconds: float = 10.0  # Socket Mode: keep-alive pings; a silent connection is noticed in about 2x this
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -160,6 +162,8 @@ class Settings:
             watch_knowledge=_flag(env, "NMBOT_WATCH_KNOWLEDGE"),
             event_workers=_whole(env, "NMBOT_EVENT_WORKERS", cls.event_workers, 1, 32),
             keep_days=_number(env, "NMBOT_KEEP_DAYS", cls.keep_days),
+            socket_give_up=_seconds(env, "NMBOT_SOCKET_GIVE_UP", cls.socket_give_up, 86400),
+            socket_ping_seconds=_seconds(env, "NMBOT_SOCKET_PING_SECONDS", cls.socket_ping_seconds, 15),
             env=env,
         )
 

@@ -175,6 +175,11 @@ class Metrics:
         self.listener_runs = Counter("nmbot_listener_runs_total", "Listener runs finished")
         self.store_errors = Counter("nmbot_store_errors_total", "State store operations the database failed, "
                                     "by operation", ("operation",))
+        # Socket Mode (bot/slack/socket_mode.py); nmbot_socket_mode_connected is a gauge it adds.
+        self.socket_connections = Counter("nmbot_socket_mode_connections_total",
+                                          "Socket Mode connections Slack greeted: the first and every reconnection")
+        self.socket_failures = Counter("nmbot_socket_mode_failures_total",
+                                       "Socket Mode connection attempts that failed, by reason", ("reason",))
         self._gauges: list[Gauge] = []
 
     def gauge(self, name: str, help_text: str, read, combine=sum) -> None:
@@ -201,7 +206,7 @@ class Metrics:
     def _all(self) -> list[_Metric]:
         return [self.requests, self.ack_seconds, self.refused, self.answers, self.abstentions, self.autoreplies,
                 self.deliveries, self.slack_errors, self.knowledge_reloads, self.listener_runs, self.store_errors,
-                *self._gauges]
+                self.socket_connections, self.socket_failures, *self._gauges]
 
     def snapshot(self) -> dict:
         """Every figure as plain data, by metric name: what another process's `render` adds in."""

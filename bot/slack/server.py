@@ -17,7 +17,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from concurrent.futures import Executor
 from typing import Callable, Iterable
@@ -28,11 +27,10 @@ from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from .. import logs
 from ..engine.knowledge import KnowledgeBase
-from ..settings import MANIFEST_HINT, Settings, SettingsError
+from ..settings import Settings, SettingsError
 from ..store import MemoryStore, StateStore
 from .app import assemble
 from .deps import Deps, make_client, open_deps
@@ -202,7 +200,9 @@ def serve(settings: Settings, *, http: bool, host: str | None = None, port: int 
     except SettingsError as exc:
         raise SettingsError(f"{exc}; or run `nmbot serve --http` to receive Slack's HTTP requests "
                             "(needs SLACK_SIGNING_SECRET)") from None
-    return _run_socket_mode(settings)
+    from .socket_mode import run_socket_mode  # aiohttp and the Socket Mode client load in Socket Mode only
+
+    return run_socket_mode(settings)
 
 
 def preflight(settings: Settings) -> None:
@@ -284,41 +284,3 @@ def run_gunicorn(load: Callable[[], Callable], settings: Settings, host: str, po
             raise  # a worker process ends exactly as gunicorn decided, without running the caller's code
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
-
-
-# --- Socket Mode -----------------------------------------------------------------------------
-
-def _run_socket_mode(settings: Settings) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    app, deps = assemble(settings)
-    handler = SocketModeHandler(app, settings.slack_app_token.reveal())
-    try:
-        handler.connect()
-    except SlackApiError as exc:
-        deps.store.close()
-        error = exc.response.get("error") if exc.response is not None else "unknown_error"
-        raise SettingsError(f"SLACK_APP_TOKEN was rejected by Slack ({error}): {MANIFEST_HINT}, then create it "
-                            "under Basic Information > App-Level Tokens with the scope connections:write") from None
-    except (SlackClientError, OSError) as exc:
-        deps.store.close()
-        raise SettingsError(f"cannot open a Socket Mode connection to Slack ({exc}): check the network") from None
-    log.info("nmbot is connected to Slack in Socket Mode (knowledge base %s)", deps.kb.version)
-    maintenance = Maintenance(deps).start()
-    stop = threading.Event()
-    _handle_signals(stop, maintenance)
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        handler.close()
-        stop_serving(deps, maintenance)
-    return 0
-
-
-def _handle_signals(stop: threading.Event, maintenance: Maintenance) -> None:
-    if threading.current_thread() is not threading.main_thread():
-        return  # signal handlers can only be set from the main thread
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    reload_on_sighup(maintenance)

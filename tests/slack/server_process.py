@@ -1,4 +1,5 @@
-"""`nmbot serve --http` as a real child process: its address, its log lines as they come, signals."""
+"""`nmbot serve` as a real child process (`--http`, or Socket Mode): its address, its log lines as they come,
+signals, CPU time."""
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ import threading
 import time
 
 from slack_requests import SIGNING_SECRET, get
-from webapi_stub import BOT_TOKEN, WebApiStub
+from webapi_stub import APP_TOKEN, BOT_TOKEN, WebApiStub
 
 NMBOT = [sys.executable, "-m", "bot.cli.main"]
 
@@ -29,11 +30,19 @@ def bot_env(stub: WebApiStub, **values: str) -> dict:
     return clean_env(**{**base, **values})
 
 
-class ServerProcess:
-    """`nmbot serve --http` in a child process; its log lines are read as they come."""
+def socket_env(stub: WebApiStub, **values: str) -> dict:
+    """The environment of a Socket Mode bot whose apps.connections.open is `stub`'s (no signing secret)."""
+    base = dict(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN, SLACK_API_URL=stub.api_url,
+                NMBOT_DATABASE_URL="sqlite:///state.sqlite3", NMBOT_LOG_LEVEL="info")
+    return clean_env(**{**base, **values})
 
-    def __init__(self, env: dict, cwd):
-        command = [*NMBOT, "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
+
+class ServerProcess:
+    """`nmbot serve --http` (or `nmbot serve` with `http=False`) in a child process; its log lines are read
+    as they come."""
+
+    def __init__(self, env: dict, cwd, *, http: bool = True):
+        command = [*NMBOT, "serve", *(["--http", "--host", "127.0.0.1", "--port", "0"] if http else [])]
         self.proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True)
         self.lines: queue.Queue[str] = queue.Queue()
@@ -69,6 +78,12 @@ class ServerProcess:
 
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far (Linux /proc)."""
+        with open(f"/proc/{self.proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> int:
         if self.proc.poll() is None:
