@@ -61,6 +61,7 @@ ATTEMPT_SECONDS = 15.0  # one connection attempt: a new URL, the upgrade, Slack'
 RECONNECT_GRACE = 5.0  # how long the client may take to restore a lost connection by itself
 WATCH_SECONDS = 1.0  # how often the connection is looked at (the probes' resolution)
 FIRST_RETRY, MAX_RETRY = 1.0, 30.0  # pauses between failed attempts double from the first up to the last
+CLOSE_SECONDS = 5.0  # closing a connection: the close frame's answer, the client's tasks
 ACK_DRAIN_SECONDS = 3.0  # Slack's ack deadline: at shutdown, envelopes being acknowledged get this long
 DISPATCH_THREADS = 16  # envelopes dispatched at once; most take milliseconds, a slash command up to its ack
 # apps.connections.open errors that mean the app-level token itself is wrong: nothing to retry.
@@ -285,7 +286,7 @@ class SocketModeRuntime:
                 await self._watch(handler)
                 if self._stop.is_set():
                     return 0
-                await handler.close_async()
+                await self._discard(handler)
                 handler = None
                 handler = await self._connect(starting=False)
         except Stopping:
@@ -323,8 +324,16 @@ class SocketModeRuntime:
             log.warning("%d envelope(s) not acknowledged after %gs; Slack will deliver them again",
                         self.gate.in_flight, ACK_DRAIN_SECONDS)
         if handler is not None:
-            await handler.close_async()
+            await self._discard(handler)
         self.state.mark_down()
+
+    async def _discard(self, handler: SocketModeHandler) -> None:
+        """Close `handler`'s connection and client; a close that fails or hangs (a silent peer never answers
+        the close frame) is given up on, since a new connection or the exit follows either way."""
+        try:
+            await asyncio.wait_for(handler.close_async(), CLOSE_SECONDS)
+        except (Exception, asyncio.TimeoutError) as exc:
+            log.debug("closing a Socket Mode client: %s", one_line(f"{type(exc).__name__}: {exc}"))
 
     # --- connecting ------------------------------------------------------------------------------
 
@@ -332,7 +341,7 @@ class SocketModeRuntime:
         try:
             response = await asyncio.wait_for(
                 self.web.apps_connections_open(app_token=self.settings.slack_app_token.reveal()), ATTEMPT_SECONDS)
-            return str(response["url"])
+            url = response.get("url")
         except SlackApiError as exc:
             error = str((exc.response.get("error") if exc.response is not None else None) or "unknown_error")
             if error in TOKEN_ERRORS:
@@ -341,6 +350,9 @@ class SocketModeRuntime:
         except CONNECT_ERRORS as exc:
             raise AttemptFailed(f"cannot reach Slack's Web API for a socket URL ({type(exc).__name__})",
                                 "network") from None
+        if not isinstance(url, str) or not url.startswith(("wss://", "ws://")):
+            raise AttemptFailed("apps.connections.open answered without a WebSocket URL", "api_error")
+        return url
 
     async def _connect(self, *, starting: bool) -> SocketModeHandler:
         """A connection Slack has greeted, retried with growing pauses. Raises Stopping or GaveUp, and
@@ -352,7 +364,7 @@ class SocketModeRuntime:
                 await self._attempt(handler)
                 return handler
             except AttemptFailed as failure:
-                await handler.close_async()
+                await self._discard(handler)
                 if starting and isinstance(failure, TokenRejected):
                     raise SettingsError(f"{failure}: {MANIFEST_HINT}, then create it under Basic Information > "
                                         "App-Level Tokens with the scope connections:write") from None
@@ -368,7 +380,7 @@ class SocketModeRuntime:
                     raise Stopping from None
                 pause = min(pause * 2, MAX_RETRY)
             except BaseException:
-                await handler.close_async()
+                await self._discard(handler)
                 raise
 
     def _new_handler(self) -> SocketModeHandler:
