@@ -135,6 +135,8 @@ class Settings:
     metrics_host: str = "0.0.0.0"  # /healthz, /readyz and /metrics: reachable by container probes by default
     metrics_port: int = 9000  # 0: no probe server
     keep_days: float = 180.0  # votes, questions, usage events and quiet threads older than this are deleted; 0: never
+    socket_give_up: float = 300.0  # Socket Mode: exit non-zero after this long without a connection
+    socket_ping_seconds: float = 10.0  # Socket Mode: keep-alive pings; a silent connection is noticed in about 2x this
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -164,6 +166,8 @@ class Settings:
             metrics_host=env.get("NMBOT_METRICS_HOST", "").strip() or cls.metrics_host,
             metrics_port=_whole(env, "NMBOT_METRICS_PORT", cls.metrics_port, 0, 65535),
             keep_days=_number(env, "NMBOT_KEEP_DAYS", cls.keep_days),
+            socket_give_up=_seconds(env, "NMBOT_SOCKET_GIVE_UP", cls.socket_give_up, 86400),
+            socket_ping_seconds=_seconds(env, "NMBOT_SOCKET_PING_SECONDS", cls.socket_ping_seconds, 15),
             env=env,
         )
 

@@ -23,6 +23,13 @@ def test_whole_numbers_are_read():
     assert (settings.port, settings.web_workers, settings.metrics_port) == (8080, 4, 0)
 
 
+def test_socket_mode_gives_up_after_five_minutes_and_pings_every_ten_seconds_by_default():
+    settings = Settings.from_env({})
+    assert (settings.socket_give_up, settings.socket_ping_seconds) == (300.0, 10.0)
+    settings = Settings.from_env({"NMBOT_SOCKET_GIVE_UP": "45", "NMBOT_SOCKET_PING_SECONDS": "2.5"})
+    assert (settings.socket_give_up, settings.socket_ping_seconds) == (45.0, 2.5)
+
+
 @pytest.mark.parametrize("name, value, expected", [
     ("NMBOT_WEB_WORKERS", "0", "NMBOT_WEB_WORKERS must be at least 1, got '0'"),
     ("NMBOT_WEB_WORKERS", "33", "NMBOT_WEB_WORKERS must be a whole number from 1 to 32, got '33'"),
@@ -36,6 +43,10 @@ def test_whole_numbers_are_read():
     ("NMBOT_KEEP_DAYS", "6 months", "NMBOT_KEEP_DAYS must be a number, got '6 months'"),
     ("NMBOT_KEEP_DAYS", "nan", "NMBOT_KEEP_DAYS must be a number, got 'nan'"),
     ("NMBOT_KEEP_DAYS", "inf", "NMBOT_KEEP_DAYS must be a number, got 'inf'"),
+    ("NMBOT_SOCKET_GIVE_UP", "0", "NMBOT_SOCKET_GIVE_UP must be more than 0 and at most 86400 seconds, got '0'"),
+    # Pings further apart than this would notice a silent connection later than the 30 s target.
+    ("NMBOT_SOCKET_PING_SECONDS", "20",
+     "NMBOT_SOCKET_PING_SECONDS must be more than 0 and at most 15 seconds, got '20'"),
 ])
 def test_a_bad_number_names_the_variable_and_the_value(name, value, expected):
     with pytest.raises(SettingsError) as raised:

@@ -112,6 +112,11 @@ class Metrics:
         self.listener_runs = counter("nmbot_listener_runs_total", "Listener runs finished")
         self.store_errors = counter("nmbot_store_errors_total", "State store operations the database failed, "
                                     "by operation", "operation")
+        # Socket Mode (bot/slack/socket_mode.py); nmbot_socket_mode_connected is a gauge it adds.
+        self.socket_connections = counter("nmbot_socket_mode_connections_total",
+                                          "Socket Mode connections Slack greeted: the first and every reconnection")
+        self.socket_failures = counter("nmbot_socket_mode_failures_total",
+                                       "Socket Mode connection attempts that failed, by reason", "reason")
 
     def _counter(self, name: str, help_text: str, *labels: str) -> LabelledCounter:
         return LabelledCounter(self.registry, name, help_text, labels)

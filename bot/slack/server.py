@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import logs
-from ..settings import MANIFEST_HINT, Settings, SettingsError
+from ..settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,9 @@ def serve(settings: Settings, *, http: bool, host: str | None = None, port: int 
     except SettingsError as exc:
         raise SettingsError(f"{exc}; or run `nmbot serve --http` to receive Slack's HTTP requests "
                             "(needs SLACK_SIGNING_SECRET)") from None
-    return _run_socket_mode(settings)
+    from .socket_mode import run_socket_mode  # aiohttp and the Socket Mode client load in Socket Mode only
+
+    return run_socket_mode(settings)
 
 
 def stop_serving(deps, maintenance, drain_seconds: float = DRAIN_SECONDS) -> None:
@@ -330,52 +332,3 @@ def _end_worker(code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
-
-
-# --- Socket Mode -----------------------------------------------------------------------------
-
-def _run_socket_mode(settings: Settings) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from slack_sdk.errors import SlackApiError, SlackClientError
-
-    from .app import assemble
-    from .maintenance import Maintenance
-    from .probes import Probes, bot_details, start_probes
-
-    app, deps = assemble(settings)
-    handler = SocketModeHandler(app, settings.slack_app_token.reveal())
-    try:
-        handler.connect()
-    except SlackApiError as exc:
-        deps.store.close()
-        error = exc.response.get("error") if exc.response is not None else "unknown_error"
-        raise SettingsError(f"SLACK_APP_TOKEN was rejected by Slack ({error}): {MANIFEST_HINT}, then create it "
-                            "under Basic Information > App-Level Tokens with the scope connections:write") from None
-    except (SlackClientError, OSError) as exc:
-        deps.store.close()
-        raise SettingsError(f"cannot open a Socket Mode connection to Slack ({exc}): check the network") from None
-    log.info("nmbot is connected to Slack in Socket Mode (knowledge base %s)", deps.kb.version)
-    maintenance = Maintenance(deps).start()
-    probes = start_probes(Probes(lambda: bot_details(deps), deps.metrics.render),
-                          settings.metrics_host, settings.metrics_port)
-    stop = threading.Event()
-    _handle_signals(stop, maintenance)
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        handler.close()
-        stop_serving(deps, maintenance)
-        if probes is not None:
-            probes.close()
-    return 0
-
-
-def _handle_signals(stop: threading.Event, maintenance) -> None:
-    from .maintenance import reload_on_sighup
-
-    if threading.current_thread() is not threading.main_thread():
-        return  # signal handlers can only be set from the main thread
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    reload_on_sighup(maintenance)

@@ -1,4 +1,5 @@
-"""`nmbot serve --http` as a real child process: its addresses, its log lines as they come, signals."""
+"""`nmbot serve` as a real child process (`--http`, or Socket Mode): its addresses, its log lines as they come,
+signals, CPU time."""
 from __future__ import annotations
 
 import os
@@ -12,7 +13,7 @@ import threading
 import time
 
 from slack_requests import SIGNING_SECRET, get
-from webapi_stub import BOT_TOKEN, WebApiStub
+from webapi_stub import APP_TOKEN, BOT_TOKEN, WebApiStub
 
 NMBOT = [sys.executable, "-m", "bot.cli.main"]
 
@@ -41,11 +42,19 @@ def bot_env(stub: WebApiStub, **values: str) -> dict:
     return clean_env(**{**base, **values})
 
 
-class ServerProcess:
-    """`nmbot serve --http` in a child process; its log lines are read as they come."""
+def socket_env(stub: WebApiStub, **values: str) -> dict:
+    """The environment of a Socket Mode bot whose apps.connections.open is `stub`'s (no signing secret)."""
+    base = dict(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN, SLACK_API_URL=stub.api_url,
+                NMBOT_DATABASE_URL="sqlite:///state.sqlite3", NMBOT_LOG_LEVEL="info")
+    return clean_env(**{**base, **values})
 
-    def __init__(self, env: dict, cwd):
-        command = [*NMBOT, "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
+
+class ServerProcess:
+    """`nmbot serve --http` (or `nmbot serve` with `http=False`) in a child process; its log lines are read
+    as they come."""
+
+    def __init__(self, env: dict, cwd, *, http: bool = True):
+        command = [*NMBOT, "serve", *(["--http", "--host", "127.0.0.1", "--port", "0"] if http else [])]
         port = int(env.get("NMBOT_METRICS_PORT") or 0)
         self.probe_url = f"http://127.0.0.1:{port}" if port else ""
         self.url = ""
@@ -86,6 +95,12 @@ class ServerProcess:
 
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far (Linux /proc)."""
+        with open(f"/proc/{self.proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> int:
         if self.proc.poll() is None:

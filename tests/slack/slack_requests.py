@@ -52,40 +52,52 @@ class SlackSender:
         )
         return send(request)
 
-    def command(self, text: str, *, command: str = "/nmerror", user: str = USER, channel: str = CHANNEL,
-                response_url: str = "http://127.0.0.1:9/unused") -> Response:
-        form = {
-            "token": "legacy", "team_id": "T0001", "team_domain": "test", "channel_id": channel,
-            "channel_name": "support", "user_id": user, "user_name": "pat", "command": command, "text": text,
-            "api_app_id": "A0001", "is_enterprise_install": "false", "response_url": response_url,
-            "trigger_id": "1.2.3",
-        }
-        return self.post(urlencode(form), "application/x-www-form-urlencoded")
+    def command(self, text: str, **fields) -> Response:
+        return self.post(urlencode(command_form(text, **fields)), "application/x-www-form-urlencoded")
 
     def event(self, event: dict, *, event_id: str | None = None, retry: int | None = None) -> Response:
-        envelope = {
-            "token": "legacy", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",
-            "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()), "event": event,
-            "authorizations": [{"team_id": "T0001", "user_id": BOT_USER_ID, "is_bot": True}],
-        }
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
-        return self.post(json.dumps(envelope), "application/json", headers=headers)
+        return self.post(json.dumps(event_envelope(event, event_id)), "application/json", headers=headers)
 
-    def action(self, action_id: str, value: str | None, *, response_url: str, ephemeral: bool = True,
-               user: str = USER, channel: str = CHANNEL, thread_ts: str | None = None) -> Response:
-        container = {"type": "message", "message_ts": "1700000000.000001", "channel_id": channel,
-                     "is_ephemeral": ephemeral}
-        if thread_ts:
-            container["thread_ts"] = thread_ts
-        payload = {
-            "type": "block_actions", "user": {"id": user, "username": "pat", "team_id": "T0001"},
-            "api_app_id": "A0001", "token": "legacy", "container": container, "trigger_id": "1.2.3",
-            "team": {"id": "T0001", "domain": "test"}, "channel": {"id": channel, "name": "support"},
-            "response_url": response_url,
-            "actions": [{"action_id": action_id, "block_id": "b1", "type": "button", "action_ts": "1.2",
-                         "text": {"type": "plain_text", "text": "x"}, **({"value": value} if value else {})}],
-        }
+    def action(self, action_id: str, value: str | None, *, response_url: str, **fields) -> Response:
+        payload = action_payload(action_id, value, response_url=response_url, **fields)
         return self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+
+# What Slack sends, as the payloads both HTTP requests and Socket Mode envelopes carry.
+
+def command_form(text: str, *, command: str = "/nmerror", user: str = USER, channel: str = CHANNEL,
+                 response_url: str = "http://127.0.0.1:9/unused") -> dict:
+    return {
+        "token": "legacy", "team_id": "T0001", "team_domain": "test", "channel_id": channel,
+        "channel_name": "support", "user_id": user, "user_name": "pat", "command": command, "text": text,
+        "api_app_id": "A0001", "is_enterprise_install": "false", "response_url": response_url,
+        "trigger_id": "1.2.3",
+    }
+
+
+def event_envelope(event: dict, event_id: str | None = None) -> dict:
+    return {
+        "token": "legacy", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",
+        "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()), "event": event,
+        "authorizations": [{"team_id": "T0001", "user_id": BOT_USER_ID, "is_bot": True}],
+    }
+
+
+def action_payload(action_id: str, value: str | None, *, response_url: str, ephemeral: bool = True,
+                   user: str = USER, channel: str = CHANNEL, thread_ts: str | None = None) -> dict:
+    container = {"type": "message", "message_ts": "1700000000.000001", "channel_id": channel,
+                 "is_ephemeral": ephemeral}
+    if thread_ts:
+        container["thread_ts"] = thread_ts
+    return {
+        "type": "block_actions", "user": {"id": user, "username": "pat", "team_id": "T0001"},
+        "api_app_id": "A0001", "token": "legacy", "container": container, "trigger_id": "1.2.3",
+        "team": {"id": "T0001", "domain": "test"}, "channel": {"id": channel, "name": "support"},
+        "response_url": response_url,
+        "actions": [{"action_id": action_id, "block_id": "b1", "type": "button", "action_ts": "1.2",
+                     "text": {"type": "plain_text", "text": "x"}, **({"value": value} if value else {})}],
+    }
 
 
 def send(request: urllib.request.Request) -> Response:

@@ -64,6 +64,8 @@ class WebApiStub:
     files: dict[str, _File] = field(default_factory=dict)
     threads: dict[str, str] = field(default_factory=dict)  # ts of each posted message -> its thread's ts
     faults: dict[str, list[Fault]] = field(default_factory=dict)  # method -> faults for its next calls, in order
+    socket_urls: Callable[[], str] | None = None  # what apps.connections.open hands out (socket_stub.new_url)
+    app_token: str = APP_TOKEN
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -167,6 +169,12 @@ class WebApiStub:
                 return {"ok": False, "error": "invalid_auth"}
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "nmbot",
                     "team_id": "T0001", "user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        if method == "apps.connections.open":
+            if headers.get("authorization") != f"Bearer {self.app_token}":
+                return {"ok": False, "error": "invalid_auth"}
+            if self.socket_urls is None:
+                return {"ok": False, "error": "internal_error"}
+            return {"ok": True, "url": self.socket_urls()}
         if method == "chat.postMessage":
             ts = f"1700000{next(self._ts):03d}.000100"
             self.threads[ts] = body.get("thread_ts") or ts
