@@ -7,7 +7,7 @@ every level; the best of --rounds per app), since the machine is shared:
 
   * bot:  `nmbot serve --http`, the full bot: answers /nmerror in the ack, replies to
           every pasted log in a thread through the local Web API stand-in (from its
-          event worker process), state in SQLite (default; --database postgresql uses
+          worker), state in SQLite (default; --database postgresql uses
           the local server);
   * bare: a Bolt app with the same listeners' names that only acknowledges.
 
@@ -21,14 +21,14 @@ and counts chat.postMessage per thread.
 
 The bot's throughput counts a run until the last reply its events earned was
 posted ("replies done N s after"), so replies that pile up behind fast acks count
-against it; its CPU is the gunicorn worker's and the event worker's together.
+against it; its CPU is the gunicorn worker's.
 
 Targets: the bot's throughput >= 80 % of the bare app's at every level from 10
 clients up; p99 ack < 100 ms at 50 clients; replies == events sent, none lost
 and none duplicated.
 
     .venv/bin/python benchmarks/bench_load.py [--levels 1,10,50,100] [--seconds 5] [--rounds 2]
-                                              [--database sqlite|postgresql] [--event-workers N] [--strict]
+                                              [--database sqlite|postgresql] [--web-workers N] [--strict]
 """
 from __future__ import annotations
 
@@ -461,14 +461,14 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
         yield url
 
 
-def measure(levels: list[int], seconds: float, rounds: int, kind: str, event_workers: int | None = None) -> list:
+def measure(levels: list[int], seconds: float, rounds: int, kind: str, web_workers: int | None = None) -> list:
     with contextlib.ExitStack() as stack:
         stub = StubProcess()
         stack.callback(stub.stop)
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = stack.enter_context(database(kind, tmp))
         servers = {}
-        tuning = {"NMBOT_EVENT_WORKERS": str(event_workers)} if event_workers else {}
+        tuning = {"NMBOT_WEB_WORKERS": str(web_workers)} if web_workers else {}
         for name, state in (("bare", "memory://"), ("bot", url)):
             servers[name] = Server(name, stub.api_url, tmp, state, **(tuning if name == "bot" else {}))
             stack.callback(lambda s=servers[name]: print(f"{s.kind} exit code {s.stop()}"))
@@ -560,12 +560,12 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=5.0, help="length of each timed run")
     p.add_argument("--rounds", type=int, default=2, help="runs per app and level (the best counts)")
     p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    p.add_argument("--event-workers", type=int, help="the bot's NMBOT_EVENT_WORKERS (default: its own default)")
+    p.add_argument("--web-workers", type=int, help="the bot's NMBOT_WEB_WORKERS (default: its own default)")
     args = p.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
           f"{args.seconds:g} s per run, {args.rounds} rounds, state in {args.database}")
-    return finish(measure(levels, args.seconds, args.rounds, args.database, args.event_workers), args)
+    return finish(measure(levels, args.seconds, args.rounds, args.database, args.web_workers), args)
 
 
 if __name__ == "__main__":

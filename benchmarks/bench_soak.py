@@ -3,8 +3,8 @@
 `nmbot serve --http` on the server stack of bench_load.py, state in SQLite (or --database postgresql), the
 Web API stand-in in its own process. Clients send signed /nmerror commands and
 pasted-log events (each a new message, so each earns a reply) at a steady
---rate. The resident set size of the gunicorn worker and the processes it
-started (the event workers) together is sampled every --sample seconds.
+--rate. The resident set size of the gunicorn worker(s) is sampled every
+--sample seconds.
 
 Targets: RSS growth from the end of the first minute (imports, caches and the
 connection pool are warm by then) to the end < 10 MiB, and over the second half
@@ -29,7 +29,7 @@ CLIENTS = 8
 
 
 def rss_mib(pids: list[int]) -> float:
-    """Resident memory of the bot's working processes together (the HTTP worker and its event workers)."""
+    """Resident memory of the bot's working processes together (its gunicorn workers)."""
     total = 0.0
     for pid in pids:
         try:
