@@ -71,6 +71,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float) 
     return value
 
 
+def _at_most(env: Mapping[str, str], name: str, default: float, maximum: float) -> float:
+    value = _number(env, name, default)
+    if value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum:g}, got {env.get(name)!r}")
+    return value
+
+
 def _whole(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
     value = _number(env, name, default, minimum=minimum)
     if value > maximum or value != int(value):
@@ -133,6 +140,8 @@ class Settings:
     watch_knowledge: bool = False  # reload the knowledge base when its files change (SIGHUP always reloads)
     event_workers: int = 2  # HTTP mode: processes answering Events API requests (pasted logs, mentions)
     keep_days: float = 180.0  # votes, questions, usage events and quiet threads older than this are deleted; 0: never
+    recover_hours: float = 1.0  # an acknowledged event is answered after a crash within this; 0: nothing recorded
+    event_lease_seconds: float = 60.0  # an event a process died on waits this long before another takes it up
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -160,6 +169,8 @@ class Settings:
             watch_knowledge=_flag(env, "NMBOT_WATCH_KNOWLEDGE"),
             event_workers=_whole(env, "NMBOT_EVENT_WORKERS", cls.event_workers, 1, 32),
             keep_days=_number(env, "NMBOT_KEEP_DAYS", cls.keep_days),
+            recover_hours=_at_most(env, "NMBOT_RECOVER_HOURS", cls.recover_hours, 24),
+            event_lease_seconds=_seconds(env, "NMBOT_EVENT_LEASE_SECONDS", cls.event_lease_seconds, 3600),
             env=env,
         )
 

@@ -17,6 +17,13 @@ def test_keep_days_defaults_to_180_and_takes_fractions_and_zero():
     assert Settings.from_env({"NMBOT_KEEP_DAYS": " 0 "}).keep_days == 0.0
 
 
+def test_recovery_defaults_to_an_hour_with_a_minute_lease_and_can_be_turned_off():
+    settings = Settings.from_env({})
+    assert (settings.recover_hours, settings.event_lease_seconds) == (1.0, 60.0)
+    settings = Settings.from_env({"NMBOT_RECOVER_HOURS": "0", "NMBOT_EVENT_LEASE_SECONDS": "2.5"})
+    assert (settings.recover_hours, settings.event_lease_seconds) == (0.0, 2.5)
+
+
 def test_whole_numbers_are_read():
     settings = Settings.from_env({"NMBOT_PORT": "8080", "NMBOT_EVENT_WORKERS": "4"})
     assert (settings.port, settings.event_workers) == (8080, 4)
@@ -33,6 +40,10 @@ def test_whole_numbers_are_read():
     ("NMBOT_KEEP_DAYS", "6 months", "NMBOT_KEEP_DAYS must be a number, got '6 months'"),
     ("NMBOT_KEEP_DAYS", "nan", "NMBOT_KEEP_DAYS must be a number, got 'nan'"),
     ("NMBOT_KEEP_DAYS", "inf", "NMBOT_KEEP_DAYS must be a number, got 'inf'"),
+    ("NMBOT_RECOVER_HOURS", "-1", "NMBOT_RECOVER_HOURS must be at least 0, got '-1'"),
+    ("NMBOT_RECOVER_HOURS", "25", "NMBOT_RECOVER_HOURS must be at most 24, got '25'"),
+    ("NMBOT_EVENT_LEASE_SECONDS", "0", "NMBOT_EVENT_LEASE_SECONDS must be more than 0 and at most 3600 seconds, got '0'"),
+    ("NMBOT_EVENT_LEASE_SECONDS", "7200", "NMBOT_EVENT_LEASE_SECONDS must be more than 0 and at most 3600 seconds, got '7200'"),
 ])
 def test_a_bad_number_names_the_variable_and_the_value(name, value, expected):
     with pytest.raises(SettingsError) as raised:

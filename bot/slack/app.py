@@ -13,6 +13,7 @@ from ..settings import Settings
 from ..store import StateStore
 from . import listeners
 from .deps import Deps, make_client, open_deps
+from .journal import JournalEvents
 from .metrics import request_counter
 from .payloads import RefuseMalformed
 from .transport import KeepAliveWebClient, per_request_clients
@@ -69,6 +70,7 @@ def assemble(settings: Settings, kb: KnowledgeBase | None = None, store: StateSt
         before_authorize=RefuseMalformed(deps.metrics),  # first after the signature check
     )
     app.use(request_counter(deps.metrics))
+    app.use(JournalEvents(deps, listeners.events.answerable))  # recorded before dispatch returns: before the ack
     if isinstance(client, KeepAliveWebClient):
         app.use(per_request_clients(client))  # Bolt would give each request a client of its own class
     listeners.register(app, deps)

@@ -176,6 +176,15 @@ class Metrics:
         self.store_errors = Counter("nmbot_store_errors_total", "State store operations the database failed, "
                                     "by operation", ("operation",))
         self._gauges: list[Gauge] = []
+        # The journal of acknowledged events (journal.py).
+        self.events_unrecorded = Counter("nmbot_events_unrecorded_total",
+                                         "Events acknowledged without being recorded first (the state store "
+                                         "was down): answered, but lost if the process dies before replying")
+        self.events_recovered = Counter("nmbot_events_recovered_total",
+                                        "Acknowledged events taken up again after the process answering them "
+                                        "died, by outcome: answered, already_answered (the reply was in the "
+                                        "thread), unchecked (the thread could not be read: tried again later)",
+                                        ("outcome",))
 
     def gauge(self, name: str, help_text: str, read, combine=sum) -> None:
         self._gauges.append(Gauge(name, help_text, read, combine))
@@ -201,7 +210,7 @@ class Metrics:
     def _all(self) -> list[_Metric]:
         return [self.requests, self.ack_seconds, self.refused, self.answers, self.abstentions, self.autoreplies,
                 self.deliveries, self.slack_errors, self.knowledge_reloads, self.listener_runs, self.store_errors,
-                *self._gauges]
+                self.events_unrecorded, self.events_recovered, *self._gauges]
 
     def snapshot(self) -> dict:
         """Every figure as plain data, by metric name: what another process's `render` adds in."""

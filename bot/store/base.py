@@ -43,6 +43,9 @@ DEFAULT_KEEP_DAYS = 180.0
 DAY = 86400.0
 # Operations that only read: their success does not end an outage (a full disk still serves reads).
 _READS = frozenset({"channel_settings", "is_thread_quiet", "feedback", "unanswered", "events", "pending_events"})
+# Updates that may match no row: SQLite then writes nothing, even on a full disk, so their success proves no
+# more than a read's.
+_MAY_WRITE_NOTHING = frozenset({"settle_event", "renew_leases"})
 # How many times an acknowledged event is taken up again after the process answering it died: an event that
 # keeps killing its process, or that Slack keeps refusing, is given up rather than tried every minute for an hour.
 RECOVERY_ATTEMPTS = 3
@@ -507,7 +510,7 @@ class StateStore(abc.ABC):
             if not self._closed:
                 self._watch.failed(operation, str(exc))
             raise
-        if operation not in _READS:  # a full disk still serves reads: only a write shows it is over
+        if operation not in _READS and operation not in _MAY_WRITE_NOTHING:  # only a write shows it is over
             self._watch.succeeded()
         return result
 
