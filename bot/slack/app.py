@@ -27,6 +27,7 @@ BOT_SCOPES = {
     "groups:history": "message events in private channels (pasted logs)",
     "files:read": "files.info and downloading shared log files and snippets",
     "reactions:read": "reaction_added events (a reaction on a reply removes it)",
+    "metadata.message:read": "the claim key in its own replies' metadata, read back before answering an event again",
 }
 
 

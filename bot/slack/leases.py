@@ -21,8 +21,11 @@ from ..store import StateStore, StoreError
 
 log = logging.getLogger(__name__)
 
-# A lease is renewed three times per its length, so one slow or failed renewal (a store hiccup) never lets it
-# lapse under a live process.
+# A lease (NMBOT_EVENT_LEASE_SECONDS, 60 s by default) is renewed three times per its length, so two slow or
+# failed renewals in a row (a store hiccup) still never let it lapse under a live process. Sixty seconds is
+# far longer than any renewal can be late, and short enough that an event a dead process held is answered
+# about a minute later, well inside the hour an answer is worth; shorter leases cost a write per held event
+# every third of it.
 RENEWALS_PER_LEASE = 3
 
 
@@ -39,7 +42,9 @@ class Leases:
         self.lease = lease
         self._store = store
         self._longest = longest
-        self._held: dict[str, float] = {}  # key -> when this process began holding it (monotonic)
+        # key -> [when this process began holding it (monotonic), how many deliveries here hold it]: Slack's
+        # retry of an event may reach the process still answering the first delivery.
+        self._held: dict[str, list] = {}
         self._changed = threading.Condition()
         self._renewer: Optional[threading.Thread] = None
 
@@ -53,7 +58,7 @@ class Leases:
         if key is None:
             return
         with self._changed:
-            self._held.setdefault(key, time.monotonic())
+            self._held.setdefault(key, [time.monotonic(), 0])[1] += 1
             if self._renewer is None:  # the thread lives only while something is held
                 self._renewer = threading.Thread(target=self._renew_until_idle, name="nmbot-leases", daemon=True)
                 self._renewer.start()
@@ -65,16 +70,18 @@ class Leases:
         if key is None:
             return
         with self._changed:
-            held = key in self._held
-        if settled and held:
+            held = self._held.get(key)
+            if held is not None:
+                held[1] -= 1
+                if held[1] <= 0:
+                    del self._held[key]
+                if not self._held:
+                    self._changed.notify_all()
+        if settled and held is not None:
             try:
                 self._store.settle_event(key)
             except StoreError:  # the store said it is down; a recovery pass will find the reply in the thread
                 log.debug("state store unavailable: an answered event stays in the journal")
-        with self._changed:
-            self._held.pop(key, None)
-            if not self._held:
-                self._changed.notify_all()
 
     def _renew_until_idle(self) -> None:
         every = self.lease / RENEWALS_PER_LEASE
@@ -94,6 +101,6 @@ class Leases:
     def _forget_older_than(self, seconds: float) -> None:
         """(With the lock held.)"""
         oldest = time.monotonic() - seconds
-        for key in [k for k, since in self._held.items() if since < oldest]:
+        for key in [k for k, (since, _) in self._held.items() if since < oldest]:
             log.warning("an event held for longer than %.0f s is no longer renewed", seconds)
             del self._held[key]

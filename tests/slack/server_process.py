@@ -30,12 +30,15 @@ def bot_env(stub: WebApiStub, **values: str) -> dict:
 
 
 class ServerProcess:
-    """`nmbot serve --http` in a child process; its log lines are read as they come."""
+    """`nmbot serve --http` in a child process; its log lines are read as they come.
 
-    def __init__(self, env: dict, cwd):
+    `own_group`: the server leads a process group of its own, holding every process it starts, whatever
+    its layout (`kill_group`)."""
+
+    def __init__(self, env: dict, cwd, *, own_group: bool = False):
         command = [*NMBOT, "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
         self.proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+                                     text=True, start_new_session=own_group)
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -69,6 +72,11 @@ class ServerProcess:
 
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
+
+    def kill_group(self) -> None:
+        """SIGKILL to the server and every process it started, at once (start it with `own_group`)."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
 
     def stop(self) -> int:
         if self.proc.poll() is None:

@@ -69,6 +69,7 @@ class WebApiStub:
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
+        self.busy = 0  # Web API requests being answered (held ones included)
         self._ts = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -108,6 +109,11 @@ class WebApiStub:
         """Misbehave on the next calls to `method`, one fault per call, then answer normally again."""
         with self._lock:
             self.faults.setdefault(method, []).extend(faults)
+
+    def count_busy(self, change: int) -> None:
+        with self._lock:
+            self.busy += change
+            self._lock.notify_all()
 
     def clear_faults(self) -> None:
         """Forget the faults not yet acted out."""
@@ -267,6 +273,13 @@ def _handler_for(stub: WebApiStub):
             return False
 
         def do_POST(self) -> None:
+            stub.count_busy(1)
+            try:
+                self._answer_post()
+            finally:
+                stub.count_busy(-1)
+
+        def _answer_post(self) -> None:
             path = urlsplit(self.path).path
             body, headers = self._body(), self._headers()
             if path.startswith("/api/"):
