@@ -40,7 +40,7 @@ from .listeners.events.delivery import RECOVERED, REPLY_EVENT_TYPE, delivery_key
 log = logging.getLogger(__name__)
 
 RECOVER_BATCH = 20  # events taken per transaction; each is then answered in turn
-THREAD_PAGES = 5  # of 200 replies each: a thread read further back than this is not one the reply went into
+THREAD_PAGES = 5  # of 200 replies from the event on: a reply comes within moments, not after a thousand others
 HANDLERS: dict[str, Callable[..., None]] = {"message": handle_message, "app_mention": handle_mention}
 
 
