@@ -71,6 +71,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float) 
     return value
 
 
+def _at_most(env: Mapping[str, str], name: str, default: float, maximum: float) -> float:
+    value = _number(env, name, default)
+    if value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum:g}, got {env.get(name)!r}")
+    return value
+
+
 def _whole(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
     value = _number(env, name, default, minimum=minimum)
     if value > maximum or value != int(value):
@@ -137,6 +144,8 @@ class Settings:
     keep_days: float = 180.0  # votes, questions, usage events and quiet threads older than this are deleted; 0: never
     socket_give_up: float = 300.0  # Socket Mode: exit non-zero after this long without a connection
     socket_ping_seconds: float = 10.0  # Socket Mode: keep-alive pings; a silent connection is noticed in about 2x this
+    recover_hours: float = 1.0  # an acknowledged event is answered after a crash within this; 0: nothing recorded
+    event_lease_seconds: float = 60.0  # an event a process died on waits this long before another takes it up
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -168,6 +177,8 @@ class Settings:
             keep_days=_number(env, "NMBOT_KEEP_DAYS", cls.keep_days),
             socket_give_up=_seconds(env, "NMBOT_SOCKET_GIVE_UP", cls.socket_give_up, 86400),
             socket_ping_seconds=_seconds(env, "NMBOT_SOCKET_PING_SECONDS", cls.socket_ping_seconds, 15),
+            recover_hours=_at_most(env, "NMBOT_RECOVER_HOURS", cls.recover_hours, 24),
+            event_lease_seconds=_seconds(env, "NMBOT_EVENT_LEASE_SECONDS", cls.event_lease_seconds, 3600),
             env=env,
         )
 

@@ -18,6 +18,13 @@ def test_keep_days_defaults_to_180_and_takes_fractions_and_zero():
     assert Settings.from_env({"NMBOT_KEEP_DAYS": " 0 "}).keep_days == 0.0
 
 
+def test_recovery_defaults_to_an_hour_with_a_minute_lease_and_can_be_turned_off():
+    settings = Settings.from_env({})
+    assert (settings.recover_hours, settings.event_lease_seconds) == (1.0, 60.0)
+    settings = Settings.from_env({"NMBOT_RECOVER_HOURS": "0", "NMBOT_EVENT_LEASE_SECONDS": "2.5"})
+    assert (settings.recover_hours, settings.event_lease_seconds) == (0.0, 2.5)
+
+
 def test_whole_numbers_are_read():
     settings = Settings.from_env({"NMBOT_PORT": "8080", "NMBOT_WEB_WORKERS": "4", "NMBOT_METRICS_PORT": "0"})
     assert (settings.port, settings.web_workers, settings.metrics_port) == (8080, 4, 0)
@@ -47,6 +54,10 @@ def test_socket_mode_gives_up_after_five_minutes_and_pings_every_ten_seconds_by_
     # Pings further apart than this would notice a silent connection later than the 30 s target.
     ("NMBOT_SOCKET_PING_SECONDS", "20",
      "NMBOT_SOCKET_PING_SECONDS must be more than 0 and at most 15 seconds, got '20'"),
+    ("NMBOT_RECOVER_HOURS", "-1", "NMBOT_RECOVER_HOURS must be at least 0, got '-1'"),
+    ("NMBOT_RECOVER_HOURS", "25", "NMBOT_RECOVER_HOURS must be at most 24, got '25'"),
+    ("NMBOT_EVENT_LEASE_SECONDS", "0", "NMBOT_EVENT_LEASE_SECONDS must be more than 0 and at most 3600 seconds, got '0'"),
+    ("NMBOT_EVENT_LEASE_SECONDS", "7200", "NMBOT_EVENT_LEASE_SECONDS must be more than 0 and at most 3600 seconds, got '7200'"),
 ])
 def test_a_bad_number_names_the_variable_and_the_value(name, value, expected):
     with pytest.raises(SettingsError) as raised:

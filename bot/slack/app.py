@@ -13,6 +13,7 @@ from ..settings import Settings
 from ..store import StateStore
 from . import listeners
 from .deps import Deps, make_client, open_deps
+from .journal import JournalEvents
 from .metrics import request_counter
 from .payloads import RefuseMalformed
 
@@ -25,6 +26,7 @@ BOT_SCOPES = {
     "groups:history": "message events in private channels (pasted logs)",
     "files:read": "files.info and downloading shared log files and snippets",
     "reactions:read": "reaction_added events (a reaction on a reply removes it)",
+    "metadata.message:read": "the claim key in its own replies' metadata, read back before answering an event again",
 }
 
 
@@ -63,5 +65,6 @@ def assemble(settings: Settings, kb: KnowledgeBase | None = None, store: StateSt
         before_authorize=RefuseMalformed(deps.metrics),  # first after the signature check
     )
     app.use(request_counter(deps.metrics))
+    app.use(JournalEvents(deps, listeners.events.answerable))  # recorded before dispatch returns: before the ack
     listeners.register(app, deps)
     return app, deps

@@ -25,6 +25,7 @@ from ..settings import MANIFEST_HINT, Settings, SettingsError
 from ..store import StateStore, StoreError, open_store
 from .engine_holder import Engine, LiveEngine
 from .files import FileReaders
+from .leases import Leases
 from .metrics import Metrics, SlackErrorCounter
 from .listener_runs import ListenerRuns, listener_threads
 from .usage import UsageLog
@@ -35,7 +36,8 @@ MAX_RETRY_AFTER = 30  # seconds; Slack asking for a longer pause means the reply
 
 
 class Deps:
-    """The settings, knowledge base, state store, usage log, figures, listener runs and file threads of one process.
+    """The settings, knowledge base, state store, usage log, figures, listener runs and file threads of one process,
+    and the leases of the acknowledged events it is answering.
 
     `kb`, `resolver` and `scanner` come from one `Engine`: the one a listener
     run was pinned to, or the latest outside a run. A knowledge-base reload
@@ -43,7 +45,7 @@ class Deps:
     """
 
     __slots__ = ("settings", "engines", "store", "bot_user_id", "metrics", "runs", "listener_executor",
-                 "file_readers", "usage")
+                 "file_readers", "usage", "leases")
 
     def __init__(self, settings: Settings, kb: KnowledgeBase, resolver: Resolver, scanner: Scanner,
                  store: StateStore, bot_user_id: str, *, metrics: Metrics | None = None,
@@ -59,6 +61,7 @@ class Deps:
         self.listener_executor = listener_executor or listener_threads()
         self.file_readers = FileReaders(self.engines, self.metrics)
         self.usage = UsageLog(store).start()
+        self.leases = Leases(store, lease=settings.event_lease_seconds, longest=settings.recover_hours * 3600)
 
     @property
     def kb(self) -> KnowledgeBase:

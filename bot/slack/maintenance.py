@@ -1,4 +1,5 @@
-"""Work a running bot does besides answering: re-reading the knowledge base, and clearing expired keys.
+"""Work a running bot does besides answering: re-reading the knowledge base, clearing expired keys, and
+taking up acknowledged events a stopped process left unanswered (journal.py).
 
 One background thread per process. A reload is asked for by SIGHUP
 (`reload_on_sighup`) or, with NMBOT_WATCH_KNOWLEDGE=1, by a change to the
@@ -17,11 +18,15 @@ from ..engine.knowledge import KnowledgeError
 from ..store import StoreError
 from .deps import Deps, knowledge_paths, read_knowledge
 from .engine_holder import Engine
+from .journal import Recovery
 
 log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 2.0  # seconds between looks at the knowledge files' modification times
 PURGE_INTERVAL = 600.0  # seconds between purges of expired claims and cool-downs, and rows past retention
+# Seconds between looks for events left unanswered, at most: a lease shorter than this is looked for as often
+# as it can lapse, so an event waits at most about two leases after its process died.
+RECOVER_INTERVAL = 60.0
 
 
 def reload_knowledge(deps: Deps) -> bool:
@@ -57,13 +62,17 @@ def knowledge_stamp(deps: Deps) -> tuple:
 
 
 class Maintenance:
-    """The background thread: reloads when asked or when the files change, purges on schedule."""
+    """The background thread: reloads when asked or when the files change, purges on schedule, and takes up
+    unanswered events as it starts and then on schedule."""
 
-    def __init__(self, deps: Deps, *, watch_every: float | None = None, purge_every: float = PURGE_INTERVAL):
+    def __init__(self, deps: Deps, *, watch_every: float | None = None, purge_every: float = PURGE_INTERVAL,
+                 recovery: Recovery | None = None):
         self.deps = deps
         self.watch_every = watch_every if watch_every is not None else (
             WATCH_INTERVAL if deps.settings.watch_knowledge else 0)
         self.purge_every = purge_every
+        self.recovery = recovery or Recovery(deps)
+        self.recover_every = min(RECOVER_INTERVAL, deps.settings.event_lease_seconds)
         self._wake = threading.Event()
         self._reload_asked = False
         self._stopping = False
@@ -90,8 +99,10 @@ class Maintenance:
     def _loop(self) -> None:
         stamp = self._stamp
         next_purge = time.monotonic() + self.purge_every
+        next_recovery = time.monotonic()  # at start-up: what a process that stopped left unanswered
         while True:
-            waits = [next_purge - time.monotonic()] + ([self.watch_every] if self.watch_every else [])
+            waits = [next_purge, next_recovery]
+            waits = [at - time.monotonic() for at in waits] + ([self.watch_every] if self.watch_every else [])
             self._wake.wait(max(0.0, min(waits)))
             self._wake.clear()
             if self._stopping:
@@ -100,6 +111,9 @@ class Maintenance:
             if time.monotonic() >= next_purge:
                 self._purge()
                 next_purge = time.monotonic() + self.purge_every
+            if time.monotonic() >= next_recovery:
+                self._recover()
+                next_recovery = time.monotonic() + self.recover_every
 
     def _reload_if_due(self, stamp: tuple | None) -> tuple | None:
         asked, self._reload_asked = self._reload_asked, False
@@ -119,6 +133,12 @@ class Maintenance:
             return
         if removed:
             log.info("purged %d rows: expired claims and cool-downs, records older than NMBOT_KEEP_DAYS", removed)
+
+    def _recover(self) -> None:
+        try:
+            self.recovery.run()
+        except Exception:  # the thread must outlive any surprise, or reloads and purges stop for good
+            log.exception("taking up unanswered events failed")
 
 
 def reload_on_sighup(maintenance: Maintenance, *also: Callable[[], None]) -> None:

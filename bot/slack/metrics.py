@@ -117,6 +117,15 @@ class Metrics:
                                           "Socket Mode connections Slack greeted: the first and every reconnection")
         self.socket_failures = counter("nmbot_socket_mode_failures_total",
                                        "Socket Mode connection attempts that failed, by reason", "reason")
+        # The journal of acknowledged events (journal.py).
+        self.events_unrecorded = counter("nmbot_events_unrecorded_total",
+                                         "Events acknowledged without being recorded first (the state store "
+                                         "was down): answered, but lost if the process dies before replying")
+        self.events_recovered = counter("nmbot_events_recovered_total",
+                                        "Acknowledged events taken up again after the process answering them "
+                                        "died, by outcome: answered, already_answered (the reply was in the "
+                                        "thread), unchecked (the thread could not be read: tried again later)",
+                                        "outcome")
 
     def _counter(self, name: str, help_text: str, *labels: str) -> LabelledCounter:
         return LabelledCounter(self.registry, name, help_text, labels)

@@ -23,6 +23,8 @@ __all__ = [
     "Clock",
     "ChannelSettings",
     "Feedback",
+    "JournalEntry",
+    "RECOVERY_ATTEMPTS",
     "StateStore",
     "StoreError",
     "Unanswered",
@@ -40,7 +42,13 @@ VOTES = ("up", "down")
 DEFAULT_KEEP_DAYS = 180.0
 DAY = 86400.0
 # Operations that only read: their success does not end an outage (a full disk still serves reads).
-_READS = frozenset({"channel_settings", "is_thread_quiet", "feedback", "unanswered", "events"})
+_READS = frozenset({"channel_settings", "is_thread_quiet", "feedback", "unanswered", "events", "pending_events"})
+# Updates that may match no row: SQLite then writes nothing, even on a full disk, so their success proves no
+# more than a read's.
+_MAY_WRITE_NOTHING = frozenset({"settle_event", "renew_leases"})
+# How many times an acknowledged event is taken up again after the process answering it died: an event that
+# keeps killing its process, or that Slack keeps refusing, is given up rather than tried every minute for an hour.
+RECOVERY_ATTEMPTS = 3
 
 
 class StoreError(RuntimeError):
@@ -97,6 +105,24 @@ class UsageEvent:
     channel: str
     code: Optional[int]
     at: float
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """An event acknowledged to Slack, and what answering it again needs: no raw payload, and the text with
+    phone numbers masked. `key` is the delivery's claim key ("msg:C1:1700000000.000100"). The store stamps
+    `arrived_at` and counts `attempts` (the times it was taken up again); what a caller passes there is ignored."""
+
+    key: str
+    event_type: str  # "message" or "app_mention"
+    channel: str
+    ts: str
+    thread_ts: str = ""  # "" for a message that is not in a thread
+    user: str = ""
+    text: str = ""
+    files: tuple[str, ...] = ()  # ids of the log files it carries
+    arrived_at: float = 0.0
+    attempts: int = 0
 
 
 # --------------------------------------------------------------------------
@@ -159,6 +185,32 @@ def check_muted_until(value: object) -> Optional[float]:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise TypeError(f"muted_until must be an epoch time (float) or None, got {value!r}")
     return float(value)
+
+
+def check_entry(entry: object) -> JournalEntry:
+    """The entry with its fields checked and its text masked; times and attempts left for the store."""
+    if not isinstance(entry, JournalEntry):
+        raise TypeError(f"entry must be a JournalEntry, got {type(entry).__name__}")
+    if isinstance(entry.files, (str, bytes)) or not all(isinstance(f, str) and f for f in entry.files):
+        raise TypeError("files must be a sequence of file ids (non-empty str)")
+    return JournalEntry(
+        key=check_text("key", entry.key),
+        event_type=check_text("event_type", entry.event_type),
+        channel=check_text("channel", entry.channel),
+        ts=check_text("ts", entry.ts),
+        thread_ts=check_text("thread_ts", entry.thread_ts, allow_empty=True),
+        user=check_text("user", entry.user, allow_empty=True),
+        text=mask_msisdns(check_text("text", entry.text, allow_empty=True)),
+        files=tuple(entry.files),
+    )
+
+
+def check_count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value!r}")
+    return value
 
 
 def check_suggestions(value: Iterable[int]) -> tuple[int, ...]:
@@ -366,6 +418,48 @@ class StateStore(abc.ABC):
         if rows:
             self._call("record_events", self._record_events, rows)
 
+    # -- the journal: acknowledged events until they are answered ---------------
+
+    def journal_event(self, entry: JournalEntry, *, owner: str, lease: float, keep: float) -> bool:
+        """Record an event before Slack is told it arrived, leased to `owner` (a process) for `lease` seconds.
+
+        True when recorded now; False when its key is recorded already and not past `keep` (a retry, the
+        other copy of a mention): that row stays as it was. The row is kept `keep` seconds, and only
+        within them can it be taken up again. Phone numbers in the text are masked.
+        """
+        return self._call(
+            "journal_event", self._journal_event, check_entry(entry), check_text("owner", owner),
+            check_seconds("lease", lease, allow_zero=False), check_seconds("keep", keep, allow_zero=False),
+        )
+
+    def renew_leases(self, keys: Iterable[str], *, lease: float) -> int:
+        """The leases of these events, unless answered, now end `lease` seconds from now, whoever holds
+        them (a process still working on one keeps it from being taken up again); how many were renewed."""
+        keys = sorted({check_text("each key", k) for k in keys})
+        lease = check_seconds("lease", lease, allow_zero=False)
+        return self._call("renew_leases", self._renew_leases, keys, lease) if keys else 0
+
+    def settle_event(self, key: str) -> None:
+        """The event is answered, or the bot decided to say nothing: it is never taken up again, and its
+        text is forgotten now. Idempotent; an unknown key is no error."""
+        self._call("settle_event", self._settle_event, check_text("key", key))
+
+    def take_lapsed_events(self, *, owner: str, lease: float, limit: int = 100,
+                           max_attempts: int = RECOVERY_ATTEMPTS) -> list[JournalEntry]:
+        """Take up to `limit` events, oldest first, that are not answered, whose lease ended, that are
+        still kept (see `journal_event`) and were taken fewer than `max_attempts` times before: each is
+        now leased to `owner` for `lease` seconds, its `attempts` one more. Across threads, processes and
+        replicas sharing the database, an event goes to one taker until its new lease ends."""
+        return self._call(
+            "take_lapsed_events", self._take_lapsed_events, check_text("owner", owner),
+            check_seconds("lease", lease, allow_zero=False), check_count("limit", limit),
+            check_count("max_attempts", max_attempts),
+        )
+
+    def pending_events(self) -> list[JournalEntry]:
+        """Events recorded, still kept and not yet answered (leased or not), oldest first."""
+        return self._call("pending_events", self._read_pending_events)
+
     # -- reading back -----------------------------------------------------------
 
     def feedback(self, since: Optional[float] = None) -> list[Feedback]:
@@ -383,7 +477,7 @@ class StateStore(abc.ABC):
     # -- housekeeping ---------------------------------------------------------
 
     def purge_expired(self) -> int:
-        """Remove expired claims and cool-downs, and the feedback, unanswered questions, usage events
+        """Remove expired claims, cool-downs and journal entries past their `keep`, and the feedback, unanswered questions, usage events
         and quiet threads older than the store's retention period (`keep_days`); return how many rows
         went. Every backend also purges on its own now and then, riding along with claims."""
         return self._call("purge", self._purge_expired)
@@ -416,7 +510,7 @@ class StateStore(abc.ABC):
             if not self._closed:
                 self._watch.failed(operation, str(exc))
             raise
-        if operation not in _READS:  # a full disk still serves reads: only a write shows it is over
+        if operation not in _READS and operation not in _MAY_WRITE_NOTHING:  # only a write shows it is over
             self._watch.succeeded()
         return result
 
@@ -459,6 +553,21 @@ class StateStore(abc.ABC):
 
     @abc.abstractmethod
     def _record_events(self, events: list[UsageEvent]) -> None: ...
+
+    @abc.abstractmethod
+    def _journal_event(self, entry: JournalEntry, owner: str, lease: float, keep: float) -> bool: ...
+
+    @abc.abstractmethod
+    def _renew_leases(self, keys: list[str], lease: float) -> int: ...
+
+    @abc.abstractmethod
+    def _settle_event(self, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def _take_lapsed_events(self, owner: str, lease: float, limit: int, max_attempts: int) -> list[JournalEntry]: ...
+
+    @abc.abstractmethod
+    def _read_pending_events(self) -> list[JournalEntry]: ...
 
     @abc.abstractmethod
     def _read_feedback(self, since: Optional[float]) -> list[Feedback]: ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 from .base import (
@@ -14,6 +15,7 @@ from .base import (
     ChannelSettings,
     Clock,
     Feedback,
+    JournalEntry,
     StateStore,
     StoreError,
     Unanswered,
@@ -23,6 +25,17 @@ from .base import (
 __all__ = ["MemoryStore"]
 
 PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys and rows past retention
+
+
+@dataclass
+class _Journaled:
+    """One journal row: the entry and who holds it until when."""
+
+    entry: JournalEntry
+    owner: str
+    lease_until: float
+    expires_at: float
+    settled: bool = False
 
 
 class MemoryStore(StateStore):
@@ -38,6 +51,7 @@ class MemoryStore(StateStore):
         self._feedback: dict[tuple[str, str], Feedback] = {}  # (user, card_id)
         self._unanswered: list[Unanswered] = []
         self._events: list[UsageEvent] = []
+        self._journal: dict[str, _Journaled] = {}
         self._next_purge = clock() + PURGE_EVERY
 
     def __repr__(self) -> str:
@@ -201,12 +215,58 @@ class MemoryStore(StateStore):
         rows.sort(key=lambda e: e.at)
         return [e for e in rows if since is None or e.at >= since]
 
+    # -- the journal ----------------------------------------------------------
+
+    def _journal_event(self, entry: JournalEntry, owner: str, lease: float, keep: float) -> bool:
+        with self._lock:
+            now = self._now_open()
+            current = self._journal.get(entry.key)
+            if current is not None and now < current.expires_at:
+                return False
+            self._journal[entry.key] = _Journaled(replace(entry, arrived_at=now), owner, now + lease, now + keep)
+            return True
+
+    def _renew_leases(self, keys: list[str], lease: float) -> int:
+        with self._lock:
+            now = self._now_open()
+            live = [row for row in map(self._journal.get, keys) if row is not None and not row.settled]
+            for row in live:
+                row.lease_until = now + lease
+            return len(live)
+
+    def _settle_event(self, key: str) -> None:
+        with self._lock:
+            self._check_open()
+            row = self._journal.get(key)
+            if row is not None and not row.settled:
+                row.settled = True
+                row.entry = replace(row.entry, text="", files=())
+
+    def _take_lapsed_events(self, owner: str, lease: float, limit: int, max_attempts: int) -> list[JournalEntry]:
+        with self._lock:
+            now = self._now_open()
+            lapsed = sorted((row for row in self._journal.values()
+                             if not row.settled and row.lease_until <= now < row.expires_at
+                             and row.entry.attempts < max_attempts),
+                            key=lambda row: (row.entry.arrived_at, row.entry.key))[:limit]
+            for row in lapsed:
+                row.owner, row.lease_until = owner, now + lease
+                row.entry = replace(row.entry, attempts=row.entry.attempts + 1)
+            return [row.entry for row in lapsed]
+
+    def _read_pending_events(self) -> list[JournalEntry]:
+        with self._lock:
+            now = self._now_open()
+            rows = [row.entry for row in self._journal.values() if not row.settled and now < row.expires_at]
+        return sorted(rows, key=lambda entry: (entry.arrived_at, entry.key))
+
     # -- housekeeping ---------------------------------------------------------
 
     def _purge(self, now: float) -> int:
         """Drop what has expired or aged past retention (call with the lock held)."""
         removed = sum(_drop_where(table, lambda expires_at: expires_at <= now)
                       for table in (self._claims, self._cooldowns))
+        removed += _drop_where(self._journal, lambda row: row.expires_at <= now)
         cutoff = self._retention_cutoff(now)
         if cutoff is not None:
             removed += self._forget_before(cutoff)

@@ -45,6 +45,7 @@ from .base import (
     ChannelSettings,
     Clock,
     Feedback,
+    JournalEntry,
     StateStore,
     StoreError,
     Unanswered,
@@ -68,6 +69,9 @@ _SETTINGS_RESET = "channel settings (autoreply off, mutes, quiet threads) start 
 _PG_SCHEMA_LOCK = 0x6E6D626F74  # "nmbot"
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
 _PREFIX_RE = re.compile(r"^[a-z_][a-z0-9_]{0,30}$")
+# Tables a later version added: on a database made before them, creating them at start is the upgrade, not
+# a loss worth a warning.
+_ADDED_LATER = frozenset({"journal"})
 # The tables the retention period applies to, each with the column saying when a row was last written
 # (indexed, so a purge finds the old rows without reading the table).
 _AGED_BY = {"feedback": "updated_at", "unanswered": "at", "events": "at", "quiet": "created_at"}
@@ -241,7 +245,34 @@ def _build_tables(prefix: str) -> tuple[sa.MetaData, dict[str, sa.Table]]:
         sa.Column("at", sa.Float, nullable=False),
         sa.Index(f"{prefix}events_at", "at"),
     )
+    t["journal"] = sa.Table(
+        f"{prefix}journal", md,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("ts", sa.Text, nullable=False),
+        sa.Column("thread_ts", sa.Text, nullable=False),
+        sa.Column("user_id", sa.Text, nullable=False),
+        sa.Column("text", sa.Text, nullable=False),  # phone numbers masked; emptied once settled
+        sa.Column("files", sa.Text, nullable=False),  # JSON list of file ids
+        sa.Column("arrived_at", sa.Float, nullable=False),
+        sa.Column("expires_at", sa.Float, nullable=False),
+        sa.Column("owner", sa.Text, nullable=False),
+        sa.Column("lease_until", sa.Float, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("settled_at", sa.Float, nullable=True),
+        sa.Index(f"{prefix}journal_lease_until", "lease_until"),
+        sa.Index(f"{prefix}journal_expires_at", "expires_at"),
+    )
     return md, t
+
+
+def _entry(row: Any, attempts: Optional[int] = None) -> JournalEntry:
+    return JournalEntry(
+        key=row.key, event_type=row.event_type, channel=row.channel, ts=row.ts, thread_ts=row.thread_ts,
+        user=row.user_id, text=row.text, files=tuple(json.loads(row.files)), arrived_at=row.arrived_at,
+        attempts=row.attempts if attempts is None else attempts,
+    )
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -408,6 +439,10 @@ class SqlStore(StateStore):
         if len(tables) == len(self._t) and at_start:
             log.warning("the state store %s was new (expected on a first start): created its tables; %s",
                         self._display, _SETTINGS_RESET)
+            return
+        added = {self._t[name].name for name in _ADDED_LATER}
+        if at_start and set(tables) <= added:
+            log.info("the state store %s gained the tables of this version: %s", self._display, ", ".join(tables))
             return
         settings_lost = {self._t["channels"].name, self._t["quiet"].name} & set(tables)
         log.warning("the state store %s was missing tables (%s): created them%s", self._display,
@@ -700,13 +735,72 @@ class SqlStore(StateStore):
             rows = conn.execute(stmt).all()
         return [UsageEvent(r.kind, r.surface, r.channel, r.code, r.at) for r in rows]
 
+    # -- the journal ----------------------------------------------------------
+
+    def _journal_event(self, entry: JournalEntry, owner: str, lease: float, keep: float) -> bool:
+        now = self._clock()
+        t = self._t["journal"]
+        insert = self._insert(t).values(
+            key=entry.key, event_type=entry.event_type, channel=entry.channel, ts=entry.ts,
+            thread_ts=entry.thread_ts, user_id=entry.user, text=entry.text, files=json.dumps(list(entry.files)),
+            arrived_at=now, expires_at=now + keep, owner=owner, lease_until=now + lease, attempts=0, settled_at=None,
+        )
+        fresh = {c.name: insert.excluded[c.name] for c in t.columns if c.name != "key"}
+        stmt = insert.on_conflict_do_update(index_elements=[t.c.key], set_=fresh, where=t.c.expires_at <= now)
+        with self._tx() as conn:
+            return self._wrote_a_row(conn, self._counting_rows(stmt))
+
+    def _renew_leases(self, keys: list[str], lease: float) -> int:
+        t = self._t["journal"]
+        now = self._clock()
+        with self._tx() as conn:
+            return conn.execute(
+                sa.update(t).where(t.c.key.in_(keys), t.c.settled_at.is_(None)).values(lease_until=now + lease)
+            ).rowcount
+
+    def _settle_event(self, key: str) -> None:
+        t = self._t["journal"]
+        with self._tx() as conn:
+            conn.execute(sa.update(t).where(t.c.key == key, t.c.settled_at.is_(None))
+                         .values(settled_at=self._clock(), text="", files="[]"))
+
+    def _take_lapsed_events(self, owner: str, lease: float, limit: int, max_attempts: int) -> list[JournalEntry]:
+        """The lapsed rows are read and taken in one transaction that no other taker can interleave with:
+        on PostgreSQL the rows read are locked, and rows another taker locked are skipped, not waited for;
+        SQLite has one writer at a time, so the transaction starts as the writer (BEGIN IMMEDIATE) before it
+        reads what it will take."""
+        t = self._t["journal"]
+        now = self._clock()
+        lapsed = (sa.select(t)
+                  .where(t.c.settled_at.is_(None), t.c.lease_until <= now, t.c.expires_at > now,
+                         t.c.attempts < max_attempts)
+                  .order_by(t.c.arrived_at, t.c.key).limit(limit))
+        if self._dialect == "postgresql":
+            lapsed = lapsed.with_for_update(skip_locked=True)
+        with self._tx() as conn:
+            if self._dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            rows = conn.execute(lapsed).all()
+            if rows:
+                conn.execute(sa.update(t).where(t.c.key.in_([r.key for r in rows]))
+                             .values(owner=owner, lease_until=now + lease, attempts=t.c.attempts + 1))
+        return [_entry(r, attempts=r.attempts + 1) for r in rows]
+
+    def _read_pending_events(self) -> list[JournalEntry]:
+        t = self._t["journal"]
+        stmt = (sa.select(t).where(t.c.settled_at.is_(None), t.c.expires_at > self._clock())
+                .order_by(t.c.arrived_at, t.c.key))
+        with self._tx() as conn:
+            rows = conn.execute(stmt).all()
+        return [_entry(r) for r in rows]
+
     # -- housekeeping ---------------------------------------------------------
 
     def _purge(self, now: float) -> int:
         cutoff = self._retention_cutoff(now)
         with self._tx() as conn:
             removed = sum(self._delete(conn, name, self._t[name].c.expires_at <= now)
-                          for name in ("claims", "cooldowns"))
+                          for name in ("claims", "cooldowns", "journal"))
             if cutoff is not None:
                 removed += sum(self._delete(conn, name, self._t[name].c[column] < cutoff)
                                for name, column in _AGED_BY.items())

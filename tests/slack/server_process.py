@@ -51,15 +51,18 @@ def socket_env(stub: WebApiStub, **values: str) -> dict:
 
 class ServerProcess:
     """`nmbot serve --http` (or `nmbot serve` with `http=False`) in a child process; its log lines are read
-    as they come."""
+    as they come.
 
-    def __init__(self, env: dict, cwd, *, http: bool = True):
+    `own_group`: the server leads a process group of its own, holding every process it starts, whatever
+    its layout (`kill_group`)."""
+
+    def __init__(self, env: dict, cwd, *, http: bool = True, own_group: bool = False):
         command = [*NMBOT, "serve", *(["--http", "--host", "127.0.0.1", "--port", "0"] if http else [])]
         port = int(env.get("NMBOT_METRICS_PORT") or 0)
         self.probe_url = f"http://127.0.0.1:{port}" if port else ""
         self.url = ""
         self.proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+                                     text=True, start_new_session=own_group)
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -101,6 +104,11 @@ class ServerProcess:
         with open(f"/proc/{self.proc.pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def kill_group(self) -> None:
+        """SIGKILL to the server and every process it started, at once (start it with `own_group`)."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
 
     def stop(self) -> int:
         if self.proc.poll() is None:

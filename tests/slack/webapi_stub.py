@@ -54,6 +54,7 @@ class Fault:
     retry_after: int | None = None  # the Retry-After header of a 429
     drop: bool = False  # close the connection without answering
     hold: threading.Event | None = None  # answer only once the test sets this event
+    acted: bool = False  # with `drop`: do what was asked (a message is posted) before dropping the connection
 
 
 @dataclass
@@ -63,12 +64,14 @@ class WebApiStub:
     errors: dict[str, str] = field(default_factory=dict)
     files: dict[str, _File] = field(default_factory=dict)
     threads: dict[str, str] = field(default_factory=dict)  # ts of each posted message -> its thread's ts
+    posted: list[dict] = field(default_factory=list)  # messages chat.postMessage accepted, as conversations.replies lists them
     faults: dict[str, list[Fault]] = field(default_factory=dict)  # method -> faults for its next calls, in order
     socket_urls: Callable[[], str] | None = None  # what apps.connections.open hands out (socket_stub.new_url)
     app_token: str = APP_TOKEN
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
+        self.busy = 0  # Web API requests being answered (held ones included)
         self._ts = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -109,6 +112,16 @@ class WebApiStub:
         with self._lock:
             self.faults.setdefault(method, []).extend(faults)
 
+    def count_busy(self, change: int) -> None:
+        with self._lock:
+            self.busy += change
+            self._lock.notify_all()
+
+    def clear_faults(self) -> None:
+        """Forget the faults not yet acted out."""
+        with self._lock:
+            self.faults.clear()
+
     def take_fault(self, method: str) -> Fault | None:
         with self._lock:
             queued = self.faults.get(method)
@@ -145,6 +158,15 @@ class WebApiStub:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
+    def posted_with_claim(self) -> dict[str, int]:
+        """How many posted messages name each claim key in their metadata."""
+        with self._lock:
+            claims = [((m.get("metadata") or {}).get("event_payload") or {}).get("claim") for m in self.posted]
+        counts: dict[str, int] = {}
+        for claim in filter(None, claims):
+            counts[claim] = counts.get(claim, 0) + 1
+        return counts
+
     def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """The calls to `method` once there are at least `count`; fails after `timeout` seconds."""
         self.wait_until(lambda: len(self.calls_to(method)) >= count, timeout, f"{count} call(s) to {method}")
@@ -176,17 +198,42 @@ class WebApiStub:
                 return {"ok": False, "error": "internal_error"}
             return {"ok": True, "url": self.socket_urls()}
         if method == "chat.postMessage":
-            ts = f"1700000{next(self._ts):03d}.000100"
-            self.threads[ts] = body.get("thread_ts") or ts
-            return {"ok": True, "channel": body.get("channel"), "ts": ts,
-                    "message": {"text": body.get("text"), "ts": ts}}
-        if method == "conversations.replies":  # the thread from its parent, as Slack lists it
-            parent = self.threads.get(body.get("ts", ""), body.get("ts"))
-            return {"ok": True, "messages": [{"type": "message", "ts": parent, "thread_ts": parent}], "has_more": False}
+            return self.post(body)
+        if method == "conversations.replies":
+            return {"ok": True, "messages": self.thread_of(body), "has_more": False}
         if method == "files.info":
             stored = self.files.get(body.get("file", ""))
             return {"ok": True, "file": stored.meta} if stored else {"ok": False, "error": "file_not_found"}
         return {"ok": True}
+
+
+    def post(self, body: dict) -> dict:
+        with self._lock:
+            ts = f"1800000{next(self._ts):03d}.000100"  # after every message the tests send, as a reply comes
+            self.threads[ts] = body.get("thread_ts") or ts
+            message = {"type": "message", "ts": ts, "thread_ts": self.threads[ts], "channel": body.get("channel"),
+                       "user": BOT_USER_ID, "bot_id": BOT_ID, "text": body.get("text")}
+            if isinstance(body.get("metadata"), dict):
+                message["metadata"] = body["metadata"]
+            self.posted.append(message)
+            self._lock.notify_all()
+        return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text"), "ts": ts}}
+
+    def thread_of(self, body: dict) -> list[dict]:
+        """The thread of `ts`, as Slack lists it: its parent first, then the bot's replies in it from `oldest`
+        on, with their metadata only when `include_all_metadata` asks for it."""
+        parent = self.threads.get(body.get("ts", ""), body.get("ts"))
+        oldest = float(body.get("oldest") or 0)
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            replies = [dict(m) for m in self.posted if m["thread_ts"] == parent and m["ts"] != parent
+                       and m["channel"] == body.get("channel") and float(m["ts"]) >= oldest]
+        for reply in replies:
+            reply.pop("channel")
+            if not with_metadata:
+                reply.pop("metadata", None)
+        messages = [{"type": "message", "ts": parent, "thread_ts": parent}, *replies]
+        return messages[:int(body.get("limit") or len(messages))]
 
 
 def _handler_for(stub: WebApiStub):
@@ -214,11 +261,13 @@ def _handler_for(stub: WebApiStub):
             self.end_headers()
             self.wfile.write(payload)
 
-        def _misbehave(self, fault: Fault) -> bool:
+        def _misbehave(self, fault: Fault, method: str, body: dict, headers: dict) -> bool:
             """Act out `fault`; True when that was the whole answer."""
             if fault.hold is not None:
                 fault.hold.wait(30)
             if fault.drop:
+                if fault.acted:
+                    stub.answer(method, body, headers)
                 self.close_connection = True
                 return True
             if fault.status != 200:
@@ -232,13 +281,20 @@ def _handler_for(stub: WebApiStub):
             return False
 
         def do_POST(self) -> None:
+            stub.count_busy(1)
+            try:
+                self._answer_post()
+            finally:
+                stub.count_busy(-1)
+
+        def _answer_post(self) -> None:
             path = urlsplit(self.path).path
             body, headers = self._body(), self._headers()
             if path.startswith("/api/"):
                 method = path[len("/api/"):]
                 stub.record(Call(method, body, headers))
                 fault = stub.take_fault(method)
-                if fault is not None and self._misbehave(fault):
+                if fault is not None and self._misbehave(fault, method, body, headers):
                     return
                 answer = stub.answer(method, body, headers)
                 self._send(200, json.dumps(answer).encode(), "application/json; charset=utf-8")

@@ -6,7 +6,8 @@ import inspect
 
 import pytest
 
-from bot.store import ChannelSettings, Feedback, MemoryStore, SqlStore, StateStore, Unanswered, UsageEvent
+from bot.store import (ChannelSettings, Feedback, JournalEntry, MemoryStore, SqlStore, StateStore, Unanswered,
+                       UsageEvent)
 from bot.store.base import AUTOREPLY_MODES
 
 
@@ -19,7 +20,7 @@ def test_channel_settings_defaults_and_mute() -> None:
     assert AUTOREPLY_MODES == ("on", "off", "shadow")
 
 
-@pytest.mark.parametrize("cls", [ChannelSettings, Feedback, Unanswered, UsageEvent])
+@pytest.mark.parametrize("cls", [ChannelSettings, Feedback, Unanswered, UsageEvent, JournalEntry])
 def test_records_are_frozen(cls) -> None:
     assert dataclasses.is_dataclass(cls)
     assert cls.__dataclass_params__.frozen

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.store import ChannelSettings, SqlStore, StoreError, open_store
+from bot.store import ChannelSettings, JournalEntry, SqlStore, StoreError, open_store
 from bot.store import sql as sql_module
 from bot.store.sql import DEFAULT_SQLITE_PATH, SCHEMA_VERSION, display_url, resolve_url
 
@@ -194,6 +194,22 @@ def test_a_database_made_before_the_retention_rule_gets_its_index(tmp_path) -> N
     with sqlite3.connect(path) as raw:
         plan = raw.execute("EXPLAIN QUERY PLAN DELETE FROM nmbot_quiet_threads WHERE created_at < 1").fetchall()
     assert "USING INDEX nmbot_quiet_threads_created_at" in str(plan), "the purge finds old rows without a scan"
+
+
+def test_a_database_made_before_the_journal_gains_it_quietly(tmp_path, caplog) -> None:
+    path = tmp_path / "state.db"
+    with open_store(str(path)) as store:
+        store.update_channel_settings("C1", autoreply="off")
+    with sqlite3.connect(path) as raw:
+        raw.execute("DROP TABLE nmbot_journal")
+    caplog.clear()
+    caplog.set_level("INFO", logger="bot.store")
+    with open_store(str(path)) as store:
+        assert store.channel_settings("C1").autoreply == "off"
+        assert store.journal_event(JournalEntry("msg:C1:1.0", "message", "C1", "1.0"), owner="o", lease=60,
+                                   keep=3600)
+    [line] = [r for r in caplog.records if r.name.startswith("bot.store")]
+    assert line.levelname == "INFO" and "gained the tables of this version: nmbot_journal" in line.getMessage()
 
 
 def test_bad_table_prefix(tmp_path) -> None:

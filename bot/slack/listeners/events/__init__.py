@@ -4,11 +4,19 @@ from slack_bolt import App
 
 from ...deps import Deps
 from .app_home import handle_app_home_opened
-from .mentions import handle_mention
-from .messages import handle_message
+from .mentions import asks_the_bot, handle_mention
+from .messages import handle_message, is_person_posting
 from .reactions import handle_reaction
 
-__all__ = ["handle_app_home_opened", "handle_mention", "handle_message", "handle_reaction", "register"]
+__all__ = ["answerable", "handle_app_home_opened", "handle_mention", "handle_message", "handle_reaction", "register"]
+
+
+def answerable(deps: Deps, event: dict) -> bool:
+    """Whether the bot will answer this event or decide, after a scan, to say nothing: judged from its shape
+    alone (who posted, what kind of message), exactly as the listeners first judge it, never by a scan."""
+    if event.get("type") == "app_mention":
+        return asks_the_bot(deps, event)
+    return event.get("type") == "message" and is_person_posting(deps, event)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -1,4 +1,8 @@
-"""Exactly one reply per message: deduplication, cool-downs and posting in a thread."""
+"""Exactly one reply per message: deduplication, cool-downs and posting in a thread.
+
+Every reply names the delivery's claim key in its Slack message metadata, so that a process taking up an
+event another one died on can see in the thread whether the reply went out (journal.py).
+"""
 from __future__ import annotations
 
 import logging
@@ -27,6 +31,16 @@ HINTS = {
     "invalid_auth": "SLACK_BOT_TOKEN was revoked or is wrong",
     "token_revoked": "SLACK_BOT_TOKEN was revoked",
 }
+# Slack's own trouble, not a refusal of this message: the same post later may well go through.
+PASSING_ERRORS = ("ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout")
+# What became of a post: Slack took it; Slack refused it (posting it again would be refused too); or it is not
+# known to have reached Slack (a connection failure, Slack's own trouble), worth another try later.
+POSTED, REFUSED, UNREACHED = "posted", "refused", "unreached"
+# The metadata event type of the bot's replies: `event_payload.claim` is the claim key of what they answer.
+REPLY_EVENT_TYPE = "nmbot_reply"
+# In the body of an event taken up again after the process answering it died (journal.py): its claim may
+# have been taken by that process, so it is answered whatever the claim says.
+RECOVERED = "nmbot_recovered"
 
 
 def thread_of(event: dict) -> str:
@@ -73,6 +87,8 @@ def _claim_delivery(deps: Deps, body: dict, event: dict, thread_key: str = "",
         outcome = "first" if fresh is not None else "duplicate"
     except StoreError:  # the store said it is down, once, and counts each failure
         fresh, outcome = codes, "unchecked"  # answering twice is a smaller failure than never answering
+    if fresh is None and body.get(RECOVERED):
+        return codes  # claimed by the process that died before its reply went out: the thread said so
     deps.metrics.deliveries.inc(outcome=outcome)
     return fresh
 
@@ -86,31 +102,47 @@ def start_cooldown(deps: Deps, channel: str, thread_ts: str, codes: Iterable[int
         log.debug("state store unavailable: cool-down not recorded")
 
 
-def post_in_thread(client: WebClient, channel: str, thread_ts: str, message: dict) -> bool:
-    """Post the reply; True when it was posted. Failures are logged, never raised."""
-    error = _post(client, channel, thread_ts, message)
+def reply_metadata(claim: str) -> dict:
+    """The Slack message metadata of a reply to the delivery claimed as `claim`."""
+    return {"event_type": REPLY_EVENT_TYPE, "event_payload": {"claim": claim}}
+
+
+def post_in_thread(client: WebClient, channel: str, thread_ts: str, message: dict, claim: str | None = None) -> str:
+    """Post the reply, its metadata naming `claim`; POSTED, REFUSED or UNREACHED. Failures are logged, never
+    raised."""
+    if claim is not None:
+        message = {**message, "metadata": reply_metadata(claim)}
+    error, passing = _post(client, channel, thread_ts, message)
     if error in PLAIN_TEXT_RETRY and message.get("blocks"):
-        error = _post(client, channel, thread_ts, plain_text(message))
-    return error is None
+        error, passing = _post(client, channel, thread_ts, {**plain_text(message), **_metadata_of(message)})
+    if error is None:
+        return POSTED
+    return UNREACHED if passing else REFUSED
 
 
-def _post(client: WebClient, channel: str, thread_ts: str, message: dict) -> str | None:
-    """None when posted, else Slack's error code (or the connection failure)."""
+def _metadata_of(message: dict) -> dict:
+    return {"metadata": message["metadata"]} if "metadata" in message else {}
+
+
+def _post(client: WebClient, channel: str, thread_ts: str, message: dict) -> tuple[str | None, bool]:
+    """(None, False) when posted, else Slack's error code (or the connection failure), and whether it may pass."""
     try:
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
                                 **message)
-        return None
+        return None, False
     except SlackApiError as exc:
-        error = (exc.response.get("error") if exc.response is not None else None) or "unknown_error"
+        response = exc.response
+        error = (response.get("error") if response is not None else None) or "unknown_error"
+        passing = error in PASSING_ERRORS or response is None or response.status_code != 200
     except (SlackClientError, OSError) as exc:
-        error = f"{type(exc).__name__}: {getattr(exc, 'reason', None) or exc}"
+        error, passing = f"{type(exc).__name__}: {getattr(exc, 'reason', None) or exc}", True
     hint = HINTS.get(error)
     retry = " (retrying as plain text)" if error in PLAIN_TEXT_RETRY and message.get("blocks") else ""
     log.warning("chat.postMessage in %s, thread %s, failed: %s%s%s", channel, thread_ts, error,
                 f" ({hint})" if hint else "", retry,
                 extra={"slack_method": "chat.postMessage", "channel": channel, "thread_ts": thread_ts,
                        "slack_error": error})
-    return error
+    return error, passing
 
 
 def plain_text(message: dict) -> dict:

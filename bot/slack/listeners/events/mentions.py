@@ -11,30 +11,46 @@ from ....cards import blocks
 from ...answers import Reply, answer_findings, answer_text, merge_findings, remember, scan_text, without_mention
 from ...deps import Deps
 from ...files import answer_with_files, scan_files
-from .delivery import first_delivery, post_in_thread, start_cooldown, thread_of
+from .delivery import POSTED, UNREACHED, delivery_key, first_delivery, post_in_thread, start_cooldown, thread_of
 
 
 def handle_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
-    if event.get("bot_id") or event.get("user") in (None, deps.bot_user_id):
-        return  # another bot (or this one) mentioning us would start a loop
-    answer_with_files(deps, event, partial(answer_mention, deps, client, body, event, logger))
+    if asks_the_bot(deps, event):
+        answer_with_files(deps, event, partial(answer_mention, deps, client, body, event, logger))
+
+
+def asks_the_bot(deps: Deps, event: dict) -> bool:
+    """A person's mention; another bot (or this one) mentioning us would start a loop."""
+    return not event.get("bot_id") and event.get("user") not in (None, deps.bot_user_id)
 
 
 def answer_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
                    read_files: bool) -> None:
+    key, settled = delivery_key(body, event), False
+    try:
+        settled = reply_to_mention(deps, client, body, event, logger, read_files, key)
+    finally:
+        deps.leases.finish(key, settled=settled)
+
+
+def reply_to_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
+                     read_files: bool, key: str | None) -> bool:
+    """Always a reply; True when the mention is settled (False: a duplicate, or Slack could not be reached)."""
     if not first_delivery(deps, body, event):
         logger.info("duplicate delivery of a mention dropped")
-        return
+        return False  # whoever claimed it settles it
     channel, thread_ts = event["channel"], thread_of(event)
     try:
         reply = mention_reply(deps, client, event, read_files)
     except Exception:
         logger.exception("could not answer a mention")
         reply = Reply(blocks.trouble_message(), "trouble")
-    if post_in_thread(client, channel, thread_ts, reply.message):
+    posted = post_in_thread(client, channel, thread_ts, reply.message, claim=key)
+    if posted == POSTED:
         start_cooldown(deps, channel, thread_ts, reply.codes)
         question = without_mention(event.get("text") or "", deps.bot_user_id)
         remember(deps, reply, surface="mention", channel=channel, question=question)
+    return posted != UNREACHED
 
 
 def mention_reply(deps: Deps, client: WebClient, event: dict, read_files: bool = True) -> Reply:

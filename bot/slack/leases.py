@@ -1,0 +1,106 @@
+"""The acknowledged events one process is answering, their leases kept alive until each is finished.
+
+An event is recorded in the state store's journal before Slack is told it
+arrived (journal.py), leased to the process that recorded it. While the reply
+is being built (a scan, files downloaded, a post waiting out a rate limit) one
+background thread renews the leases of every event still held, so no other
+process takes one up; when the process dies, renewals stop, the leases lapse
+and a recovery pass elsewhere answers what was left.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from typing import Optional
+
+from ..store import StateStore, StoreError
+
+log = logging.getLogger(__name__)
+
+# A lease (NMBOT_EVENT_LEASE_SECONDS, 60 s by default) is renewed three times per its length, so two slow or
+# failed renewals in a row (a store hiccup) still never let it lapse under a live process. Sixty seconds is
+# far longer than any renewal can be late, and short enough that an event a dead process held is answered
+# about a minute later, well inside the hour an answer is worth; shorter leases cost a write per held event
+# every third of it.
+RENEWALS_PER_LEASE = 3
+
+
+class Leases:
+    """What this process holds: keys it is answering, renewed every `lease / 3` seconds. Thread-safe.
+
+    A key held longer than `longest` seconds stops being renewed: by then the event is too old to be taken up
+    again anyway, and a key a listener forgot to finish must not be renewed for as long as the process lives.
+    """
+
+    def __init__(self, store: StateStore, *, lease: float, longest: float):
+        # Host, pid and a nonce: a pid alone repeats across containers and restarts.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.lease = lease
+        self._store = store
+        self._longest = longest
+        # key -> [when this process began holding it (monotonic), how many deliveries here hold it]: Slack's
+        # retry of an event may reach the process still answering the first delivery.
+        self._held: dict[str, list] = {}
+        self._changed = threading.Condition()
+        self._renewer: Optional[threading.Thread] = None
+
+    @property
+    def held(self) -> int:
+        with self._changed:
+            return len(self._held)
+
+    def hold(self, key: Optional[str]) -> None:
+        """Keep renewing this event's lease until `finish`."""
+        if key is None:
+            return
+        with self._changed:
+            self._held.setdefault(key, [time.monotonic(), 0])[1] += 1
+            if self._renewer is None:  # the thread lives only while something is held
+                self._renewer = threading.Thread(target=self._renew_until_idle, name="nmbot-leases", daemon=True)
+                self._renewer.start()
+
+    def finish(self, key: Optional[str], *, settled: bool) -> None:
+        """Stop renewing; with `settled`, the event is answered (or the bot chose silence) and is never taken
+        up again. Unsettled, its lease lapses and a recovery pass takes it up (a post Slack never received).
+        A key this process does not hold was never recorded (the store was down): there is nothing to settle."""
+        if key is None:
+            return
+        with self._changed:
+            held = self._held.get(key)
+            if held is not None:
+                held[1] -= 1
+                if held[1] <= 0:
+                    del self._held[key]
+                if not self._held:
+                    self._changed.notify_all()
+        if settled and held is not None:
+            try:
+                self._store.settle_event(key)
+            except StoreError:  # the store said it is down; a recovery pass will find the reply in the thread
+                log.debug("state store unavailable: an answered event stays in the journal")
+
+    def _renew_until_idle(self) -> None:
+        every = self.lease / RENEWALS_PER_LEASE
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: not self._held, timeout=every)
+                self._forget_older_than(self._longest)
+                if not self._held:
+                    self._renewer = None
+                    return
+                keys = list(self._held)
+            try:
+                self._store.renew_leases(keys, lease=self.lease)
+            except StoreError:
+                log.debug("state store unavailable: %d lease(s) not renewed", len(keys))
+
+    def _forget_older_than(self, seconds: float) -> None:
+        """(With the lock held.)"""
+        oldest = time.monotonic() - seconds
+        for key in [k for k, (since, _) in self._held.items() if since < oldest]:
+            log.warning("an event held for longer than %.0f s is no longer renewed", seconds)
+            del self._held[key]
