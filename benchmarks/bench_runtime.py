@@ -32,10 +32,14 @@ and <= 1.5x bare; bot reply p99 (steady) < 500 ms; RSS and CPU <= 1.5x bare; eve
 request acked, the slowest inside 3 s.
 
     .venv/bin/python benchmarks/bench_runtime.py [--seconds 30] [--retry-seconds 10] [--burst 300]
-                                                 [--http-only] [--strict]
+                                                 [--mode http|socket|all] [--strict]
 
-The transports are drivers (`Driver`): `MODES` maps a mode to the drivers of its two apps.
-HTTP is the only mode so far; Socket Mode plugs in as a second entry.
+The transports are drivers (`Driver`): `MODES` maps a mode to the drivers of its two apps, measured
+mode after mode in one run. Socket Mode (`SocketDriver`): `nmbot serve` with its defaults beside a sync
+Bolt App on Bolt's aiohttp SocketModeHandler with the same listeners, each connected to a WebSocket
+stand-in (tests/slack/socket_stub.py) of its own, in a process of its own, that times each ack from
+writing the envelope to reading its ack; a retry is the same payload (the same event_id) in a new
+envelope with `retry_attempt`. Replies are matched at the Web API stand-in as in HTTP mode.
 """
 from __future__ import annotations
 
