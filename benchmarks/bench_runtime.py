@@ -32,10 +32,14 @@ and <= 1.5x bare; bot reply p99 (steady) < 500 ms; RSS and CPU <= 1.5x bare; eve
 request acked, the slowest inside 3 s.
 
     .venv/bin/python benchmarks/bench_runtime.py [--seconds 30] [--retry-seconds 10] [--burst 300]
-                                                 [--http-only] [--strict]
+                                                 [--mode http|socket|all] [--strict]
 
-The transports are drivers (`Driver`): `MODES` maps a mode to the drivers of its two apps.
-HTTP is the only mode so far; Socket Mode plugs in as a second entry.
+The transports are drivers (`Driver`): `MODES` maps a mode to the drivers of its two apps, measured
+mode after mode in one run. Socket Mode (`SocketDriver`): `nmbot serve` with its defaults beside a sync
+Bolt App on Bolt's aiohttp SocketModeHandler with the same listeners, each connected to a WebSocket
+stand-in (tests/slack/socket_stub.py) of its own, in a process of its own, that times each ack from
+writing the envelope to reading its ack; a retry is the same payload (the same event_id) in a new
+envelope with `retry_attempt`. Replies are matched at the Web API stand-in as in HTTP mode.
 """
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import queue
 import re
 import signal
 import socket
@@ -52,7 +57,8 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +128,47 @@ def bare_app():
     return SlackRequestHandler(app)
 
 
+def bare_socket_app() -> None:
+    """The same listeners in Socket Mode, on Bolt's aiohttp SocketModeHandler (the adapter the bot builds on),
+    until SIGTERM: then the connection is closed and the process exits 0, as the bot does."""
+    import asyncio
+
+    from slack_bolt import App
+    from slack_bolt.adapter.socket_mode.aiohttp import SocketModeHandler
+    from slack_sdk import WebClient
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    api_url = os.environ["SLACK_API_URL"]
+    app = App(client=WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=api_url),
+              token_verification_enabled=False)
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    @app.command("/nmerror")
+    def nmerror(ack):
+        ack()
+
+    @app.event("message")
+    def message(body, event, client):
+        with lock:
+            if body["event_id"] in seen:
+                return
+            seen.add(body["event_id"])
+        client.chat_postMessage(channel=event["channel"], thread_ts=event["ts"], text="ok")
+
+    async def serve() -> None:
+        # apps.connections.open is awaited by the aiohttp client, so it needs the async Web API client.
+        handler = SocketModeHandler(app, os.environ["SLACK_APP_TOKEN"], web_client=AsyncWebClient(base_url=api_url))
+        stopping = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+        await handler.connect_async()
+        print("bare Bolt app connected in Socket Mode", flush=True)
+        await stopping.wait()
+        await handler.close_async()
+
+    asyncio.run(serve())
+
+
 # --- the Web API stand-in, in a process of its own, noting when each reply arrives ---------------
 
 def _serve_stub(conn) -> None:
@@ -130,6 +177,8 @@ def _serve_stub(conn) -> None:
 
     posts: list[tuple[str, float]] = []  # (thread_ts, monotonic time of arrival) of each chat.postMessage
     lock = threading.Lock()
+    sockets: dict[str, int] = {}  # app-level token -> the port of that app's Socket Mode stand-in
+    tickets = itertools.count(1)
 
     class TimedStub(WebApiStub):
         def record(self, call) -> None:
@@ -137,6 +186,13 @@ def _serve_stub(conn) -> None:
                 with lock:
                     posts.append((str(call.body.get("thread_ts") or ""), time.monotonic()))
             super().record(call)
+
+        def answer(self, method: str, body: dict, headers: dict) -> dict:
+            """Each Socket Mode app is sent to its own stand-in, known by its app-level token."""
+            port = sockets.get(headers.get("authorization", "").removeprefix("Bearer "))
+            if method == "apps.connections.open" and port:
+                return {"ok": True, "url": f"ws://127.0.0.1:{port}/link/?ticket={next(tickets)}"}
+            return super().answer(method, body, headers)
 
     stub = TimedStub().start()
     conn.send((stub.url, stub.api_url))
@@ -146,6 +202,10 @@ def _serve_stub(conn) -> None:
             with lock:
                 conn.send(posts[argument:])
             stub.calls.clear()  # only the arrivals above are needed; the call log would grow with every reply
+        elif command == "socket":
+            token, port = argument
+            sockets[token] = port
+            conn.send(None)
         else:
             stub.stop()
             conn.send(None)
@@ -178,10 +238,122 @@ class StubProcess:
             for thread_ts, arrived in new:
                 self.replies.setdefault(thread_ts, []).append(arrived)
 
+    def route_socket(self, app_token: str, port: int) -> None:
+        """apps.connections.open with `app_token` hands out the Socket Mode stand-in on `port`."""
+        with self._lock:
+            self._conn.send(("socket", (app_token, port)))
+            if not self._conn.poll(REQUEST_SECONDS):
+                raise RuntimeError("the Web API stand-in stopped answering")
+            self._conn.recv()
+
     def stop(self) -> None:
         with self._lock:
             self._conn.send(("stop", None))
             self._conn.poll(REQUEST_SECONDS)
+        self._proc.join(REQUEST_SECONDS)
+        if self._proc.is_alive():
+            self._proc.kill()
+
+
+# --- the Socket Mode stand-in, one per app, each in a process of its own ------------------------
+
+def _serve_socket(conn) -> None:
+    """The WebSocket stand-in of tests/slack/socket_stub.py behind a pipe: envelopes in, acks out as they come."""
+    _use_test_helpers()
+    from socket_stub import SocketModeStub
+
+    lock = threading.Lock()  # the loop's thread sends acks, this one answers requests
+
+    def forward(ack) -> None:
+        with lock:
+            conn.send(("ack", ack.envelope_id, slack.sent.get(ack.envelope_id, ack.at), ack.at))
+
+    slack = SocketModeStub(on_ack=forward).start()
+    conn.send(("port", slack.port))
+    while True:
+        command, argument = conn.recv()
+        if command == "send":
+            envelope_id, kind, payload, retry_attempt = argument
+            if slack.open_links():
+                slack.send_nowait(kind, payload, envelope_id=envelope_id, retry_attempt=retry_attempt)
+        elif command == "links":
+            with lock:
+                conn.send(("links", len(slack.open_links()), len(slack.links)))
+        else:
+            slack.stop()
+            with lock:
+                conn.send(("stopped", None))
+            return
+
+
+class SocketProcess:
+    """One app's end of Socket Mode: the stand-in's loop would otherwise share an interpreter lock with
+    the load generator's threads, and its clock is the one that times the acks."""
+
+    def __init__(self) -> None:
+        self._conn, child = multiprocessing.Pipe()
+        self._proc = multiprocessing.Process(target=_serve_socket, args=(child,), daemon=True)
+        self._proc.start()
+        if not self._conn.poll(START_SECONDS):
+            self._proc.kill()
+            raise RuntimeError("the Socket Mode stand-in did not start")
+        self.port = self._conn.recv()[1]
+        self._send_lock = threading.Lock()
+        self._waiting: dict[str, Future] = {}  # envelope_id -> (sent, acked) once its ack arrives
+        self._replies: queue.Queue = queue.Queue()  # answers to requests other than sending
+        self._ids = itertools.count(1)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                kind, *rest = self._conn.recv()
+                if kind == "ack":
+                    envelope_id, sent, acked = rest
+                    waiting = self._waiting.pop(envelope_id, None)
+                    if waiting is not None:
+                        waiting.set_result((sent, acked))
+                else:
+                    self._replies.put(rest)
+        except (EOFError, OSError):
+            self._replies.put(None)  # the stand-in ended: whoever waits is told at once
+
+    def _request(self, command: str, argument=None):
+        with self._send_lock:
+            self._conn.send((command, argument))
+        try:
+            answer = self._replies.get(timeout=REQUEST_SECONDS)
+        except queue.Empty:
+            answer = None
+        if answer is None:
+            raise RuntimeError("the Socket Mode stand-in stopped answering")
+        return answer
+
+    def links(self) -> tuple[int, int]:
+        """(connections open now, connections ever accepted)."""
+        return tuple(self._request("links"))
+
+    def deliver(self, kind: str, payload: dict, retry_attempt: int | None = None) -> Ack:
+        """Send one envelope on the app's connection; the ack's time is from its writing to its ack's arrival,
+        both on the stand-in's clock."""
+        envelope_id = f"env-{next(self._ids):06d}"
+        acked: Future = Future()
+        self._waiting[envelope_id] = acked
+        started = time.monotonic()
+        with self._send_lock:
+            self._conn.send(("send", (envelope_id, kind, payload, retry_attempt)))
+        try:
+            sent, at = acked.result(timeout=REQUEST_SECONDS)
+        except FutureTimeout:
+            self._waiting.pop(envelope_id, None)
+            return Ack(False, time.monotonic() - started)
+        return Ack(True, at - sent)
+
+    def stop(self) -> None:
+        try:
+            self._request("stop")
+        except (RuntimeError, OSError):
+            pass
         self._proc.join(REQUEST_SECONDS)
         if self._proc.is_alive():
             self._proc.kill()
@@ -394,9 +566,7 @@ class HttpDriver(Driver):
         return self._server.proc.pid
 
     def send_command(self, text: str) -> Ack:
-        form = {"token": "legacy", "team_id": "T0001", "team_domain": "load", "channel_id": CHANNEL,
-                "channel_name": "support", "user_id": USER, "user_name": "pat", "command": "/nmerror",
-                "text": text, "api_app_id": "A0001", "response_url": self._response_url, "trigger_id": "1.2.3"}
+        form = command_fields(text, self._response_url)
         return self._post(urlencode(form).encode(), "application/x-www-form-urlencoded", {})
 
     def send_event(self, envelope: dict, retry: int = 0) -> Ack:
@@ -439,6 +609,66 @@ class HttpDriver(Driver):
         return [line.rstrip() for line in lines if "Traceback" in line or " ERROR " in line or "[ERROR]" in line]
 
 
+class SocketDriver(Driver):
+    """An app connected in Socket Mode to a stand-in of its own; envelopes go down its WebSocket as Slack
+    sends them, a retry being the same payload (the same event_id) in a new envelope with `retry_attempt`."""
+
+    def __init__(self, name: str, command: list[str], env: dict, cwd: Path, stub: StubProcess, response_url: str):
+        self.name = name
+        self._command, self._env, self._cwd, self._stub = command, env, cwd, stub
+        self._response_url = response_url
+        self._server: ServerProcess | None = None
+        self._socket: SocketProcess | None = None
+
+    def start(self) -> None:
+        self._socket = SocketProcess()
+        self._stub.route_socket(self._env["SLACK_APP_TOKEN"], self._socket.port)
+        self._server = ServerProcess(self._command, self._env, self._cwd)
+        deadline = time.monotonic() + START_SECONDS
+        while self._socket.links()[0] < 1:
+            if time.monotonic() > deadline or self._server.proc.poll() is not None:
+                raise RuntimeError(f"the {self.name} app did not connect:\n{''.join(self._server.output)}")
+            time.sleep(0.05)  # polling for the connection with a deadline
+
+    @property
+    def root_pid(self) -> int:
+        return self._server.proc.pid
+
+    def send_command(self, text: str) -> Ack:
+        return self._socket.deliver("slash_commands", command_fields(text, self._response_url))
+
+    def send_event(self, envelope: dict, retry: int = 0) -> Ack:
+        return self._socket.deliver("events_api", envelope, retry or None)
+
+    def stop(self) -> int:
+        code = self._server.stop() if self._server else 0
+        if self._socket:
+            self._socket.stop()
+            self._socket = None
+        return code
+
+    def describe(self) -> str:
+        open_now, ever = self._socket.links() if self._socket else (0, 0)
+        return f"{open_now} WebSocket connection(s) open, {ever} accepted"
+
+    @property
+    def problems(self) -> list[str]:
+        lines = self._server.output if self._server else []
+        problems = [line.rstrip() for line in lines if "Traceback" in line or " ERROR " in line or "[ERROR]" in line]
+        if self._socket:
+            ever = self._socket.links()[1]
+            if ever > 1:
+                problems.append(f"{ever} WebSocket connections accepted: the app reconnected during the run")
+        return problems
+
+
+def command_fields(text: str, response_url: str) -> dict:
+    """A /nmerror command as Slack sends it: a form over HTTP, the same fields as a Socket Mode payload."""
+    return {"token": "legacy", "team_id": "T0001", "team_domain": "load", "channel_id": CHANNEL,
+            "channel_name": "support", "user_id": USER, "user_name": "pat", "command": "/nmerror",
+            "text": text, "api_app_id": "A0001", "response_url": response_url, "trigger_id": "1.2.3"}
+
+
 def _free_port() -> int:
     """A free loopback port for the bot's probe server (NMBOT_METRICS_PORT), away from its default 9000."""
     with socket.socket() as s:
@@ -469,8 +699,7 @@ def http_drivers(stub: StubProcess, workdir: Path) -> list[Driver]:
     bare = HttpDriver(
         "bare", [sys.executable, "-m", "gunicorn", *BARE_GUNICORN, "--bind", "127.0.0.1:0", "bench_runtime:bare_app()"],
         _with_path(_base_env(stub), HERE, ROOT), bare_dir, "/slack/events", lambda status: status > 0, response_url)
-    nmbot = venv_tool("nmbot")
-    command = [str(nmbot)] if nmbot.exists() else [sys.executable, "-m", "bot.cli.main"]
+    command = _nmbot()
     # Only the command line and the environment: the bot's defaults otherwise (its SQLite file lands in bot_dir).
     env = _with_path({**_base_env(stub), "NMBOT_WEB_WORKERS": "1", "NMBOT_METRICS_HOST": "127.0.0.1",
                       "NMBOT_METRICS_PORT": str(_free_port())}, ROOT)
@@ -479,8 +708,33 @@ def http_drivers(stub: StubProcess, workdir: Path) -> list[Driver]:
     return [bare, bot]
 
 
-MODES: dict[str, Callable[[StubProcess, Path], list[Driver]]] = {"http": http_drivers}
-PLANNED_MODES = ("http", "socket")  # socket: added with the Socket Mode runtime and its WebSocket stand-in
+def socket_drivers(stub: StubProcess, workdir: Path) -> list[Driver]:
+    """The bare Bolt app and `nmbot serve` in Socket Mode, bare first; each app has a stand-in of its own,
+    found through its own app-level token."""
+    _use_test_helpers()
+    from webapi_stub import APP_TOKEN
+
+    response_url = stub.url + "response/load"
+    bare_dir, bot_dir = workdir / "bare-socket", workdir / "bot-socket"
+    bare_dir.mkdir()
+    bot_dir.mkdir()
+    env = {k: v for k, v in _base_env(stub).items() if k != "SLACK_SIGNING_SECRET"}  # Socket Mode has none
+    bare = SocketDriver("bare", [sys.executable, "-c", "import bench_runtime; bench_runtime.bare_socket_app()"],
+                        _with_path({**env, "SLACK_APP_TOKEN": APP_TOKEN + "-bare"}, HERE, ROOT), bare_dir, stub,
+                        response_url)
+    # The bot's defaults otherwise: its SQLite file lands in bot_dir; no probe server (the HTTP run has one).
+    bot = SocketDriver("bot", [*_nmbot(), "serve"],
+                       _with_path({**env, "SLACK_APP_TOKEN": APP_TOKEN, "NMBOT_METRICS_PORT": "0"}, ROOT), bot_dir,
+                       stub, response_url)
+    return [bare, bot]
+
+
+def _nmbot() -> list[str]:
+    nmbot = venv_tool("nmbot")
+    return [str(nmbot)] if nmbot.exists() else [sys.executable, "-m", "bot.cli.main"]
+
+
+MODES: dict[str, Callable[[StubProcess, Path], list[Driver]]] = {"http": http_drivers, "socket": socket_drivers}
 
 
 # --- the load -----------------------------------------------------------------------------------
@@ -823,19 +1077,18 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=30.0, help="length of the steady phase")
     p.add_argument("--retry-seconds", type=float, default=10.0, help="length of the phase with 10%% retries")
     p.add_argument("--burst", type=int, default=300, help="events released at once")
-    p.add_argument("--http-only", action="store_true", help="HTTP mode only (no Socket Mode run)")
+    p.add_argument("--mode", choices=[*MODES, "all"], default="all", help="the transport(s) to measure, in turn")
+    p.add_argument("--http-only", action="store_true", help="the same as --mode http")
     args = p.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
           f"{EVENTS_PER_SECOND} events/s + {COMMANDS_PER_SECOND} commands/s for {args.seconds:g} s, a burst of "
           f"{args.burst}, {args.retry_seconds:g} s with 1 event delivery in {RETRY_EVERY} a retry", flush=True)
-    wanted = ["http"] if args.http_only else list(PLANNED_MODES)
-    for mode in wanted:
-        if mode not in MODES:
-            print(f"{mode}: no driver for this mode yet; skipped")
+    mode = "http" if args.http_only else args.mode
+    wanted = list(MODES) if mode == "all" else [mode]
     stub = StubProcess()
     results: list[Result] = []
     try:
-        for mode in (m for m in wanted if m in MODES):
+        for mode in wanted:
             results += report(mode, stub, measure_mode(mode, stub, args))
     except RuntimeError as exc:  # an app that would not start, or a stand-in that stopped answering
         print(f"bench_runtime: {exc}", file=sys.stderr)

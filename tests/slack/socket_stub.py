@@ -6,6 +6,10 @@ and can misbehave as Slack and networks do: ask for a refresh (`disconnect: refr
 frame, drop the TCP connection without one, go silent (stop reading, so pings go unanswered), or refuse the
 upgrade with an HTTP status. Every upgrade attempt and connection is recorded with its time, so tests wait on
 conditions (`wait_until`) instead of sleeping.
+
+For load (benchmarks/bench_runtime.py), `send_nowait` queues an envelope without waiting for it to be written,
+`sent` notes when each envelope went onto the socket, and `on_ack` hears each ack as it arrives, on the
+stand-in's loop, so many envelopes can be outstanding without a thread waiting on each.
 """
 from __future__ import annotations
 
@@ -61,6 +65,8 @@ class SocketModeStub:
     attempts: list[Attempt] = field(default_factory=list)
     acks: dict[str, Ack] = field(default_factory=dict)
     refuse_with: int | None = None  # refuse every upgrade with this HTTP status while set
+    sent: dict[str, float] = field(default_factory=dict)  # envelope_id -> time.monotonic() as it was written
+    on_ack: Callable[[Ack], None] | None = None  # called on the stand-in's loop with each first ack
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition()
@@ -128,7 +134,10 @@ class SocketModeStub:
         message = json.loads(raw)
         if "envelope_id" in message:
             ack = Ack(message["envelope_id"], message.get("payload"), time.monotonic(), link.ticket)
+            first = ack.envelope_id not in self.acks
             self._note(lambda: self.acks.setdefault(ack.envelope_id, ack))
+            if first and self.on_ack is not None:
+                self.on_ack(ack)
 
     def _note(self, change: Callable[[], object]) -> None:
         with self._changed:
@@ -170,15 +179,28 @@ class SocketModeStub:
              retry_attempt: int | None = None) -> str:
         """Send an envelope ("slash_commands", "events_api", "interactive") on `link` (the newest open one)."""
         link = link or self.open_links()[-1]
-        envelope_id = envelope_id or f"env-{next(self._envelopes):05d}"
-        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
-                    "accepts_response_payload": kind != "events_api"}
+        envelope = self._envelope(kind, payload, envelope_id, retry_attempt)
+        self._call(lambda: self._send_if_open(link, envelope))
+        return envelope["envelope_id"]
+
+    def send_nowait(self, kind: str, payload: dict, *, link: Link | None = None, envelope_id: str | None = None,
+                    retry_attempt: int | None = None) -> str:
+        """`send`, without waiting for the stand-in's loop to write it (`sent` says when it did)."""
+        link = link or self.open_links()[-1]
+        envelope = self._envelope(kind, payload, envelope_id, retry_attempt)
+        asyncio.run_coroutine_threadsafe(self._send_if_open(link, envelope), self._loop)
+        return envelope["envelope_id"]
+
+    def _envelope(self, kind: str, payload: dict, envelope_id: str | None, retry_attempt: int | None) -> dict:
+        envelope = {"envelope_id": envelope_id or f"env-{next(self._envelopes):05d}", "type": kind,
+                    "payload": payload, "accepts_response_payload": kind != "events_api"}
         if retry_attempt is not None:
             envelope |= {"retry_attempt": retry_attempt, "retry_reason": "timeout"}
-        self._call(lambda: self._send_if_open(link, envelope))
-        return envelope_id
+        return envelope
 
     async def _send_if_open(self, link: Link, message: dict) -> None:
+        if "envelope_id" in message:
+            self.sent[message["envelope_id"]] = time.monotonic()
         try:
             await link.ws.send(json.dumps(message))
         except ConnectionClosed:
