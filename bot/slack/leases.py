@@ -6,6 +6,13 @@ is being built (a scan, files downloaded, a post waiting out a rate limit) one
 background thread renews the leases of every event still held, so no other
 process takes one up; when the process dies, renewals stop, the leases lapse
 and a recovery pass elsewhere answers what was left.
+
+An event answered by a reply is settled behind the reply: the same thread
+writes the settles of every reply of the last `SETTLE_SECONDS` in one statement,
+and whatever is left at shutdown (`close`). A settle lost in a crash is
+harmless: the reply names the event's claim key, and the recovery pass that
+takes the event up finds it in the thread and posts nothing. Silence has no
+such trace, so `finish` settles it at once.
 """
 from __future__ import annotations
 
@@ -27,6 +34,8 @@ log = logging.getLogger(__name__)
 # about a minute later, well inside the hour an answer is worth; shorter leases cost a write per held event
 # every third of it.
 RENEWALS_PER_LEASE = 3
+SETTLE_SECONDS = 1.0  # replies' settles are written together at least this often
+MAX_UNWRITTEN = 10_000  # settles kept through a store outage; past this the oldest are left to recovery
 
 
 class Leases:
@@ -45,8 +54,10 @@ class Leases:
         # key -> [when this process began holding it (monotonic), how many deliveries here hold it]: Slack's
         # retry of an event may reach the process still answering the first delivery.
         self._held: dict[str, list] = {}
+        self._unwritten: list[str] = []  # keys of events answered by a reply, their settle not yet written
         self._changed = threading.Condition()
         self._renewer: Optional[threading.Thread] = None
+        self._writing = threading.Lock()  # one settle write at a time: the thread's, or close's
 
     @property
     def held(self) -> int:
@@ -59,13 +70,12 @@ class Leases:
             return
         with self._changed:
             self._held.setdefault(key, [time.monotonic(), 0])[1] += 1
-            if self._renewer is None:  # the thread lives only while something is held
-                self._renewer = threading.Thread(target=self._renew_until_idle, name="nmbot-leases", daemon=True)
-                self._renewer.start()
+            self._start_thread()
 
-    def finish(self, key: Optional[str], *, settled: bool) -> None:
+    def finish(self, key: Optional[str], *, settled: bool, replied: bool = False) -> None:
         """Stop renewing; with `settled`, the event is answered (or the bot chose silence) and is never taken
         up again. Unsettled, its lease lapses and a recovery pass takes it up (a post Slack never received).
+        `replied`: settled by a reply naming the event's claim key, so the settle is written behind.
         A key this process does not hold was never recorded (the store was down): there is nothing to settle."""
         if key is None:
             return
@@ -75,28 +85,67 @@ class Leases:
                 held[1] -= 1
                 if held[1] <= 0:
                     del self._held[key]
-                if not self._held:
-                    self._changed.notify_all()
-        if settled and held is not None:
+                if settled and replied:
+                    self._unwritten.append(key)
+                    self._start_thread()
+        if settled and not replied and held is not None:
             try:
                 self._store.settle_event(key)
-            except StoreError:  # the store said it is down; a recovery pass will find the reply in the thread
-                log.debug("state store unavailable: an answered event stays in the journal")
+            except StoreError:  # the store said it is down; a recovery pass will decide again
+                log.debug("state store unavailable: a settled event stays in the journal")
 
-    def _renew_until_idle(self) -> None:
+    def close(self) -> None:
+        """Write the settles still pending (at shutdown, before the store closes)."""
+        self.write_settles()
+
+    def write_settles(self) -> int:
+        """Settle the events answered by a reply since the last write, in one statement; how many."""
+        with self._writing:
+            with self._changed:
+                keys, self._unwritten = self._unwritten, []
+            if not keys:
+                return 0
+            try:
+                self._store.settle_events(keys)
+            except StoreError:  # kept for the next write; past the bound, recovery finds their replies
+                with self._changed:
+                    self._unwritten[:0] = keys[-MAX_UNWRITTEN:]
+                    del self._unwritten[:-MAX_UNWRITTEN]
+                log.debug("state store unavailable: %d answered event(s) not settled yet", len(keys))
+                return 0
+            return len(keys)
+
+    def _start_thread(self) -> None:
+        """(With the lock held.) The thread lives only while something is held or unwritten."""
+        if self._renewer is None:
+            self._renewer = threading.Thread(target=self._work_until_idle, name="nmbot-leases", daemon=True)
+            self._renewer.start()
+
+    def _work_until_idle(self) -> None:
         every = self.lease / RENEWALS_PER_LEASE
+        renew_at = time.monotonic() + every
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: not self._held, timeout=every)
+                self._changed.wait(timeout=max(0.0, min(SETTLE_SECONDS, renew_at - time.monotonic())))
+            self.write_settles()
+            with self._changed:
                 self._forget_older_than(self._longest)
-                if not self._held:
+                if not self._held and not self._unwritten:
                     self._renewer = None
                     return
-                keys = list(self._held)
-            try:
-                self._store.renew_leases(keys, lease=self.lease)
-            except StoreError:
-                log.debug("state store unavailable: %d lease(s) not renewed", len(keys))
+                renewing = time.monotonic() >= renew_at
+                keys = list(self._held) if renewing else []
+            if renewing:
+                renew_at = time.monotonic() + every
+                self._renew(keys)
+
+    def _renew(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        try:
+            self._store.renew_leases(keys, lease=self.lease)
+        except StoreError:
+            log.debug("state store unavailable: %d lease(s) not renewed", len(keys))
 
     def _forget_older_than(self, seconds: float) -> None:
         """(With the lock held.)"""

@@ -86,6 +86,7 @@ def stop_serving(deps, maintenance, drain_seconds: float = DRAIN_SECONDS) -> Non
     deps.listener_executor.shutdown(wait=False)
     deps.file_readers.shutdown()
     deps.usage.close()
+    deps.leases.close()
     deps.store.close()
 
 

@@ -442,7 +442,13 @@ class StateStore(abc.ABC):
     def settle_event(self, key: str) -> None:
         """The event is answered, or the bot decided to say nothing: it is never taken up again, and its
         text is forgotten now. Idempotent; an unknown key is no error."""
-        self._call("settle_event", self._settle_event, check_text("key", key))
+        self._call("settle_event", self._settle_events, [check_text("key", key)])
+
+    def settle_events(self, keys: Iterable[str]) -> None:
+        """`settle_event` for each of `keys`, in one write."""
+        keys = sorted({check_text("each key", k) for k in keys})
+        if keys:
+            self._call("settle_event", self._settle_events, keys)
 
     def take_lapsed_events(self, *, owner: str, lease: float, limit: int = 100,
                            max_attempts: int = RECOVERY_ATTEMPTS) -> list[JournalEntry]:
@@ -561,7 +567,7 @@ class StateStore(abc.ABC):
     def _renew_leases(self, keys: list[str], lease: float) -> int: ...
 
     @abc.abstractmethod
-    def _settle_event(self, key: str) -> None: ...
+    def _settle_events(self, keys: list[str]) -> None: ...
 
     @abc.abstractmethod
     def _take_lapsed_events(self, owner: str, lease: float, limit: int, max_attempts: int) -> list[JournalEntry]: ...

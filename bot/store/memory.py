@@ -234,13 +234,13 @@ class MemoryStore(StateStore):
                 row.lease_until = now + lease
             return len(live)
 
-    def _settle_event(self, key: str) -> None:
+    def _settle_events(self, keys: list[str]) -> None:
         with self._lock:
             self._check_open()
-            row = self._journal.get(key)
-            if row is not None and not row.settled:
-                row.settled = True
-                row.entry = replace(row.entry, text="", files=())
+            for row in map(self._journal.get, keys):
+                if row is not None and not row.settled:
+                    row.settled = True
+                    row.entry = replace(row.entry, text="", files=())
 
     def _take_lapsed_events(self, owner: str, lease: float, limit: int, max_attempts: int) -> list[JournalEntry]:
         with self._lock:

@@ -739,16 +739,26 @@ class SqlStore(StateStore):
 
     def _journal_event(self, entry: JournalEntry, owner: str, lease: float, keep: float) -> bool:
         now = self._clock()
-        t = self._t["journal"]
-        insert = self._insert(t).values(
-            key=entry.key, event_type=entry.event_type, channel=entry.channel, ts=entry.ts,
-            thread_ts=entry.thread_ts, user_id=entry.user, text=entry.text, files=json.dumps(list(entry.files)),
-            arrived_at=now, expires_at=now + keep, owner=owner, lease_until=now + lease, attempts=0, settled_at=None,
-        )
-        fresh = {c.name: insert.excluded[c.name] for c in t.columns if c.name != "key"}
-        stmt = insert.on_conflict_do_update(index_elements=[t.c.key], set_=fresh, where=t.c.expires_at <= now)
+        params = dict(key=entry.key, event_type=entry.event_type, channel=entry.channel, ts=entry.ts,
+                      thread_ts=entry.thread_ts, user_id=entry.user, text=entry.text,
+                      files=json.dumps(list(entry.files)), arrived_at=now, expires_at=now + keep, owner=owner,
+                      lease_until=now + lease, attempts=0, settled_at=None, now=now)
         with self._tx() as conn:
-            return self._wrote_a_row(conn, self._counting_rows(stmt))
+            return self._wrote_a_row(conn, self._journal_statement(), params)
+
+    def _journal_statement(self) -> Any:
+        """INSERT ... ON CONFLICT taking over only an expired row, built once: every event the bot would
+        answer runs it before its ack, and a statement reused with new parameters skips SQLAlchemy's
+        construction and cache-key work."""
+        stmt = self._take_statements.get("journal")
+        if stmt is None:
+            t = self._t["journal"]
+            insert = self._insert(t)  # its values: the parameters it is run with
+            fresh = {c.name: insert.excluded[c.name] for c in t.columns if c.name != "key"}
+            stmt = self._counting_rows(insert.on_conflict_do_update(
+                index_elements=[t.c.key], set_=fresh, where=t.c.expires_at <= sa.bindparam("now")))
+            self._take_statements["journal"] = stmt
+        return stmt
 
     def _renew_leases(self, keys: list[str], lease: float) -> int:
         t = self._t["journal"]
@@ -758,11 +768,15 @@ class SqlStore(StateStore):
                 sa.update(t).where(t.c.key.in_(keys), t.c.settled_at.is_(None)).values(lease_until=now + lease)
             ).rowcount
 
-    def _settle_event(self, key: str) -> None:
-        t = self._t["journal"]
+    def _settle_events(self, keys: list[str]) -> None:
+        stmt = self._take_statements.get("settle")
+        if stmt is None:  # built once: every answered event runs it
+            t = self._t["journal"]
+            stmt = (sa.update(t).where(t.c.key.in_(sa.bindparam("keys", expanding=True)), t.c.settled_at.is_(None))
+                    .values(settled_at=sa.bindparam("at"), text="", files="[]"))
+            self._take_statements["settle"] = stmt
         with self._tx() as conn:
-            conn.execute(sa.update(t).where(t.c.key == key, t.c.settled_at.is_(None))
-                         .values(settled_at=self._clock(), text="", files="[]"))
+            conn.execute(stmt, {"keys": keys, "at": self._clock()})
 
     def _take_lapsed_events(self, owner: str, lease: float, limit: int, max_attempts: int) -> list[JournalEntry]:
         """The lapsed rows are read and taken in one transaction that no other taker can interleave with:

@@ -14,7 +14,7 @@ from webapi_stub import BOT_ID, Fault
 
 from bot.slack.journal import Recovery
 from bot.slack.leases import Leases
-from bot.store import JournalEntry, MemoryStore, StateStore, open_store
+from bot.store import JournalEntry, MemoryStore, StateStore, StoreError, open_store
 
 PASTE = 'level=error sessionId=7d3f errorCode=-2005 errorMsg="Unable to synthesize text to speech" callee=+6591234567'
 LEASE = 60.0
@@ -67,6 +67,14 @@ def deliver(bot, event: dict) -> None:
     assert bot.slack.event(event).status == 200
 
 
+def wait_settled(bot, timeout: float = 10.0) -> None:
+    """Every recorded event settled: a reply's settle is written behind it (leases.py)."""
+    deadline = time.monotonic() + timeout
+    while (pending := bot.store.pending_events()) != []:
+        assert time.monotonic() < deadline, f"still unsettled: {pending}"
+        time.sleep(0.02)
+
+
 def recovered(bot, outcome: str) -> float:
     return bot.wsgi.deps.metrics.events_recovered.value(outcome=outcome)
 
@@ -88,7 +96,7 @@ def test_an_event_is_in_the_journal_when_its_200_arrives(bot):
     assert "+6591234567" not in pending.text and "errorCode=-2005" in pending.text, "phone numbers masked"
     release.set()
     bot.wait_idle()
-    assert bot.store.pending_events() == [], "every one settled once answered"
+    wait_settled(bot)
 
 
 def test_every_reply_names_its_claim_and_settles_the_event(bot):
@@ -100,7 +108,7 @@ def test_every_reply_names_its_claim_and_settles_the_event(bot):
         paste["ts"]: {"event_type": "nmbot_reply", "event_payload": {"claim": key_of(paste)}},
         "1699999999.000100": {"event_type": "nmbot_reply", "event_payload": {"claim": key_of(question)}},
     }
-    assert bot.store.pending_events() == []
+    wait_settled(bot)
     assert was_recorded(bot.store, paste) and was_recorded(bot.store, question)
 
 
@@ -112,7 +120,7 @@ def test_the_plain_text_retry_names_the_claim_too(bot):
     refused, plain = bot.posts()
     assert "blocks" not in plain.body and plain.body["metadata"] == refused.body["metadata"]
     assert plain.body["metadata"]["event_payload"]["claim"] == key_of(event)
-    assert bot.store.pending_events() == []
+    wait_settled(bot)
 
 
 def test_deciding_to_say_nothing_settles_the_event(bot):
@@ -167,7 +175,7 @@ def test_a_reply_slack_never_received_is_posted_by_the_next_recovery_pass_once(b
     assert bot.stub.posted_with_claim() == {key_of(event): 1}
     [post] = [m for m in bot.stub.posted]
     assert post["thread_ts"] == event["ts"]
-    assert bot.store.pending_events() == []
+    wait_settled(bot)
     assert recovered(bot, "answered") == 1
 
 
@@ -186,7 +194,7 @@ def test_a_reply_that_went_out_before_the_failure_is_found_in_the_thread_and_not
     assert bot.stub.posted_with_claim() == {key_of(event): 1}, "no second reply"
     [read] = bot.stub.calls_to("conversations.replies")
     assert (read.body["channel"], read.body["ts"], read.body["include_all_metadata"]) == (CHANNEL, event["ts"], "1")
-    assert bot.store.pending_events() == []
+    wait_settled(bot)
 
 
 def test_an_unreadable_thread_leaves_the_event_for_a_later_pass(bot, clock):
@@ -227,7 +235,7 @@ def test_a_new_process_answers_what_was_left_as_it_starts(stub, bot_store, reque
     assert "-2005" in by_thread["1700002001.000200"].blocks_text
     assert "No coverage available for requested area" in by_thread["1700002000.000100"].blocks_text
     assert "-2010" in by_thread["1700002003.000200"].blocks_text, "the file read again through files.info"
-    assert bot.store.pending_events() == []
+    wait_settled(bot)
     assert recovered(bot, "answered") == 3
 
 
@@ -254,6 +262,62 @@ def test_a_held_lease_is_renewed_until_every_delivery_holding_it_is_finished(tmp
             time.sleep(lease / 10)
         assert [e.key for e in taken] == [key_of(event)]
         assert leases.held == 0
+
+
+def test_replies_are_settled_behind_together_and_what_is_left_at_close(tmp_path):
+    with open_store(str(tmp_path / "state.sqlite3")) as store:
+        leases = Leases(store, lease=LEASE, longest=HOUR)
+        replied, silent = [message(PASTE) for _ in range(3)], message(PASTE)
+        for event in (*replied, silent):
+            store.journal_event(JournalEntry(key_of(event), "message", CHANNEL, event["ts"]), owner=leases.owner,
+                                lease=LEASE, keep=HOUR)
+            leases.hold(key_of(event))
+        leases.finish(key_of(silent), settled=True)
+        assert key_of(silent) not in {e.key for e in store.pending_events()}, "silence leaves no trace: settled at once"
+        for event in replied:
+            leases.finish(key_of(event), settled=True, replied=True)
+        leases.close()  # what the writer thread has not written yet, written now
+        assert store.pending_events() == []
+        again = message(PASTE)
+        store.journal_event(JournalEntry(key_of(again), "message", CHANNEL, again["ts"]), owner=leases.owner,
+                            lease=LEASE, keep=HOUR)
+        leases.hold(key_of(again))
+        leases.finish(key_of(again), settled=True, replied=True)
+        deadline = time.monotonic() + 10
+        while store.pending_events():  # the writer thread, within about a second
+            assert time.monotonic() < deadline, "a reply's settle is written behind it"
+            time.sleep(0.02)
+
+
+class SettlesRefused:
+    """A store whose `settle_events` fails (as a store that is down does) until `down` is cleared."""
+
+    def __init__(self, store: StateStore):
+        self.store, self.down = store, True
+
+    def settle_events(self, keys) -> None:
+        if self.down:
+            raise StoreError("state store is down")
+        self.store.settle_events(keys)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+
+def test_settles_the_store_refused_are_written_once_it_is_back(tmp_path):
+    with open_store(str(tmp_path / "state.sqlite3")) as store:
+        flaky = SettlesRefused(store)
+        leases = Leases(flaky, lease=LEASE, longest=HOUR)
+        event = message(PASTE)
+        store.journal_event(JournalEntry(key_of(event), "message", CHANNEL, event["ts"]), owner=leases.owner,
+                            lease=LEASE, keep=HOUR)
+        leases.hold(key_of(event))
+        leases.finish(key_of(event), settled=True, replied=True)
+        assert leases.write_settles() == 0, "the store refused them"
+        assert [e.key for e in store.pending_events()] == [key_of(event)]
+        flaky.down = False
+        leases.close()
+        assert store.pending_events() == []
 
 
 # --- the store down ----------------------------------------------------------------------------
@@ -287,4 +351,4 @@ def test_while_the_store_is_down_events_are_answered_and_counted_unrecorded(db_f
     bot.wait_idle()
     assert len(bot.posts()) == 5 and bot.wsgi.deps.metrics.events_unrecorded.value() == 4
     assert was_recorded(bot.store, second), "recorded again once the store is back"
-    assert bot.store.pending_events() == []
+    wait_settled(bot)

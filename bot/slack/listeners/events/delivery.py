@@ -36,6 +36,11 @@ PASSING_ERRORS = ("ratelimited", "fatal_error", "internal_error", "service_unava
 # What became of a post: Slack took it; Slack refused it (posting it again would be refused too); or it is not
 # known to have reached Slack (a connection failure, Slack's own trouble), worth another try later.
 POSTED, REFUSED, UNREACHED = "posted", "refused", "unreached"
+# What became of a delivery, for its journal row: left open (a duplicate, whose first delivery settles it, or a
+# post not known to have reached Slack: a recovery pass tries again); settled now (silence, or a reply Slack
+# refused: nothing in the thread would tell a recovery pass); or answered by a reply naming its claim key, whose
+# settle may be written behind (leases.py): if it is lost in a crash, recovery finds the reply in the thread.
+UNSETTLED, SETTLED, REPLIED = "unsettled", "settled", "replied"
 # The metadata event type of the bot's replies: `event_payload.claim` is the claim key of what they answer.
 REPLY_EVENT_TYPE = "nmbot_reply"
 # In the body of an event taken up again after the process answering it died (journal.py): its claim may
@@ -100,6 +105,15 @@ def start_cooldown(deps: Deps, channel: str, thread_ts: str, codes: Iterable[int
             deps.store.cooldown(f"{channel}:{thread_ts}", code, deps.settings.cooldown_seconds)
     except StoreError:
         log.debug("state store unavailable: cool-down not recorded")
+
+
+def settlement(posted: str) -> str:
+    """What a post made of its delivery (see UNSETTLED, SETTLED, REPLIED)."""
+    return {POSTED: REPLIED, REFUSED: SETTLED}.get(posted, UNSETTLED)
+
+
+def finish_delivery(deps: Deps, key: str | None, outcome: str) -> None:
+    deps.leases.finish(key, settled=outcome != UNSETTLED, replied=outcome == REPLIED)
 
 
 def reply_metadata(claim: str) -> dict:

@@ -11,7 +11,8 @@ from ....cards import blocks
 from ...answers import Reply, answer_findings, answer_text, merge_findings, remember, scan_text, without_mention
 from ...deps import Deps
 from ...files import answer_with_files, scan_files
-from .delivery import POSTED, UNREACHED, delivery_key, first_delivery, post_in_thread, start_cooldown, thread_of
+from .delivery import (POSTED, UNSETTLED, delivery_key, finish_delivery, first_delivery, post_in_thread, settlement,
+                       start_cooldown, thread_of)
 
 
 def handle_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
@@ -26,19 +27,20 @@ def asks_the_bot(deps: Deps, event: dict) -> bool:
 
 def answer_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
                    read_files: bool) -> None:
-    key, settled = delivery_key(body, event), False
+    key, outcome = delivery_key(body, event), UNSETTLED
     try:
-        settled = reply_to_mention(deps, client, body, event, logger, read_files, key)
+        outcome = reply_to_mention(deps, client, body, event, logger, read_files, key)
     finally:
-        deps.leases.finish(key, settled=settled)
+        finish_delivery(deps, key, outcome)
 
 
 def reply_to_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
-                     read_files: bool, key: str | None) -> bool:
-    """Always a reply; True when the mention is settled (False: a duplicate, or Slack could not be reached)."""
+                     read_files: bool, key: str | None) -> str:
+    """Always a reply; what became of the mention (delivery.UNSETTLED: a duplicate, or Slack could not be
+    reached)."""
     if not first_delivery(deps, body, event):
         logger.info("duplicate delivery of a mention dropped")
-        return False  # whoever claimed it settles it
+        return UNSETTLED  # whoever claimed it settles it
     channel, thread_ts = event["channel"], thread_of(event)
     try:
         reply = mention_reply(deps, client, event, read_files)
@@ -50,7 +52,7 @@ def reply_to_mention(deps: Deps, client: WebClient, body: dict, event: dict, log
         start_cooldown(deps, channel, thread_ts, reply.codes)
         question = without_mention(event.get("text") or "", deps.bot_user_id)
         remember(deps, reply, surface="mention", channel=channel, question=question)
-    return posted != UNREACHED
+    return settlement(posted)
 
 
 def mention_reply(deps: Deps, client: WebClient, event: dict, read_files: bool = True) -> Reply:

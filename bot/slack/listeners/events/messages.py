@@ -13,7 +13,8 @@ from ....store import StoreError
 from ...answers import answer_findings, mentions, merge_findings, remember, scan_text
 from ...deps import Deps
 from ...files import answer_with_files, scan_files
-from .delivery import POSTED, UNREACHED, delivery_key, fresh_findings_of_first_delivery, post_in_thread, thread_of
+from .delivery import (POSTED, SETTLED, UNSETTLED, delivery_key, finish_delivery, fresh_findings_of_first_delivery,
+                       post_in_thread, settlement, thread_of)
 
 # New posts; edits (message_changed), deletions and channel notices are not pastes.
 PASTE_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -26,39 +27,39 @@ def handle_message(deps: Deps, client: WebClient, body: dict, event: dict, logge
 
 def answer_paste(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
                  read_files: bool) -> None:
-    key, settled = delivery_key(body, event), False
+    key, outcome = delivery_key(body, event), UNSETTLED
     try:
-        settled = reply_to_paste(deps, client, body, event, logger, read_files, key)
+        outcome = reply_to_paste(deps, client, body, event, logger, read_files, key)
     finally:
-        deps.leases.finish(key, settled=settled)
+        finish_delivery(deps, key, outcome)
 
 
 def reply_to_paste(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
-                   read_files: bool, key: str | None) -> bool:
-    """Reply if the paste calls for it; True when the message is settled: answered, or silence was the answer."""
+                   read_files: bool, key: str | None) -> str:
+    """Reply if the paste calls for it; what became of the message (delivery.UNSETTLED, SETTLED, REPLIED)."""
     files = scan_files(deps, client, event, read=read_files)
     findings = merge_findings([scan_text(deps, event.get("text") or ""), *files.findings])
     if not findings:
-        return True
+        return SETTLED
     channel, thread_ts = event["channel"], thread_of(event)
     mode = autoreply_mode(deps, channel, event.get("thread_ts"))
     if mode == "off":
-        return True
+        return SETTLED
     findings = fresh_findings_of_first_delivery(deps, body, event, channel, thread_ts, findings)
     if findings is None:
         logger.info("duplicate delivery of a message dropped")
-        return False  # whoever claimed it settles it
+        return UNSETTLED  # whoever claimed it settles it
     if not findings:
-        return True
+        return SETTLED
     reply = answer_findings(deps, findings, surface="autoreply")
     reply = replace(reply, message=blocks.with_notes(reply.message, files.notes))  # a file left unread says why
     if mode == "shadow":
         remember(deps, reply, surface="shadow", channel=channel)
-        return True
+        return SETTLED
     posted = post_in_thread(client, channel, thread_ts, reply.message, claim=key)
     if posted == POSTED:
         remember(deps, reply, surface="autoreply", channel=channel)
-    return posted != UNREACHED
+    return settlement(posted)
 
 
 def is_person_posting(deps: Deps, event: dict) -> bool:
