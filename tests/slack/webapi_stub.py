@@ -73,7 +73,7 @@ class WebApiStub:
         self._lock = threading.Condition()
         self.busy = 0  # Web API requests being answered (held ones included)
         self._ts = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="webapi-stub",
                                         daemon=True)
@@ -234,6 +234,11 @@ class WebApiStub:
                 reply.pop("metadata", None)
         messages = [{"type": "message", "ts": parent, "thread_ts": parent}, *replies]
         return messages[:int(body.get("limit") or len(messages))]
+
+
+class _Server(ThreadingHTTPServer):
+    # A bot answering a burst opens many connections at once; the default backlog of 5 resets the rest.
+    request_queue_size = 128
 
 
 def _handler_for(stub: WebApiStub):
