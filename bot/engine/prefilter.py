@@ -20,12 +20,15 @@ DASH_BYTES = tuple(d.encode() for d in DASHES)
 Prefilter = Callable[[bytes, int, int], list[tuple[int, bool]]]
 
 
-def build_prefilter(messages: list[str], codes: list[int]) -> Prefilter:
-    """The prefilter for these official messages and codes: Hyperscan's, or the plain one."""
-    try:
-        import hyperscan  # type: ignore[import-not-found]
-    except ImportError:
-        hyperscan = None
+def build_prefilter(messages: list[str], codes: list[int], *, fast: bool = True) -> Prefilter:
+    """The prefilter for these official messages and codes: Hyperscan's where it is installed and `fast`
+    is asked for, else the plain one."""
+    hyperscan = None
+    if fast:
+        try:
+            import hyperscan  # type: ignore[import-not-found]
+        except ImportError:
+            hyperscan = None
     extra_codes = sorted({str(c).encode() for c in codes if not looks_like_family(c)})
     code_pattern = b"|".join([rb"-[29][0-9]{3}", *(re.escape(c) for c in extra_codes)])
     patterns = [code_pattern] + [re.escape(m.lower().encode()) for m in messages]

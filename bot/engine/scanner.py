@@ -81,11 +81,14 @@ class _Tally:
 class Scanner:
     """Scans text or byte streams against one knowledge base. Build once, reuse."""
 
-    def __init__(self, kb: KnowledgeBase):
+    def __init__(self, kb: KnowledgeBase, *, large_inputs: bool = True):
+        """`large_inputs`: logs of hundreds of megabytes may come (`nmbot scan`), worth Hyperscan's
+        one-pass search; a chat bot reads pastes and files of a few megabytes at most, which the plain
+        prefilter reads in milliseconds, without Hyperscan's library and database in every process."""
         self.kb = kb
         self._known = {e.code: e for e in kb}
         self._messages = sorted(((e.message.lower(), e.code) for e in kb), key=lambda m: -len(m[0]))
-        self._prefilter = build_prefilter([e.message for e in kb], [e.code for e in kb])
+        self._prefilter = build_prefilter([e.message for e in kb], [e.code for e in kb], fast=large_inputs)
 
     # --- public API ------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ class Engine:
     def build(cls, kb: KnowledgeBase) -> "Engine":
         resolver = Resolver(kb)
         resolver.index  # built now, so the first question after a (re)load does not wait for it
-        return cls(kb, resolver, Scanner(kb))
+        return cls(kb, resolver, Scanner(kb, large_inputs=False))  # pastes and files of 2 MB at most
 
 
 class LiveEngine:
