@@ -11,6 +11,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -196,3 +198,14 @@ def test_a_dead_workers_counts_stay_and_its_work_in_flight_goes(stub, tmp_path):
     finally:
         release.set()
         assert server.stop() == 0
+
+
+def test_a_serving_process_reads_pastes_without_hyperscan(kb):
+    """Pastes and shared files are a few MB at most: the plain prefilter reads them in milliseconds, and a
+    serving process does not carry Hyperscan's library and database (nmbot scan of huge logs still does)."""
+    probe = ("import sys; from bot.engine.knowledge import load; from bot.slack.engine_holder import Engine; "
+             "engine = Engine.build(load()); "
+             "found = engine.scanner.scan_text('errorCode=-2004'); "
+             "print('hyperscan' in sys.modules, [f.code for f in found])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60).stdout.split()
+    assert out == ["False", "[-2004]"]
