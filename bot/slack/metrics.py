@@ -32,6 +32,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+from slack_bolt.middleware import Middleware
+from slack_bolt.request import BoltRequest
 from slack_bolt.request.payload_utils import (
     is_action,
     is_event,
@@ -40,6 +42,7 @@ from slack_bolt.request.payload_utils import (
     is_slash_command,
     is_view,
 )
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.handler import RetryHandler
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -171,14 +174,22 @@ class Metrics:
         return generate_latest(merged)
 
 
-def request_counter(metrics: Metrics):
-    """A Bolt global middleware counting each verified request by surface (it runs after the signature check)."""
+class CountRequests(Middleware):
+    """Bolt global middleware counting each verified request by surface (it runs after the signature check).
+    A class, like `payloads.RefuseMalformed`: Bolt builds a function middleware's arguments by reading the
+    payload, on every request."""
 
-    def count_request(body: dict, next) -> None:  # noqa: A002 - Bolt passes arguments by these names
-        metrics.count_request(body)
-        next()
+    def __init__(self, metrics: Metrics):
+        self.metrics = metrics
 
-    return count_request
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]):  # noqa: A002
+        self.metrics.count_request(req.body)
+        return next()
+
+
+def request_counter(metrics: Metrics) -> CountRequests:
+    """The Bolt global middleware counting each verified request by surface (`app.use`)."""
+    return CountRequests(metrics)
 
 
 def surface_of(body: dict) -> str:

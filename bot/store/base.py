@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional, TypeVar
 
@@ -49,6 +50,8 @@ _MAY_WRITE_NOTHING = frozenset({"settle_event", "renew_leases"})
 # How many times an acknowledged event is taken up again after the process answering it died: an event that
 # keeps killing its process, or that Slack keeps refusing, is given up rather than tried every minute for an hour.
 RECOVERY_ATTEMPTS = 3
+# Channels whose settings one store keeps for `channel_settings(max_age=...)`; past this the copies start over.
+SETTINGS_KEPT = 10_000
 
 
 class StoreError(RuntimeError):
@@ -222,6 +225,39 @@ def check_suggestions(value: Iterable[int]) -> tuple[int, ...]:
     return codes
 
 
+class SettingsKept:
+    """Copies of channel settings, each with when it was read. Thread-safe.
+
+    `generation` moves on with every `forget`: a read that began before a change (its generation older) is
+    not kept, so a change made here is never hidden behind a copy read before it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._copies: dict[str, tuple[ChannelSettings, float]] = {}
+        self.generation = 0
+
+    def get(self, channel: str, since: float) -> Optional[ChannelSettings]:
+        """The copy of `channel`'s settings read at `since` or later, if any."""
+        kept = self._copies.get(channel)
+        return kept[0] if kept is not None and kept[1] >= since else None
+
+    def put(self, settings: ChannelSettings, at: float, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._copies) >= SETTINGS_KEPT:
+                self._copies.clear()
+            self._copies[settings.channel] = (settings, at)
+
+    def forget(self, channel: str) -> int:
+        """Drop `channel`'s copy; the generation from now on."""
+        with self._lock:
+            self._copies.pop(channel, None)
+            self.generation += 1
+            return self.generation
+
+
 class StateStore(abc.ABC):
     """Everything the bot remembers. All methods are thread-safe.
 
@@ -244,6 +280,7 @@ class StateStore(abc.ABC):
         self._closed = False
         self._watch = OutageWatch()
         self._recent = RecentClaims()
+        self._settings_kept = SettingsKept()
 
     def now(self) -> float:
         """The store's clock: the time it stamps rows with."""
@@ -322,9 +359,21 @@ class StateStore(abc.ABC):
 
     # -- channel settings ---------------------------------------------------
 
-    def channel_settings(self, channel: str) -> ChannelSettings:
-        """The settings of `channel` (defaults when never set)."""
-        return self._call("channel_settings", self._channel_settings, check_text("channel", channel))
+    def channel_settings(self, channel: str, *, max_age: float = 0.0) -> ChannelSettings:
+        """The settings of `channel` (defaults when never set).
+
+        With `max_age`, a copy this store read or wrote at most that many seconds ago is good enough: a
+        change made through this store object is seen at once, one made by another process within `max_age`.
+        """
+        channel = check_text("channel", channel)
+        if max_age > 0:
+            kept = self._settings_kept.get(channel, self._clock() - max_age)
+            if kept is not None:
+                return kept
+        generation = self._settings_kept.generation
+        settings = self._call("channel_settings", self._channel_settings, channel)
+        self._settings_kept.put(settings, self._clock(), generation)
+        return settings
 
     def update_channel_settings(
         self,
@@ -340,12 +389,15 @@ class StateStore(abc.ABC):
         `muted_until` is an epoch time, or a value <= 0 to unmute;
         `quiet_threads_add` is a thread_ts to keep quiet in (see `quiet_thread`).
         """
-        return self._call(
+        self._settings_kept.forget(channel)  # a read already under way must not keep the old settings either
+        settings = self._call(
             "update_channel_settings", self._update_channel_settings, check_text("channel", channel),
             autoreply=None if autoreply is None else check_autoreply(autoreply),
             muted_until=check_muted_until(muted_until),
             quiet_threads_add=None if quiet_threads_add is None else check_text("quiet_threads_add", quiet_threads_add),
         )
+        self._settings_kept.put(settings, self._clock(), self._settings_kept.forget(channel))
+        return settings
 
     def is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
         """True when the bot must keep quiet in this thread."""

@@ -616,14 +616,14 @@ class SqlStore(StateStore):
         )
 
     def _is_thread_quiet(self, channel: str, thread_ts: str) -> bool:
-        t = self._t["quiet"]
+        stmt = self._take_statements.get("is_quiet")
+        if stmt is None:  # built once: every paste in a thread asks
+            t = self._t["quiet"]
+            stmt = sa.select(sa.literal(1)).where(t.c.channel == sa.bindparam("channel"),
+                                                  t.c.thread_ts == sa.bindparam("thread_ts"))
+            self._take_statements["is_quiet"] = stmt
         with self._tx() as conn:
-            return (
-                conn.execute(
-                    sa.select(sa.literal(1)).where(t.c.channel == channel, t.c.thread_ts == thread_ts)
-                ).first()
-                is not None
-            )
+            return conn.execute(stmt, {"channel": channel, "thread_ts": thread_ts}).first() is not None
 
     def _quiet_thread(self, channel: str, thread_ts: str) -> None:
         with self._tx() as conn:
@@ -761,12 +761,14 @@ class SqlStore(StateStore):
         return stmt
 
     def _renew_leases(self, keys: list[str], lease: float) -> int:
-        t = self._t["journal"]
-        now = self._clock()
+        stmt = self._take_statements.get("renew")
+        if stmt is None:  # built once: runs every third of a lease while events are held
+            t = self._t["journal"]
+            stmt = (sa.update(t).where(t.c.key.in_(sa.bindparam("keys", expanding=True)), t.c.settled_at.is_(None))
+                    .values(lease_until=sa.bindparam("until")))
+            self._take_statements["renew"] = stmt
         with self._tx() as conn:
-            return conn.execute(
-                sa.update(t).where(t.c.key.in_(keys), t.c.settled_at.is_(None)).values(lease_until=now + lease)
-            ).rowcount
+            return conn.execute(stmt, {"keys": keys, "until": self._clock() + lease}).rowcount
 
     def _settle_events(self, keys: list[str]) -> None:
         stmt = self._take_statements.get("settle")

@@ -212,6 +212,26 @@ def test_muted_until_zero_unmutes(store: StateStore, clock) -> None:
     assert not store.channel_settings("C1").is_muted(clock.now)
 
 
+def test_settings_with_max_age_see_a_change_made_through_the_same_store_at_once(store: StateStore) -> None:
+    assert store.channel_settings("C1", max_age=60).autoreply == "on"
+    store.update_channel_settings("C1", autoreply="off")
+    assert store.channel_settings("C1", max_age=60).autoreply == "off"
+    store.update_channel_settings("C1", muted_until=1_800_000_000.0)
+    assert store.channel_settings("C1", max_age=60) == ChannelSettings("C1", "off", 1_800_000_000.0)
+
+
+@sql_only
+def test_settings_with_max_age_see_another_stores_change_once_the_copy_is_that_old(make_store, clock) -> None:
+    here, elsewhere = make_store(), make_store()  # two processes sharing one database
+    assert here.channel_settings("C1", max_age=5).autoreply == "on"
+    elsewhere.update_channel_settings("C1", autoreply="off")
+    assert here.channel_settings("C1", max_age=5).autoreply == "on", "a copy younger than max_age is used"
+    assert here.channel_settings("C1").autoreply == "off", "without max_age the database is read"
+    elsewhere.update_channel_settings("C1", autoreply="shadow")
+    clock.advance(5.5)
+    assert here.channel_settings("C1", max_age=5).autoreply == "shadow"
+
+
 @pytest.mark.parametrize("value", ["ON", "yes", "", "mute"])
 def test_update_channel_settings_rejects_unknown_autoreply(store: StateStore, value: str) -> None:
     with pytest.raises(ValueError, match=r"autoreply must be one of 'on', 'off', 'shadow'"):

@@ -18,6 +18,10 @@ from .delivery import (POSTED, SETTLED, UNSETTLED, delivery_key, finish_delivery
 
 # New posts; edits (message_changed), deletions and channel notices are not pastes.
 PASTE_SUBTYPES = (None, "file_share", "thread_broadcast")
+# Every pasted log needs its channel's settings, which change a few times a year: a copy this old is good
+# enough. A change made in this process is seen at once; one made in another (a replica, a gunicorn worker)
+# within this many seconds (README, "Channel controls").
+CHANNEL_SETTINGS_SECONDS = 5.0
 
 
 def handle_message(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
@@ -81,7 +85,7 @@ def autoreply_mode(deps: Deps, channel: str, thread_ts: str | None) -> str:
     thread nobody can have quieted yet, so that look-up is saved on most pastes.
     """
     try:
-        settings = deps.store.channel_settings(channel)
+        settings = deps.store.channel_settings(channel, max_age=CHANNEL_SETTINGS_SECONDS)
         if settings.is_muted(time.time()) or (thread_ts and deps.store.is_thread_quiet(channel, thread_ts)):
             return "off"
         return settings.autoreply
