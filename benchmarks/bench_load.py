@@ -200,7 +200,7 @@ class Server:
 
     @property
     def working_pids(self) -> list[int]:
-        """The gunicorn worker and the processes it started (the bot's event worker): all the work."""
+        """The gunicorn worker and any process it started: all the work."""
         pid = self.worker_pid
         return [pid, *_children(pid)] if pid else []
 
