@@ -20,7 +20,6 @@ import ipaddress
 import logging
 import socket
 import ssl
-import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +33,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ..engine.scanner import Finding, ScanInputError
 from .engine_holder import LiveEngine
+from .in_flight import InFlight
 from .metrics import Metrics
 
 if TYPE_CHECKING:  # deps.py builds FileReaders from here
@@ -392,27 +392,21 @@ class FileReaders:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="files")
         self._engines = engines
         self._limit = threads + waiting
-        self._in_flight = 0
-        self._idle = threading.Condition()
-        self._gauge = metrics.in_flight("nmbot_file_reads_in_flight",
-                                        "Messages with log files being read or waiting for a file thread")
+        self._reads = InFlight(metrics.in_flight("nmbot_file_reads_in_flight",
+                                                 "Messages with log files being read or waiting for a file thread"))
 
     @property
     def in_flight(self) -> int:
-        with self._idle:
-            return self._in_flight
+        return self._reads.count
 
     def submit(self, fn: Callable[..., None], /, *args) -> bool:
         """Run `fn(*args)` on a file thread; False, and nothing run, when too many wait or the pool is shut."""
-        with self._idle:
-            if self._in_flight >= self._limit:
-                return False
-            self._in_flight += 1
-        self._gauge.inc()
+        if not self._reads.start(limit=self._limit):
+            return False
         try:
             self._pool.submit(self._run, self._engines.pinned(fn), args)
         except RuntimeError:  # shut down: the app is stopping
-            self._finished()
+            self._reads.finish()
             return False
         return True
 
@@ -422,24 +416,11 @@ class FileReaders:
         except Exception:  # what Bolt does for a listener that raises: log it, keep the thread
             log.exception("a message with log files could not be answered")
         finally:
-            self._finished()
-
-    def _finished(self) -> None:
-        self._gauge.dec()
-        with self._idle:
-            self._in_flight -= 1
-            self._idle.notify_all()
+            self._reads.finish()
 
     def drain(self, timeout: float) -> bool:
         """Wait until no message is being read or waiting, at most `timeout` seconds; True when none is left."""
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._in_flight:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._idle.wait(left)
-            return True
+        return self._reads.drain(timeout)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -10,14 +10,13 @@ not the executor, keeps this true whatever executor a test passes in.
 from __future__ import annotations
 
 import functools
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from slack_bolt import App
 
 from .engine_holder import LiveEngine
+from .in_flight import InFlight
 from .metrics import Metrics
 
 # Bolt runs a slash command's answer on the same threads as the replies to pasted logs, and its default
@@ -37,9 +36,8 @@ class ListenerRuns:
     def __init__(self, engines: LiveEngine, metrics: Metrics):
         self._engines = engines
         self._runs = metrics.listener_runs
-        self._gauge = metrics.in_flight("nmbot_listeners_in_flight", "Listener runs started and not yet finished")
-        self._in_flight = 0
-        self._idle = threading.Condition()
+        self._runs_now = InFlight(metrics.in_flight("nmbot_listeners_in_flight",
+                                                    "Listener runs started and not yet finished"))
 
     def wrap(self, fn: Callable) -> Callable:
         """`fn`, pinned to one knowledge base and counted while it runs. Bolt reads the names of the
@@ -48,11 +46,12 @@ class ListenerRuns:
 
         @functools.wraps(fn)
         def run(*args, **kwargs):
-            self._started()
+            self._runs_now.start()
             try:
                 return pinned(*args, **kwargs)
             finally:
-                self._finished()
+                self._runs.inc()
+                self._runs_now.finish()
 
         return run
 
@@ -61,31 +60,11 @@ class ListenerRuns:
 
     @property
     def in_flight(self) -> int:
-        with self._idle:
-            return self._in_flight
-
-    def _started(self) -> None:
-        with self._idle:
-            self._in_flight += 1
-        self._gauge.inc()
-
-    def _finished(self) -> None:
-        self._gauge.dec()
-        self._runs.inc()
-        with self._idle:
-            self._in_flight -= 1
-            self._idle.notify_all()
+        return self._runs_now.count
 
     def drain(self, timeout: float) -> bool:
         """Wait until no listener runs, at most `timeout` seconds; True when none is left."""
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._in_flight:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._idle.wait(left)
-            return True
+        return self._runs_now.drain(timeout)
 
 
 class Registering:
