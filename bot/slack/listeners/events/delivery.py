@@ -6,7 +6,7 @@ event another one died on can see in the thread whether the reply went out (jour
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from typing import Callable, Iterable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -114,6 +114,16 @@ def settlement(posted: str) -> str:
 
 def finish_delivery(deps: Deps, key: str | None, outcome: str) -> None:
     deps.leases.finish(key, settled=outcome != UNSETTLED, replied=outcome == REPLIED)
+
+
+def answer_delivery(deps: Deps, body: dict, event: dict, reply: Callable[[str | None], str]) -> None:
+    """`reply(key)` for the delivery claimed as `key`, then its journal entry finished by what `reply` made of
+    it (UNSETTLED, SETTLED or REPLIED; left open for recovery when `reply` raises)."""
+    key, outcome = delivery_key(body, event), UNSETTLED
+    try:
+        outcome = reply(key)
+    finally:
+        finish_delivery(deps, key, outcome)
 
 
 def reply_metadata(claim: str) -> dict:

@@ -11,8 +11,8 @@ from ....cards import blocks
 from ...answers import Reply, answer_findings, answer_text, merge_findings, remember, scan_text, without_mention
 from ...deps import Deps
 from ...files import answer_with_files, scan_files
-from .delivery import (POSTED, UNSETTLED, delivery_key, finish_delivery, first_delivery, post_in_thread, settlement,
-                       start_cooldown, thread_of)
+from .delivery import (POSTED, UNSETTLED, answer_delivery, first_delivery, post_in_thread, settlement, start_cooldown,
+                       thread_of)
 
 
 def handle_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
@@ -27,11 +27,7 @@ def asks_the_bot(deps: Deps, event: dict) -> bool:
 
 def answer_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
                    read_files: bool) -> None:
-    key, outcome = delivery_key(body, event), UNSETTLED
-    try:
-        outcome = reply_to_mention(deps, client, body, event, logger, read_files, key)
-    finally:
-        finish_delivery(deps, key, outcome)
+    answer_delivery(deps, body, event, partial(reply_to_mention, deps, client, body, event, logger, read_files))
 
 
 def reply_to_mention(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,

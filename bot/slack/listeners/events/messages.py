@@ -13,8 +13,8 @@ from ....store import StoreError
 from ...answers import answer_findings, mentions, merge_findings, remember, scan_text
 from ...deps import Deps
 from ...files import answer_with_files, scan_files
-from .delivery import (POSTED, SETTLED, UNSETTLED, delivery_key, finish_delivery, fresh_findings_of_first_delivery,
-                       post_in_thread, settlement, thread_of)
+from .delivery import (POSTED, SETTLED, UNSETTLED, answer_delivery, fresh_findings_of_first_delivery, post_in_thread,
+                       settlement, thread_of)
 
 # New posts; edits (message_changed), deletions and channel notices are not pastes.
 PASTE_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -31,11 +31,7 @@ def handle_message(deps: Deps, client: WebClient, body: dict, event: dict, logge
 
 def answer_paste(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
                  read_files: bool) -> None:
-    key, outcome = delivery_key(body, event), UNSETTLED
-    try:
-        outcome = reply_to_paste(deps, client, body, event, logger, read_files, key)
-    finally:
-        finish_delivery(deps, key, outcome)
+    answer_delivery(deps, body, event, partial(reply_to_paste, deps, client, body, event, logger, read_files))
 
 
 def reply_to_paste(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger,
