@@ -63,7 +63,7 @@ WATCH_SECONDS = 1.0  # how often the connection is looked at (the probes' resolu
 FIRST_RETRY, MAX_RETRY = 1.0, 30.0  # pauses between failed attempts double from the first up to the last
 CLOSE_SECONDS = 5.0  # closing a connection: the close frame's answer, the client's tasks
 ACK_DRAIN_SECONDS = 3.0  # Slack's ack deadline: at shutdown, envelopes being acknowledged get this long
-DISPATCH_THREADS = 16  # envelopes dispatched at once; most take milliseconds, a slash command up to its ack
+DISPATCH_THREADS = 8  # envelopes dispatched at once off the loop; most take milliseconds, a slash command up to its ack
 # apps.connections.open errors that mean the app-level token itself is wrong: nothing to retry.
 TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
                           "not_allowed_token_type", "missing_scope", "no_permission", "invalid_token"})
@@ -190,11 +190,15 @@ def why_connecting_failed(error: BaseException) -> AttemptFailed:
 
 
 class DispatchingHandler(SocketModeHandler):
-    """Bolt's aiohttp Socket Mode adapter, with the sync App dispatched on a thread pool.
+    """Bolt's aiohttp Socket Mode adapter, with the sync App dispatched on a thread pool where it may wait.
 
-    Bolt's sync dispatch waits for the listener's ack; on the event loop that wait would hold up every other
-    envelope, the pings and a reconnect. Envelopes arriving once the gate has closed (shutdown) are left
-    unacknowledged, for Slack to deliver again."""
+    Bolt's sync dispatch of a command, a click or a view waits for its listener's ack; on the event loop that
+    wait would hold up every other envelope, the pings and a reconnect. An event's dispatch does not wait
+    (Bolt acks events as it hands them to a listener thread) and, with a store on this machine, only records
+    the event first: it runs on the loop, as in Bolt's own adapter, sparing a thread hand-off per event. A
+    store across a network could stall that record, so with one every envelope goes to the pool.
+    Envelopes arriving once the gate has closed (shutdown) are left unacknowledged, for Slack to deliver
+    again."""
 
     def __init__(self, app: App, app_token: str, *, pool: ThreadPoolExecutor, gate: "AckGate", deps: Deps,
                  **kwargs):
@@ -206,7 +210,10 @@ class DispatchingHandler(SocketModeHandler):
             return
         try:
             started = time.time()
-            response = await asyncio.get_running_loop().run_in_executor(self.pool, run_bolt_app, self.app, req)
+            if req.type == "events_api" and self.deps.store.local:
+                response = run_bolt_app(self.app, req)  # returns at once: Bolt acks events before the listener
+            else:
+                response = await asyncio.get_running_loop().run_in_executor(self.pool, run_bolt_app, self.app, req)
             if 400 <= response.status < 500:
                 # Refused as malformed, or no listener for it: a second delivery would be refused the same way.
                 await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
@@ -492,10 +499,11 @@ class GaveUp(Exception):
 def run_socket_mode(settings: Settings) -> int:
     """Serve Slack in Socket Mode until stopped; the exit code. Raises SettingsError for configuration to fix."""
     from .probes import Probes, bot_details, start_probes
-    from .server import stop_serving  # the shutdown both modes share: replies in flight, then the store
+    from .server import release_freed_memory, stop_serving  # the shutdown both modes share: replies, then store
 
     settings.require("slack_app_token")
     app, deps = assemble(settings)
+    release_freed_memory()
     maintenance = Maintenance(deps).start()
     runtime = SocketModeRuntime(settings, app, deps, maintenance=maintenance)
     try:

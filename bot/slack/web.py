@@ -33,7 +33,7 @@ from .app import assemble
 from .deps import Deps
 from .maintenance import Maintenance, reload_on_sighup
 from .probes import HEALTH_PATH, JSON, ProbeServer, Probes, bot_details, start_probes
-from .server import DRAIN_SECONDS, stop_serving
+from .server import DRAIN_SECONDS, release_freed_memory, stop_serving
 
 log = logging.getLogger(__name__)
 
@@ -169,5 +169,6 @@ def worker_app(settings: Settings) -> SlackWsgiApp:
         wsgi.close(0)
         raise
     reload_on_sighup(wsgi.maintenance)
+    release_freed_memory()
     log.info("nmbot is serving Slack's requests (knowledge base %s)", wsgi.deps.kb.version)
     return wsgi

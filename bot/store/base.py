@@ -287,6 +287,12 @@ class StateStore(abc.ABC):
         return self._clock()
 
     @property
+    def local(self) -> bool:
+        """True when no operation can wait on a network: the data lives in this process or on this machine's
+        disk (memory, SQLite). The default says no, the careful answer."""
+        return False
+
+    @property
     def problem(self) -> Optional[str]:
         """Why the store is down, in one line without secrets (the last failure's reason); None while up."""
         return "the state store is closed" if self._closed else self._watch.problem

@@ -54,6 +54,10 @@ class MemoryStore(StateStore):
         self._journal: dict[str, _Journaled] = {}
         self._next_purge = clock() + PURGE_EVERY
 
+    @property
+    def local(self) -> bool:
+        return True
+
     def __repr__(self) -> str:
         return "MemoryStore()"
 

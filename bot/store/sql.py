@@ -28,10 +28,9 @@ import uuid
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -275,6 +274,20 @@ def _entry(row: Any, attempts: Optional[int] = None) -> JournalEntry:
     )
 
 
+# Runs one INSERT ... ON CONFLICT of `_take_statements` with its parameters; True when it wrote a row.
+Write = Callable[[Any, dict], bool]
+
+
+def _insert_of(dialect: str) -> Any:
+    """The dialect's INSERT with ON CONFLICT. PostgreSQL's dialect is imported only when used: a SQLite
+    process would otherwise carry it in memory for nothing."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    return sqlite_dialect.insert
+
+
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     try:
@@ -329,12 +342,14 @@ class SqlStore(StateStore):
         self._display = display_url(self._url)
         self._dialect = self._url.get_backend_name()  # "sqlite" | "postgresql"
         self._metadata, self._t = _build_tables(table_prefix)
-        self._insert = pg_dialect.insert if self._dialect == "postgresql" else sqlite_dialect.insert
+        self._insert = _insert_of(self._dialect)
         # One shared connection needs one user at a time (in-memory SQLite).
         self._lock: Any = contextlib.nullcontext()
         self._purge_lock = threading.Lock()
         self._next_purge = 0.0
         self._take_statements: dict[str, Any] = {}
+        self._driver_sql: dict[int, str] = {}  # id of a statement in _take_statements -> its SQLite SQL
+        self._driver: Any = None  # the SQLite driver connection the hot statements run on, opened on first use
         self._ping_lock = threading.Lock()
         self._pinging: Optional[Future] = None
         self._settings_query: Any = None
@@ -364,6 +379,10 @@ class SqlStore(StateStore):
     @property
     def dialect(self) -> str:
         return self._dialect
+
+    @property
+    def local(self) -> bool:
+        return self._dialect == "sqlite"
 
     # -- set-up -------------------------------------------------------------
 
@@ -510,23 +529,75 @@ class SqlStore(StateStore):
         """Claim `keys` in table `name` until now + ttl, unless a live row has it."""
         now = self._clock()
         self._maybe_purge(now)
-        with self._tx() as conn:
-            return self._take_in(conn, name, keys, ttl, now)
+        with self._hot_tx() as write:
+            return self._take_in(write, name, keys, ttl, now)
 
-    def _take_in(self, conn: Connection, name: str, keys: dict[str, Any], ttl: float, now: float) -> bool:
-        return self._wrote_a_row(conn, self._take_statement(name), {**keys, "expires_at": now + ttl, "now": now})
+    def _take_in(self, write: Write, name: str, keys: dict[str, Any], ttl: float, now: float) -> bool:
+        return write(self._take_statement(name), {**keys, "expires_at": now + ttl, "now": now})
 
     def _claim_with_cooldowns(self, key: str, ttl: float, thread_key: str, codes: list[int],
                               seconds: float) -> Optional[list[int]]:
         now = self._clock()
         self._maybe_purge(now)
-        with self._tx() as conn:
-            if not self._take_in(conn, "claims", {"key": key}, ttl, now):
+        with self._hot_tx() as write:
+            if not self._take_in(write, "claims", {"key": key}, ttl, now):
                 return None
             if seconds == 0:
                 return list(codes)
-            return [c for c in codes if self._take_in(conn, "cooldowns", {"thread_key": thread_key, "code": c},
+            return [c for c in codes if self._take_in(write, "cooldowns", {"thread_key": thread_key, "code": c},
                                                       seconds, now)]
+
+    @contextlib.contextmanager
+    def _hot_tx(self) -> Iterator[Write]:
+        """One transaction of the statements every event runs (its journal row, its claim and cool-downs), as
+        a function running one of them and telling whether it wrote a row.
+
+        On SQLite they run on the driver's own connection, their SQL compiled once from the same statement
+        objects: at real traffic SQLAlchemy's work per execution cost more than SQLite's own (measured in
+        benchmarks/README.md). PostgreSQL keeps SQLAlchemy's path (its pool, pre-ping and RETURNING)."""
+        if self._dialect != "sqlite":
+            with self._tx() as conn:
+                yield lambda stmt, params: self._wrote_a_row(conn, stmt, params)
+            return
+        if self._closed:
+            raise StoreError(f"state store is closed ({self._display})")
+        with self._lock:
+            try:
+                driver = self._driver_connection()
+                cursor = driver.cursor()
+                try:
+                    yield lambda stmt, params: cursor.execute(self._sqlite_sql(stmt), params).rowcount == 1
+                    driver.commit()
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        driver.rollback()
+                    raise
+                finally:
+                    cursor.close()
+            except sqlite3.Error as exc:
+                self._drop_driver_connection()  # a fresh one next time, whatever state this one is in
+                kind = _TablesMissing if str(exc).startswith("no such table") else StoreError
+                raise kind(f"state store {self._display} failed: {_one_line(exc)}") from exc
+
+    def _driver_connection(self) -> Any:
+        """(With the lock held.) The driver connection, checked out of the engine's pool for the store's life."""
+        if self._driver is None:
+            self._driver = self._engine.raw_connection()
+        return self._driver
+
+    def _drop_driver_connection(self) -> None:
+        """(With the lock held, or at close.)"""
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            with contextlib.suppress(Exception):
+                driver.close()  # back to the pool, which discards it if it is broken
+
+    def _sqlite_sql(self, stmt: Any) -> str:
+        """The SQL of a statement built once (`_take_statements`), with named parameters as sqlite3 takes them."""
+        sql = self._driver_sql.get(id(stmt))
+        if sql is None:
+            sql = self._driver_sql[id(stmt)] = str(stmt.compile(dialect=sqlite_dialect.dialect(paramstyle="named")))
+        return sql
 
     def _counting_rows(self, stmt: Any) -> Any:
         """`stmt` (an INSERT ... ON CONFLICT) made to tell whether it wrote a row."""
@@ -743,8 +814,8 @@ class SqlStore(StateStore):
                       thread_ts=entry.thread_ts, user_id=entry.user, text=entry.text,
                       files=json.dumps(list(entry.files)), arrived_at=now, expires_at=now + keep, owner=owner,
                       lease_until=now + lease, attempts=0, settled_at=None, now=now)
-        with self._tx() as conn:
-            return self._wrote_a_row(conn, self._journal_statement(), params)
+        with self._hot_tx() as write:
+            return write(self._journal_statement(), params)
 
     def _journal_statement(self) -> Any:
         """INSERT ... ON CONFLICT taking over only an expired row, built once: every event the bot would
@@ -893,4 +964,6 @@ class SqlStore(StateStore):
         if self._closed:
             return
         self._closed = True
+        with self._lock:
+            self._drop_driver_connection()
         self._dispose_quietly()

@@ -20,16 +20,16 @@ def answerable(deps: Deps, event: dict) -> bool:
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.event("app_mention")
-    def app_mention(body, event, client, logger):
-        handle_mention(deps, client, body, event, logger)
-
     # Every message subtype lands here, edits, deletions and joins included: an event
     # with no listener gets a 404 from Bolt, and Slack retries it and may turn the
     # subscription off. handle_message ignores what it should not answer.
     @app.event("message")
     def message(body, event, client, logger):
         handle_message(deps, client, body, event, logger)
+
+    @app.event("app_mention")
+    def app_mention(body, event, client, logger):
+        handle_mention(deps, client, body, event, logger)
 
     # Every reaction arrives here; handle_reaction acts only on a removal mark on the bot's own reply.
     @app.event("reaction_added")
