@@ -8,7 +8,7 @@ import os
 import textwrap
 from typing import TextIO
 
-from .content import Card, LogSummary, Suggestion
+from .content import Card, LogSummary, NotNumberMasking, Suggestion
 
 WIDTH = 88
 
@@ -62,6 +62,8 @@ def _items(items, numbered: bool, indent: str = "  ") -> list[str]:
 
 def render_card(card: Card, style: Style = PLAIN) -> str:
     out = [style.red(card.header), style.bold(card.title), ""]
+    if card.note:
+        out += [style.yellow(_para(card.note, "")), ""]
     out += [style.bold("What it means"), _para(card.meaning), ""]
     out += [style.bold("Likely causes"), *_items(card.causes, numbered=False), ""]
     out += [style.bold("What to do"), *_items(card.steps, numbered=True), ""]
@@ -95,6 +97,24 @@ def render_not_sure(query: str, reason: str, style: Style = PLAIN) -> str:
             style.dim("Try the code (-2004), 8x8's error message, or a few words such as 'trunk capacity'."),
         ]
     )
+
+
+def render_not_number_masking(reply: NotNumberMasking, style: Style = PLAIN) -> str:
+    """The terminal's "not a Number Masking code": whose the numbers most likely are, and their docs."""
+    out = [style.yellow("Not a Number Masking error code."), ""]
+    for item in reply.items:
+        if item.number:
+            head = f"{item.number}: most likely from {item.product}"
+            head += f", where it means \u201c{item.meaning}\u201d." if item.meaning else "."
+        else:
+            head = f"That message: most likely {item.named}'s own, from {item.product}."
+        out += [style.bold(_para(head, "")), _para(item.reports), f"  Docs: {style.cyan(item.docs)}", ""]
+    out.append(style.dim(f"Why this answer: {reply.reason}"))
+    lookalikes = [i.lookalike for i in reply.items if i.lookalike is not None]
+    if lookalikes:
+        out.append(style.dim(f"Number Masking reports its codes with a minus sign; if a session summary said "
+                             f"{lookalikes[0]}, try: nmbot lookup {lookalikes[0]}"))
+    return "\n".join(out)
 
 
 def render_log_summary(summary: LogSummary, style: Style = PLAIN) -> str:
