@@ -92,7 +92,8 @@ _add("sms", "name", "sms", "smses", "dlr", "dlrs", "delivery receipt", "delivery
 _add("sms", "term", "errorid")
 _add("chat", "name", "viber", "whatsapp", "chatapps", "chatapp", "chat app", "chat apps", "messaging app",
      "messaging apps")
-_add("lookup", "name", "number lookup", "number lookups", "numberlookup")
+_add("lookup", "name", "number lookup", "number lookups", "numberlookup", "numlookup", "lookup api", "lookupapi",
+     "hlr")
 _add("voice", "name", "voice api", "voiceapi", "callflow api", "callflows api", "callflowapi", "callflowsapi")
 _add("voice", "term", "statuscode", "statusmessage")
 _LONGEST = max(len(p) for p in PHRASES)
@@ -103,10 +104,19 @@ NOT_CODE_WORDS = frozenset(
     room rooms rm year years yr port ports ext extension floor fl suite building bldg office unit apt apartment
     flat since in circa until till january february march april june july august september october november
     december jan feb mar apr jun jul aug sep sept oct nov dec q1 q2 q3 q4 fy order orders invoice ticket
-    flight gate pin otp tel phone mobile localhost host pid line lines row rows
+    flight gate pin otp tel phone mobile localhost host pid line lines row rows pr sprint build release version ver
     """.split()
 )
 NOT_CODE_GAP = 3  # at most this many characters (spaces, '#', ':' …) between such a word and the number
+# ... and right before one of these, it is an amount: '2004 ms', '2010 sessions'.
+QUANTITY_WORDS = frozenset(
+    """
+    ms msec msecs millis millisecond milliseconds s sec secs second seconds min mins minute minutes h hr hrs hour
+    hours day days week weeks month months kb mb gb bytes percent pct x times calls sessions users customers
+    requests messages numbers people drivers riders bookings orders rows records lines items tickets dollars usd
+    sgd eur kbps mbps gbps
+    """.split()
+)
 _SEPARATORS = frozenset(" \t#:.,()[]'\"")
 
 _RUN = re.compile(r"[A-Za-z0-9]+")
@@ -175,7 +185,7 @@ class Context:
         return None
 
     def is_not_a_code(self, token: CodeToken) -> bool:
-        """A sign-less number that reads as a year, a room, a port, a line or part of a phone number."""
+        """A sign-less number that reads as a year, a room, a port, a line, an amount or part of a phone number."""
         i = bisect_left(self._run_starts, token.start)
         before = self.runs[i - 1] if i > 0 else None
         after = self.runs[i + 1] if i + 1 < len(self.runs) else None
@@ -184,8 +194,12 @@ class Context:
                 return True
             if before.word.isdigit() and _is_group(before.word, 1) and self.text[before.end:token.start] in (" ", ":"):
                 return True  # '+65 6591 2004', '10.0.0.1:2004'
-        if after is not None and after.word.isdigit() and _is_group(after.word, 3):
-            return self.text[token.end:after.start] in (" ", ".")  # '2004 5678'
+        if after is not None:
+            gap = self.text[token.end:after.start]
+            if after.word in QUANTITY_WORDS and gap in (" ", ""):
+                return True
+            if after.word.isdigit() and _is_group(after.word, 3):
+                return gap in (" ", ".")  # '2004 5678'
         return False
 
     def _gap_is_small(self, start: int, end: int) -> bool:

@@ -72,6 +72,8 @@ def test_a_signed_code_needs_no_context_and_gets_no_note(resolver):
     ("chat apps error 2002", "chat", 2002),
     ("Number Lookup 2004", "lookup", 2004),
     ("got 2007 from number lookup", "lookup", 2007),
+    ("HLR lookup gives 2005", "lookup", 2005),
+    ("numlookup 2004 again", "lookup", 2004),
     ("Voice API returned 2003", "voice", 2003),
     ("callflows API statusCode 2009", "voice", 2009),
     ("errorId abc, code 2001", "sms", 2001),
@@ -159,6 +161,7 @@ def test_a_bare_code_with_nothing_around_it_gets_suggestions_not_a_card(resolver
     "meeting in room 2004", "we moved offices in 2005", "since 2008 nobody asked", "back in March 2009",
     "server listens on port 2004", "call me on +65 6591 2004", "dial 6591 2004 please", "10.0.0.1:2004 is down",
     "see line 2004 of the log", "ticket #2007 is closed", "my number is 2004 5678",
+    "the webhook took 2004 ms", "we bridged 2010 calls today", "PR #2002 is merged", "release 2009 is out",
 ])
 def test_years_rooms_ports_and_phone_numbers_are_not_codes(resolver, text):
     result = resolver.resolve(text)
