@@ -192,7 +192,8 @@ class Context:
         if before is not None and self._gap_is_small(before.end, token.start):
             if before.word in NOT_CODE_WORDS:
                 return True
-            if before.word.isdigit() and _is_group(before.word, 1) and self.text[before.end:token.start] in (" ", ":"):
+            if before.word.isdigit() and _is_group(before.word, 1) and \
+                    self.text[before.end:token.start] in (" ", ":"):
                 return True  # '+65 6591 2004', '10.0.0.1:2004'
         if after is not None:
             gap = self.text[token.end:after.start]
@@ -229,7 +230,8 @@ def _mentions(runs: list[Run]) -> list[Mention]:
     return found
 
 
-def _nearest(mentions: list[Mention], starts: list[int], start: int, end: int, reach: Optional[int]) -> Optional[Mention]:
+def _nearest(mentions: list[Mention], starts: list[int], start: int, end: int,
+             reach: Optional[int]) -> Optional[Mention]:
     """The mention nearest to text[start:end] (mentions never overlap it), within `reach` characters if given;
     a mention after the number counts as AFTER_WEIGHT times as far."""
     i = bisect_left(starts, start)

@@ -171,11 +171,14 @@ OTHERS_WITH_THE_SAME_DIGITS = "SMS, chat apps or Number Lookup"
 def card_note(code: int, reading: CodeReading) -> str:
     """What a card adds when the question typed its code without the sign, or held other products' numbers."""
     parts = []
-    if code in reading.bare or reading.elsewhere:
+    if code in reading.bare or any(s.number is not None and s.number > 0 for s in reading.elsewhere):
         parts.append(f"Number Masking reports this code as {code}; a positive {-code} from "
                      f"{OTHERS_WITH_THE_SAME_DIGITS} is another product's code.")
     for s in reading.elsewhere[:MAX_SUGGESTIONS]:
-        parts.append(f"The {s.number} beside {s.named} in the question is {s.named}'s, not Number Masking's.")
+        if s.product.key == "voice" and s.number is not None and s.number < 0:
+            parts.append(f"The {s.number} in the question is a Voice API status code, not Number Masking's.")
+        else:
+            parts.append(f"The {s.number} beside {s.named} in the question is {s.named}'s, not Number Masking's.")
     return " ".join(parts)
 
 
@@ -183,8 +186,8 @@ def _with_lookalike(sightings: tuple[Sighting, ...], quoted: Match | None) -> tu
     """A Voice API code quoted with a Number Masking message: the message is the code's, and reads like that code's."""
     if quoted is None:
         return sightings
-    return tuple(s._replace(lookalike=quoted.code) if s.product.key == "voice" and s.lookalike is None else s
-                 for s in sightings)
+    return tuple(Sighting(s.number, s.product, s.app, quoted.code) if s.product.key == "voice" and s.lookalike is None
+                 else s for s in sightings)
 
 
 def elsewhere_reason(s: Sighting) -> str:
@@ -193,10 +196,11 @@ def elsewhere_reason(s: Sighting) -> str:
         return (f"The question quotes 8x8's message for {s.lookalike} with {s.named} named and no Number Masking "
                 f"term: it most likely is {s.named}'s own message.")
     if s.product.key == "voice" and s.number < 0:
-        also = (f" The message beside it reads like Number Masking's {s.lookalike}, which Number Masking reports in its "
-                "callbacks and session summaries." if s.lookalike is not None else "")
+        also = (f" The message beside it reads like Number Masking's {s.lookalike}, which Number Masking "
+                "reports in its callbacks and session summaries." if s.lookalike is not None else "")
         return f"{s.number} is a Voice API status code, not a Number Masking error code.{also}"
-    return f"{s.number} is not a Number Masking error code: with {s.named} named beside it, it most likely is {s.named}'s."
+    return (f"{s.number} is not a Number Masking error code: with {s.named} named beside it, it most likely is "
+            f"{s.named}'s.")
 
 
 def doubt_reason(code: int) -> str:

@@ -285,3 +285,9 @@ def test_crafted_question_is_read_quickly(name, kb, resolver, scanner):
 def test_not_code_words_are_single_lower_case_words():
     assert all(w == w.lower() and w.isalnum() for w in NOT_CODE_WORDS)
     assert normalise_dashes("\u22121015") == "-1015"
+
+
+def test_a_voice_api_code_beside_a_number_masking_code_is_noted_as_the_voice_apis(resolver):
+    result = resolver.resolve("callflows API gave -1014 earlier, and now the VSS for a masked call has errorCode -2008")
+    assert result.answer.code == -2008
+    assert result.note == "The -1014 in the question is a Voice API status code, not Number Masking's."
