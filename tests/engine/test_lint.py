@@ -50,3 +50,22 @@ def test_every_bad_entry_is_reported_not_just_the_first(write_kb):
     path.write_text(path.read_text().replace("owner: customer", "owner: someone"))
     _, problems = lint([path])
     assert sum("must be one of customer, 8x8, both" in m for m in messages(problems)) == 2
+
+
+def test_an_item_without_a_source_is_refused_naming_entry_field_and_item(write_kb):
+    path = write_kb()
+    path.write_text(path.read_text()
+                    .replace("meaning: [{text: Something went wrong., source: ours}]", "meaning: Something went wrong.")
+                    .replace("steps: [{text: Check one thing., source: ours}, ", "steps: [Check one thing., "))
+    _, problems = lint([path])
+    found = [str(p) for p in problems]
+    assert f"{path}: entry -7001, field 'meaning': the meaning \u201cSomething went wrong.\u201d has no source: " \
+           "write `source: ours` for our own notes, or `source:` and the link of the 8x8 page that says it" in found
+    assert any(p.startswith(f"{path}: entry -7001, field 'steps': item 1 \u201cCheck one thing.\u201d has no source")
+               for p in found)
+    assert not any("field 'causes'" in p or "item 2" in p for p in found)  # the sourced ones pass
+
+
+def test_a_sourced_hand_made_entry_is_clean(write_kb):
+    _, problems = lint([write_kb()])
+    assert problems == []
