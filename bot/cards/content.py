@@ -6,7 +6,7 @@ both render these objects, so a card reads the same everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from ..engine.knowledge import Entry, Sourced
@@ -222,8 +222,7 @@ def card_for_resolution(kb, resolution: Resolution) -> Card | None:
     return replace(card, note=resolution.note) if resolution.note else card
 
 
-@dataclass(frozen=True)
-class OtherProduct:
+class OtherProduct(NamedTuple):  # NamedTuples: a dataclass each would cost `nmbot ask` start-up time
     """One number (or message) of a question that belongs to another 8x8 product, ready to show."""
 
     number: str  # as written ("2003", "-1015"); "" for a message quoted without a code
@@ -236,8 +235,7 @@ class OtherProduct:
     lookalike: int | None  # the Number Masking code it can be mistaken for
 
 
-@dataclass(frozen=True)
-class NotNumberMasking:
+class NotNumberMasking(NamedTuple):
     """The reply to a question whose numbers belong to other 8x8 products: no card, and whose they are."""
 
     items: tuple[OtherProduct, ...]

@@ -1,7 +1,7 @@
 """Which 8x8 product a number in a question, or an official message in a log line, belongs to.
 
-Number Masking reports its codes with a minus sign (-2001 … -2010, -9999) in session
-summaries. Other 8x8 products reuse the digits: SMS, chat apps and Number Lookup report
+Number Masking reports its codes with a minus sign (-2001 … -2010, -9999) in its callbacks
+and session summaries. Other 8x8 products reuse the digits: SMS, chat apps and Number Lookup report
 positive 2001-2010 for unrelated errors, and the Voice API answers a call flow request
 with its own -1001 … -1020, some of whose messages read like Number Masking's. So a
 sign-less number is read by the words around it: a product named near it, or a Number
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
 from typing import Iterable, NamedTuple, Optional
 
 from .codes import CodeToken, code_tokens, counts_as_unknown, normalise_dashes, whole_question
@@ -25,10 +24,10 @@ NUMBER_MASKING = "nm"
 REACH = 60  # characters either side of a number in which its words count as "beside it"
 AFTER_WEIGHT = 2  # people name a product before its number ("SMS status 2003") more often than after
 DEVELOPER_DOCS = "https://developer.8x8.com/connect"
+MAX_SIGHTINGS = 10
 
 
-@dataclass(frozen=True)
-class Product:
+class Product(NamedTuple):  # NamedTuples, not dataclasses, here: each dataclass costs `nmbot ask` start-up time
     """Another 8x8 product whose codes can be mistaken for Number Masking's (facts: 8x8's developer docs)."""
 
     key: str
@@ -251,11 +250,10 @@ def _nearest(mentions: list[Mention], starts: list[int], start: int, end: int,
 
 def is_voice_code(token: CodeToken) -> bool:
     """A signed four-digit -1xxx: the Voice API's status codes, never Number Masking's."""
-    return token.signed and -9999 <= token.code <= -1000 and str(-token.code)[0] == "1"
+    return token.signed and -1999 <= token.code <= -1000
 
 
-@dataclass(frozen=True)
-class CodeReading:
+class CodeReading(NamedTuple):
     """The numbers of a question, each given to the product it most likely belongs to."""
 
     number_masking: tuple[int, ...] = ()  # known Number Masking codes, in order
@@ -263,11 +261,6 @@ class CodeReading:
     elsewhere: tuple[Sighting, ...] = ()  # numbers of other products
     doubtful: tuple[int, ...] = ()  # sign-less known codes with nothing to say whose they are
     bare: tuple[int, ...] = ()  # known codes typed without their sign and read as Number Masking's
-    context: Optional[Context] = None  # the question's words, when they were needed
-
-    @property
-    def voice_codes(self) -> bool:
-        return any(s.product.key == "voice" and s.number is not None for s in self.elsewhere)
 
 
 def read_codes(text: str, known: Iterable[int]) -> CodeReading:
@@ -313,14 +306,16 @@ def read_codes(text: str, known: Iterable[int]) -> CodeReading:
         else:
             elsewhere.append(Sighting(-token.code, PRODUCTS[mention.family], mention.app,
                                       token.code if is_known else None))
-    return CodeReading(tuple(nm), tuple(unknown), tuple(_first_of_each(elsewhere)), tuple(doubtful), tuple(bare),
-                       context)
+    return CodeReading(tuple(nm), tuple(unknown), tuple(_first_of_each(elsewhere)), tuple(doubtful), tuple(bare))
 
 
 def _first_of_each(sightings: list[Sighting]) -> list[Sighting]:
+    """Each number of each product once, the first MAX_SIGHTINGS of them: a reply names a few, not thousands."""
     seen: dict[tuple, Sighting] = {}
     for s in sightings:
         seen.setdefault((s.number, s.product.key, s.app), s)
+        if len(seen) == MAX_SIGHTINGS:
+            break
     return list(seen.values())
 
 

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.engine.codes import code_tokens, codes_in_question, normalise_dashes
-from bot.engine.products import NOT_CODE_WORDS, PHRASES, PRODUCTS, Context, names_another_product, read_codes
+from bot.engine.products import (MAX_SIGHTINGS, NOT_CODE_WORDS, PHRASES, PRODUCTS, Context, names_another_product,
+                                 read_codes)
 from bot.engine.resolver import Resolver
 from bot.engine.scanner import Scanner
 
@@ -291,3 +292,10 @@ def test_a_voice_api_code_beside_a_number_masking_code_is_noted_as_the_voice_api
     result = resolver.resolve("callflows API gave -1014 earlier, and now the VSS for a masked call has errorCode -2008")
     assert result.answer.code == -2008
     assert result.note == "The -1014 in the question is a Voice API status code, not Number Masking's."
+
+
+def test_a_question_full_of_other_products_numbers_names_a_few(resolver):
+    question = " ".join(f"sms error {n}" for n in range(2000, 3000))
+    result = resolver.resolve(question)
+    assert result.answer is None and len(result.elsewhere) == MAX_SIGHTINGS
+    assert [s.number for s in result.elsewhere] == list(range(2000, 2000 + MAX_SIGHTINGS))
