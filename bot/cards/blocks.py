@@ -40,7 +40,8 @@ from ..engine.privacy import mask_msisdns
 from ..engine.resolver import ANSWER_MIN, MARGIN, SUGGEST_MIN, Resolution
 from ..engine.scanner import Finding
 from .content import (CATALOG_TAGS, FROM_8X8, MESSAGE_ONLY_NOTE, OURS, OWNER_IS_OURS, PROVENANCE_LEGEND, SUPPORT_EMAIL,
-                      Card, LogItem, LogSummary, Suggestion, label_for, page_name, runs)
+                      Card, LogItem, LogSummary, NotNumberMasking, OtherProduct, Suggestion, label_for, page_name,
+                      runs)
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -221,6 +222,8 @@ def _card_body(card: Card, shared_by: str | None) -> bytes:
         HeaderBlock(text=PlainTextObject(text=_fit(card.header, HEADER_CHARS))),
         _section(f"*{escape(card.title)}*\n{_meaning_text(card)}"),
     ]
+    if card.note:
+        head.append(_context(f":information_source: {escape(card.note)}"))
     head.extend(_sections("What to do", _sourced_lines(card.steps_sourced, numbered=True)))
     if card.causes:
         head.extend(_sections("Likely causes", _sourced_lines(card.causes_sourced, numbered=False)))
@@ -327,6 +330,39 @@ def suggestions_message(query: str, suggestions: Sequence[Suggestion], *, why: s
     blocks.append(_context(_how_to_ask()))
     codes = ", ".join(str(s.code) for s in shown)
     return _message(f"Did you mean {codes}?", blocks)
+
+
+MAX_OTHER_PRODUCTS = 5
+NUMBER_MASKING_REPORTS = ("Number Masking reports its codes with a minus sign (`-2001` \u2026 `-2010`, `-9999`) in "
+                          "its callbacks and session summaries.")
+
+
+def not_number_masking_message(query: str, reply: NotNumberMasking) -> dict:
+    """No card: the question's numbers belong to other 8x8 products, named, with their docs."""
+    shown = reply.items[:MAX_OTHER_PRODUCTS]
+    blocks: list[Block] = []
+    for i, item in enumerate(shown):
+        docs = _button(item.docs_label, OPEN_DOCS, url=item.docs) if i == 0 else None
+        blocks.append(_section(_other_product_text(item, link=docs is None), accessory=docs))
+    lookalikes = [i.lookalike for i in shown if i.lookalike is not None]
+    tail = NUMBER_MASKING_REPORTS
+    if lookalikes:
+        tail += f" If one of them reported `{lookalikes[0]}`, ask `/nmerror {lookalikes[0]}`."
+    blocks.append(_context(tail))
+    blocks.append(_context(f"You asked: \u201c{_user_text(query, QUERY_CHARS)}\u201d", user_text=True))
+    return _message(reply.fallback_text, blocks)
+
+
+def _other_product_text(item: OtherProduct, *, link: bool) -> str:
+    if item.number:
+        text = (f"*`{escape(item.number)}` is not a Number Masking error code.* "
+                f"It most likely comes from {escape(item.product)}")
+        text += f", where it means \u201c{escape(item.meaning)}\u201d." if item.meaning else "."
+    else:
+        text = (f"*Not a Number Masking error.* With {escape(item.named)} named, that message most likely is "
+                f"{escape(item.named)}'s own, from {escape(item.product)}.")
+    text += f"\n{escape(item.reports)}"
+    return text + f" <{item.docs}|{escape(item.docs_label)}>" if link else text
 
 
 def not_sure_message(query: str) -> dict:

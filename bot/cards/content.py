@@ -5,8 +5,8 @@ both render these objects, so a card reads the same everywhere.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from ..engine.knowledge import Entry, Sourced
@@ -61,6 +61,7 @@ class Card:
     cause_items: tuple[Sourced, ...] = ()
     step_items: tuple[Sourced, ...] = ()
     message_only: bool = False  # 8x8 documents nothing about the code beyond its message
+    note: str = ""  # whose a sign-less number is, when the question typed one
 
     @property
     def fallback_text(self) -> str:
@@ -169,6 +170,7 @@ def card_json(card: Card) -> dict:
         "related": [{"code": code, "title": title} for code, title in card.related],
         "docs": card.docs,
         "footer": card.footer,
+        **({"note": card.note} if card.note else {}),  # whose a sign-less number is, when one was typed
     }
 
 
@@ -216,7 +218,47 @@ def card_for_entry(kb, entry: Entry, *, why: str = "", evidence: tuple[str, ...]
 def card_for_resolution(kb, resolution: Resolution) -> Card | None:
     if resolution.answer is None or resolution.answer.entry is None:
         return None
-    return card_for_entry(kb, resolution.answer.entry, why=resolution.explain())
+    card = card_for_entry(kb, resolution.answer.entry, why=resolution.explain())
+    return replace(card, note=resolution.note) if resolution.note else card
+
+
+class OtherProduct(NamedTuple):  # NamedTuples: a dataclass each would cost `nmbot ask` start-up time
+    """One number (or message) of a question that belongs to another 8x8 product, ready to show."""
+
+    number: str  # as written ("2003", "-1015"); "" for a message quoted without a code
+    product: str  # "SMS (8x8's Messaging API)"
+    named: str  # as a sentence names it: "SMS", "Viber"
+    meaning: str  # what the number means there, from 8x8's docs; "" when they do not say
+    reports: str  # how that product reports its codes
+    docs: str
+    docs_label: str
+    lookalike: int | None  # the Number Masking code it can be mistaken for
+
+
+class NotNumberMasking(NamedTuple):
+    """The reply to a question whose numbers belong to other 8x8 products: no card, and whose they are."""
+
+    items: tuple[OtherProduct, ...]
+    reason: str  # the resolver's one-sentence explanation
+
+    @property
+    def fallback_text(self) -> str:
+        first = self.items[0]
+        what = first.number or "That message"
+        return f"{what} is not a Number Masking error code: most likely {first.named}'s."
+
+
+def not_number_masking_for(resolution: Resolution) -> NotNumberMasking | None:
+    """The "not a Number Masking code" reply, when the resolver gave the question's numbers to other products."""
+    if resolution.answer is not None or not resolution.elsewhere:
+        return None
+    items = tuple(
+        OtherProduct("" if s.number is None else str(s.number),
+                     f"{s.named} ({s.product.name})" if s.app else s.product.name, s.named, s.meaning,
+                     s.product.reports, s.product.docs, s.product.docs_label, s.lookalike)
+        for s in resolution.elsewhere
+    )
+    return NotNumberMasking(items, resolution.explain())
 
 
 def suggestions_for(resolution: Resolution) -> tuple[Suggestion, ...]:

@@ -9,8 +9,8 @@ import textwrap
 from typing import TextIO
 
 from ..engine.knowledge import Sourced
-from .content import (FROM_8X8, MESSAGE_ONLY_NOTE, OURS, OWNER_IS_OURS, Card, LogSummary, Suggestion, label_for,
-                      runs)
+from .content import (FROM_8X8, MESSAGE_ONLY_NOTE, OURS, OWNER_IS_OURS, Card, LogSummary, NotNumberMasking, Suggestion,
+                      label_for, runs)
 
 WIDTH = 88
 
@@ -98,6 +98,8 @@ def render_card(card: Card, style: Style = PLAIN) -> str:
     pages = card.pages
     owner_heading = f"Who can fix it ({OWNER_IS_OURS})" if card.message_only else "Who can fix it"
     out = [style.red(card.header), style.bold(card.title), ""]
+    if card.note:
+        out += [style.yellow(_para(card.note, "")), ""]
     out += [style.bold("What it means"), *_meaning(card, style), ""]
     out += [style.bold("Likely causes"), *_sourced_items(card.causes_sourced, pages, False, style), ""]
     out += [style.bold("What to do"), *_sourced_items(card.steps_sourced, pages, True, style), ""]
@@ -133,6 +135,24 @@ def render_not_sure(query: str, reason: str, style: Style = PLAIN) -> str:
             style.dim("Try the code (-2004), 8x8's error message, or a few words such as 'trunk capacity'."),
         ]
     )
+
+
+def render_not_number_masking(reply: NotNumberMasking, style: Style = PLAIN) -> str:
+    """The terminal's "not a Number Masking code": whose the numbers most likely are, and their docs."""
+    out = [style.yellow("Not a Number Masking error code."), ""]
+    for item in reply.items:
+        if item.number:
+            head = f"{item.number}: most likely from {item.product}"
+            head += f", where it means \u201c{item.meaning}\u201d." if item.meaning else "."
+        else:
+            head = f"That message: most likely {item.named}'s own, from {item.product}."
+        out += [style.bold(_para(head, "")), _para(item.reports), f"  Docs: {style.cyan(item.docs)}", ""]
+    out.append(style.dim(f"Why this answer: {reply.reason}"))
+    lookalikes = [i.lookalike for i in reply.items if i.lookalike is not None]
+    if lookalikes:
+        out.append(style.dim(f"Number Masking reports its codes with a minus sign; if a session summary said "
+                             f"{lookalikes[0]}, try: nmbot lookup {lookalikes[0]}"))
+    return "\n".join(out)
 
 
 def render_log_summary(summary: LogSummary, style: Style = PLAIN) -> str:

@@ -4,13 +4,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import BinaryIO, Iterator
 
-from ..cards.content import card_for_entry, card_for_resolution, card_json, log_summary, suggestions_for
-from ..cards.terminal import Style, render_card, render_log_summary, render_not_sure, render_suggestions
+from ..cards.content import (card_for_entry, card_for_resolution, card_json, log_summary, not_number_masking_for,
+                              suggestions_for)
+from ..cards.terminal import (Style, render_card, render_log_summary, render_not_number_masking, render_not_sure,
+                              render_suggestions)
 from ..engine.codes import codes_in_question, nearest_codes
 from ..engine.knowledge import KnowledgeBase, KnowledgeError, load
-from ..engine.resolver import Match, Resolution, Resolver
+from ..engine.products import read_codes
+from ..engine.resolver import Match, Resolution, Resolver, card_note
 from .main import EXIT_NOTHING, EXIT_OK, CliError, emit, emit_json
 
 MAX_QUESTION_CHARS = 40_000  # Slack's own message limit; longer is not a question
@@ -34,11 +38,23 @@ def match_json(m: Match) -> dict:
 
 
 def resolution_json(r: Resolution) -> dict:
-    return {
+    body = {
         "query": r.query,
         "answer": match_json(r.answer) if r.answer else None,
         "suggestions": [match_json(m) for m in r.suggestions if m.entry is not None],
     }
+    # Only when there is something to say, so the plain answers read as they always have.
+    if r.answer and r.note:
+        body["note"] = r.note
+    other = not_number_masking_for(r)
+    if other is not None:
+        body["other_products"] = [
+            {"number": int(i.number) if i.number else None, "product": i.product, "meaning": i.meaning,
+             "docs": i.docs, "lookalike": i.lookalike}
+            for i in other.items
+        ]
+        body["reason"] = other.reason
+    return body
 
 
 def answer_json(kb: KnowledgeBase, r: Resolution) -> dict:
@@ -54,6 +70,9 @@ def resolution_text(kb: KnowledgeBase, r: Resolution, s: Style) -> str:
     card = card_for_resolution(kb, r)
     if card is not None:
         return render_card(card, s)
+    other = not_number_masking_for(r)
+    if other is not None:
+        return render_not_number_masking(other, s)
     suggestions = suggestions_for(r)
     if suggestions:
         return render_suggestions(r.query, suggestions, r.explain(), s)
@@ -64,6 +83,9 @@ def resolution_line(r: Resolution) -> str:
     """One line per question when answering standard input."""
     if r.answer:
         return f"{r.answer.code}\t{r.answer.message}"
+    other = not_number_masking_for(r)
+    if other is not None:
+        return "x\tnot Number Masking: " + ", ".join(f"{i.number or 'message'} {i.named}" for i in other.items)
     if r.suggestions:
         return "?\tdid you mean " + ", ".join(str(m.code) for m in r.suggestions)
     return "-\tno answer"
@@ -123,6 +145,9 @@ def lookup(args: argparse.Namespace) -> int:
         print(f"nmbot: {unknown[0]} is not in the knowledge base{hint}", file=sys.stderr)
         return EXIT_NOTHING
     card = card_for_entry(kb, kb.get(known[0]))
+    note = card_note(known[0], read_codes(args.code, kb.codes))  # '2004' typed without its sign
+    if note:
+        card = replace(card, note=note)
     if args.blocks:
         from ..cards.blocks import builder_url, card_message
 

@@ -7,7 +7,7 @@ boundaries that keep dates, UUIDs and phone numbers out.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, Iterator, NamedTuple
 
 # Unicode minus, dashes and hyphens people paste instead of '-'.
 DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
@@ -51,22 +51,51 @@ def codes_in_question(text: str, known: Iterable[int]) -> tuple[list[int], list[
     """
     known_set = known if isinstance(known, (set, frozenset)) else set(known)
     text = normalise_dashes(text)
-    whole = text.strip(" \t\"'`?!.")
+    whole = whole_question(text)
     found: dict[int, None] = {}  # dicts as ordered sets: a question may hold thousands of numbers
     unknown: dict[int, None] = {}
+    for token in code_tokens(text, known_set):
+        if token.code in known_set:
+            found[token.code] = None
+        elif counts_as_unknown(token, text, whole):
+            unknown[token.code] = None
+    return list(found), list(unknown)
+
+
+class CodeToken(NamedTuple):
+    """One code-shaped number of a question, as `code_tokens` reads it."""
+
+    code: int  # always negative: '2004' and '-2004' are both -2004 here
+    signed: bool  # written with its minus sign
+    start: int  # where the token starts in the text (its sign, if any) ...
+    end: int  # ... and ends
+    written: str  # the token as typed, sign included
+
+
+def code_tokens(text: str, known: Iterable[int]) -> Iterator[CodeToken]:
+    """Every code-shaped number in `text` (dashes already normalised), in order.
+
+    A letter-O typo ('2O04') only counts for a known code or with its sign.
+    """
     for m in _CODE_TOKEN.finditer(text):
         digits = _digits(m.group("digits"))
         if digits is None:
             continue
-        if m.group("digits") != digits and not m.group("sign") and -int(digits) not in known_set:
-            continue  # 'O' typos only count for known codes or with a sign
-        code = -int(digits)
-        if code in known_set:
-            found[code] = None
-        elif looks_like_family(code) and (m.group("sign") or _follows_error_word(text, m.start())
-                                          or whole == m.group(0).strip()):
-            unknown[code] = None
-    return list(found), list(unknown)
+        signed = bool(m.group("sign"))
+        if m.group("digits") != digits and not signed and -int(digits) not in known:
+            continue
+        yield CodeToken(-int(digits), signed, m.start(), m.end(), m.group(0))
+
+
+def whole_question(text: str) -> str:
+    """The question less the white space and punctuation around it: '2004?' is '2004'."""
+    return text.strip(" \t\"'`?!.")
+
+
+def counts_as_unknown(token: CodeToken, text: str, whole: str) -> bool:
+    """An unknown code of the Number Masking families: signed, after an error word, or the whole question."""
+    return looks_like_family(token.code) and (token.signed or whole == token.written
+                                              or _follows_error_word(text, token.start))
 
 
 def _follows_error_word(text: str, at: int) -> bool:

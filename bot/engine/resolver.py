@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .codes import codes_in_question, nearest_codes_scored
+from .codes import nearest_codes_scored
 from .knowledge import Entry, KnowledgeBase
+from .products import PRODUCTS, CodeReading, Sighting, other_products_named, read_codes
 from .text import reports_a_problem, squash, words
 
 ANSWER_MIN = 65.0  # a fuzzy answer needs at least this score ...
@@ -43,6 +44,9 @@ class Resolution:
     suggestions: tuple[Match, ...] = ()
     runner_up: Match | None = None
     unknown_codes: tuple[int, ...] = ()
+    elsewhere: tuple[Sighting, ...] = ()  # numbers (or a message) of other 8x8 products
+    doubtful: tuple[int, ...] = ()  # sign-less codes with nothing to say whose they are
+    note: str = ""  # said on the card: whose a sign-less number is, and whose it is not
 
     def explain(self) -> str:
         """Why the resolver answered (or did not), in one sentence."""
@@ -58,6 +62,10 @@ class Resolution:
         if self.unknown_codes:
             codes = ", ".join(str(c) for c in self.unknown_codes)
             return f"{codes} is not a Number Masking error code in the knowledge base."
+        if self.elsewhere:
+            return elsewhere_reason(self.elsewhere[0])
+        if self.doubtful:
+            return doubt_reason(self.doubtful[0])
         if self.suggestions:
             best = self.suggestions[0]
             return f"No match was clear enough: the best, {best.code}, scored {best.score:.0f}."
@@ -86,22 +94,36 @@ class Resolver:
 
     def resolve(self, text: str) -> Resolution:
         query = text if isinstance(text, str) else str(text)
-        known, unknown = codes_in_question(query, self.kb.codes)
-        if known:
-            return self._by_codes(query, known, unknown)
-        if unknown:
-            return self._unknown(query, unknown)
+        reading = read_codes(query, self.kb.codes)
+        if reading.number_masking:
+            return self._by_codes(query, reading)
+        if reading.unknown:
+            return self._unknown(query, list(reading.unknown))
         quoted = self._quoted_message(query)
+        if reading.elsewhere:  # another product's numbers, and none of Number Masking's: no card
+            return Resolution(query, None, elsewhere=_with_lookalike(reading.elsewhere, quoted))
         if quoted is not None:
+            others = other_products_named(squash(query).replace(squash(quoted.matched), " "))
+            if others:  # the message with another product named and Number Masking not: most likely that product's
+                m = others[0]
+                return Resolution(query, None, elsewhere=(Sighting(None, PRODUCTS[m.family], m.app, quoted.code),))
             return Resolution(query, quoted)
+        if reading.doubtful:
+            return self._doubtful(query, reading.doubtful)
         return self._by_phrases(query)
 
     def _match(self, code: int, score: float, field: str, matched: str) -> Match:
         return Match(code, score, field, matched, self.kb.get(code))
 
-    def _by_codes(self, query: str, known: list[int], unknown: list[int]) -> Resolution:
-        answer, *others = [self._match(c, 100.0, "code", str(c)) for c in known]
-        return Resolution(query, answer, tuple(others[:MAX_SUGGESTIONS]), unknown_codes=tuple(unknown))
+    def _by_codes(self, query: str, reading: CodeReading) -> Resolution:
+        answer, *others = [self._match(c, 100.0, "code", str(c)) for c in reading.number_masking]
+        return Resolution(query, answer, tuple(others[:MAX_SUGGESTIONS]), unknown_codes=reading.unknown,
+                          elsewhere=reading.elsewhere, note=card_note(answer.code, reading))
+
+    def _doubtful(self, query: str, codes: tuple[int, ...]) -> Resolution:
+        """Sign-less codes and no word of whose: no card, the Number Masking codes they would be as suggestions."""
+        suggestions = tuple(self._match(c, 100.0, "bare number", str(-c)) for c in codes[:MAX_SUGGESTIONS])
+        return Resolution(query, None, suggestions, doubtful=codes)
 
     def _unknown(self, query: str, unknown: list[int]) -> Resolution:
         suggestions = []
@@ -141,3 +163,46 @@ class Resolver:
             return Resolution(query, best, others, runner_up)
         suggestions = tuple(m for m in ranked if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
         return Resolution(query, None, suggestions, runner_up)
+
+
+OTHERS_WITH_THE_SAME_DIGITS = "SMS, chat apps or Number Lookup"
+
+
+def card_note(code: int, reading: CodeReading) -> str:
+    """What a card adds when the question typed its code without the sign, or held other products' numbers."""
+    parts = []
+    if code in reading.bare or any(s.number is not None and s.number > 0 for s in reading.elsewhere):
+        parts.append(f"Number Masking reports this code as {code}; a positive {-code} from "
+                     f"{OTHERS_WITH_THE_SAME_DIGITS} is another product's code.")
+    for s in reading.elsewhere[:MAX_SUGGESTIONS]:
+        if s.product.key == "voice" and s.number is not None and s.number < 0:
+            parts.append(f"The {s.number} in the question is a Voice API status code, not Number Masking's.")
+        else:
+            parts.append(f"The {s.number} beside {s.named} in the question is {s.named}'s, not Number Masking's.")
+    return " ".join(parts)
+
+
+def _with_lookalike(sightings: tuple[Sighting, ...], quoted: Match | None) -> tuple[Sighting, ...]:
+    """A Voice API code quoted with a Number Masking message: the message is the code's, and reads like that code's."""
+    if quoted is None:
+        return sightings
+    return tuple(Sighting(s.number, s.product, s.app, quoted.code) if s.product.key == "voice" and s.lookalike is None
+                 else s for s in sightings)
+
+
+def elsewhere_reason(s: Sighting) -> str:
+    """Why a number (or a message) was given to another product, in one sentence."""
+    if s.number is None:
+        return (f"The question quotes 8x8's message for {s.lookalike} with {s.named} named and no Number Masking "
+                f"term: it most likely is {s.named}'s own message.")
+    if s.product.key == "voice" and s.number < 0:
+        also = (f" The message beside it reads like Number Masking's {s.lookalike}, which Number Masking "
+                "reports in its callbacks and session summaries." if s.lookalike is not None else "")
+        return f"{s.number} is a Voice API status code, not a Number Masking error code.{also}"
+    return (f"{s.number} is not a Number Masking error code: with {s.named} named beside it, it most likely is "
+            f"{s.named}'s.")
+
+
+def doubt_reason(code: int) -> str:
+    return (f"{-code} has no minus sign and nothing in the question says whose it is: Number Masking reports "
+            f"{code}, and {OTHERS_WITH_THE_SAME_DIGITS} use a positive {-code} for errors of their own.")

@@ -14,6 +14,11 @@ only as the value of an error-like key. An official message quoted without
 its code counts as one occurrence of its code; quoted beside its code, on
 the same line or as neighbouring fields of one pretty-printed object (a
 session summary's errorCode and errorMsg), the two are one occurrence.
+A message on a line that carries a -1xxx code or names another product (a
+Voice API statusCode, an SMS or chat-app error) is that product's, and
+counts for nothing: the Voice API's messages read like some of ours.
+Positive numbers never count, so SMS, chat-app and Number Lookup codes
+(positive 2001-2010 among them) give no finding.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from typing import BinaryIO, Iterable, Iterator, NamedTuple
 from .codes import looks_like_family, normalise_dashes
 from .knowledge import Entry, KnowledgeBase
 from .prefilter import build_prefilter
+from .products import names_another_product
 from .privacy import mask_msisdns
 
 CHUNK_SIZE = 1 << 20
@@ -129,6 +135,8 @@ class Scanner:
         if not line.isascii():
             line = normalise_dashes(line)
         quoted = self._quoted_messages(line) if may_quote else {}
+        if quoted and names_another_product(self._without_messages(line, quoted)):
+            quoted = {}  # a Voice API status, an SMS or chat-app error: the message is that product's own
         error_word_end: int | None = None  # found once per line, only if a code needs it
         hits: dict[int, tuple[int, str, int]] = {}
         for m in _SIGNED.finditer(line):
@@ -160,6 +168,14 @@ class Scanner:
             if at >= 0 and code not in quoted:
                 quoted[code] = at
         return quoted
+
+    def _without_messages(self, line: str, quoted: dict[int, int]) -> str:
+        """The line (lower-cased) less the official messages it quotes."""
+        lowered = line.lower()
+        for message, code in self._messages:
+            if code in quoted:
+                lowered = lowered.replace(message, " ")
+        return lowered
 
     def _judge_by_key(self, line: str, start: int, code: int) -> bool | None:
         """True or False when the code is the value of a key (the key decides); None in free text."""

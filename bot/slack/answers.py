@@ -13,7 +13,7 @@ from typing import Iterable
 
 from ..cards import blocks
 from ..cards.blocks import VoteRef, WhyRef
-from ..cards.content import card_for_entry, card_for_resolution, log_summary, suggestions_for
+from ..cards.content import card_for_entry, card_for_resolution, log_summary, not_number_masking_for, suggestions_for
 from ..engine.scanner import Finding, ScanInputError
 from .deps import Deps
 
@@ -25,7 +25,7 @@ MAX_QUESTION_CHARS = 2000  # a question is a sentence or two; a longer text is a
 @dataclass(frozen=True)
 class Reply:
     message: dict  # {"text": ..., "blocks": [...]}
-    kind: str  # card, summary, suggestions, not_sure, no_codes, help, catalog
+    kind: str  # card, summary, suggestions, not_sure, other_product, no_codes, help, catalog
     codes: tuple[int, ...] = ()  # codes the reply explains
     suggested: tuple[int, ...] = ()
 
@@ -94,9 +94,12 @@ def answer_question(deps: Deps, text: str, *, share_button: bool = False, thread
                                       vote=vote_for(deps, card.code, surface, asked),
                                       why=WhyRef.for_resolution(resolution) if surface else None)
         return Reply(message, "card", codes)
+    other = not_number_masking_for(resolution)
+    if other is not None:  # another product's code: said so, and no card
+        return Reply(blocks.not_number_masking_message(query, other), "other_product")
     suggestions = suggestions_for(resolution)
     if suggestions:
-        why = resolution.explain() if resolution.unknown_codes else ""
+        why = resolution.explain() if resolution.unknown_codes or resolution.doubtful else ""
         message = blocks.suggestions_message(query, suggestions, why=why)
         return Reply(message, "suggestions", suggested=tuple(s.code for s in suggestions))
     return Reply(blocks.not_sure_message(query), "not_sure")
@@ -148,6 +151,8 @@ def remember(deps: Deps, reply: Reply, *, surface: str, channel: str, question: 
     if reply.answered:
         for code in reply.codes:
             deps.usage.add(kind=reply.kind, surface=surface, channel=channel, code=code)
+    elif reply.kind == "other_product":  # answered, though with no card: not a gap in the knowledge base
+        deps.usage.add(kind=reply.kind, surface=surface, channel=channel, code=None)
     elif reply.kind in ("suggestions", "not_sure"):
         deps.usage.add(kind=reply.kind, surface=surface, channel=channel, code=None)
         deps.usage.add_unanswered(text=question[:MAX_QUESTION_CHARS], surface=surface, channel=channel,

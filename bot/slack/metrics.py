@@ -101,7 +101,8 @@ class Metrics:
                                "reason")
         self.answers = counter("nmbot_answers_total", "Cards and log summaries given, by surface", "surface")
         self.abstentions = counter("nmbot_abstentions_total",
-                                   "Questions met with suggestions or an honest 'not sure', by surface", "surface")
+                                   "Questions met with suggestions, an honest 'not sure' or 'not a Number Masking "
+                                   "code', by surface", "surface")
         self.autoreplies = counter("nmbot_autoreplies_total", "Replies to pasted logs nobody asked about, by mode",
                                    "mode")
         self.deliveries = counter("nmbot_event_deliveries_total",
@@ -158,7 +159,7 @@ class Metrics:
     def count_reply(self, kind: str, surface: str) -> None:
         if kind in ("card", "summary"):
             self.answers.inc(surface=surface)
-        elif kind in ("suggestions", "not_sure"):
+        elif kind in ("suggestions", "not_sure", "other_product"):
             self.abstentions.inc(surface=surface)
         if surface in ("autoreply", "shadow"):
             self.autoreplies.inc(mode="on" if surface == "autoreply" else "shadow")

@@ -13,10 +13,14 @@ from slack_sdk.models.blocks import Block
 from bot.cards import blocks
 from bot.cards.blocks import VoteRef, WhyRef
 from bot.cards.content import Card
-from bot.cards.content import LogItem, LogSummary, Suggestion, card_for_entry
+from bot.cards.content import (LogItem, LogSummary, NotNumberMasking, OtherProduct, Suggestion, card_for_entry,
+                               card_for_resolution, not_number_masking_for)
+from bot.cards.terminal import render_card, render_not_number_masking
 from bot.engine.knowledge import KnowledgeBase, Sourced
 from bot.engine.scanner import Finding
 
+OTHER_SMS = OtherProduct("2003", "SMS (8x8's Messaging API)", "SMS", "", "SMS errors are positive codes.",
+                         "https://developer.8x8.com/connect/docs/api-error-codes", "Messaging API error codes", -2003)
 INJECTION = "<!channel> <!here> <@U0ATTACK> <https://evil.example|click> & more"
 
 
@@ -121,6 +125,7 @@ def test_escape():
     lambda q: blocks.suggestions_message(q, [Suggestion(-2004, "No coverage", "Region")]),
     lambda q: blocks.no_codes_message([q], [q]),
     lambda q: blocks.with_notes(blocks.help_message(), [q]),
+    lambda q: blocks.not_number_masking_message(q, NotNumberMasking((OTHER_SMS,), "why")),
 ])
 def test_user_text_cannot_inject(build):
     message = build(INJECTION)
@@ -327,6 +332,61 @@ def test_a_findings_own_blocks_are_what_the_sdk_draws(why, evidence):
     evidence_section = SectionBlock(text=MarkdownTextObject(text=_evidence_text(evidence), verbatim=True))
     drawn = ([_context(escape(why)).to_dict()] if why else []) + ([evidence_section.to_dict()] if evidence else [])
     assert json.dumps(_finding_dicts(card)) == json.dumps(drawn)
+
+
+# --- another product's code: no card, whose it is -----------------------------------------
+
+def test_another_products_code_gets_a_short_reply_naming_it_with_its_docs(kb):
+    from bot.engine.resolver import Resolver
+
+    resolution = Resolver(kb).resolve("Viber 2010 on our chat campaign")
+    reply = not_number_masking_for(resolution)
+    assert card_for_resolution(kb, resolution) is None and reply is not None
+    message = blocks.not_number_masking_message(resolution.query, reply)
+    assert_within_limits(message)
+    assert all(b["type"] != "header" for b in message["blocks"])  # not a card
+    rendered = " ".join(texts(message))
+    assert "`2010` is not a Number Masking error code" in rendered and "Viber" in rendered
+    assert "\u201cUnauthorized IP or ID\u201d" in rendered and "/nmerror -2010" in rendered
+    [button] = [b["accessory"] for b in message["blocks"] if "accessory" in b]
+    assert (button["action_id"], button["url"]) == (blocks.OPEN_DOCS, "https://developer.8x8.com/connect")
+    assert message["text"] == "2010 is not a Number Masking error code: most likely Viber's."
+
+
+def test_several_products_each_get_a_line_and_one_docs_button(kb):
+    from bot.engine.resolver import Resolver
+
+    resolution = Resolver(kb).resolve("SMS status 2003 and Number Lookup 2004 and statusCode -1015")
+    message = blocks.not_number_masking_message(resolution.query, not_number_masking_for(resolution))
+    assert_within_limits(message)
+    rendered = json.dumps(message, ensure_ascii=False)
+    for part in ("`2003`", "`2004`", "`-1015`", "provider timeout", "voice-status-codes", "api-error-codes"):
+        assert part in rendered
+    assert sum("accessory" in b for b in message["blocks"]) == 1
+
+
+def test_terminal_says_the_same(kb):
+    from bot.engine.resolver import Resolver
+
+    resolution = Resolver(kb).resolve("Number Lookup 2004")
+    text = render_not_number_masking(not_number_masking_for(resolution))
+    assert text.startswith("Not a Number Masking error code.")
+    assert "2004: most likely from Number Lookup, where it means \u201cprovider timeout\u201d." in text
+    assert "Docs: https://developer.8x8.com/connect" in text and "nmbot lookup -2004" in text
+
+
+def test_a_card_for_a_sign_less_code_carries_the_note_in_slack_and_terminal(kb):
+    from bot.engine.resolver import Resolver
+
+    card = card_for_resolution(kb, Resolver(kb).resolve("2004"))
+    note = "Number Masking reports this code as -2004; a positive 2004 from SMS, chat apps or Number Lookup"
+    assert note in card.note
+    message = blocks.card_message(card)
+    assert_within_limits(message)
+    assert any(b["type"] == "context" and note in b["elements"][0]["text"] for b in message["blocks"])
+    assert note in " ".join(render_card(card).split())
+    plain = blocks.card_message(card_for_resolution(kb, Resolver(kb).resolve("-2004")))
+    assert note not in json.dumps(plain)
 
 
 # --- 8x8's word and our notes, told apart ------------------------------------------------------

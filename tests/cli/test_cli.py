@@ -34,12 +34,16 @@ def test_ask_accepts_codes_as_typed(code):
     proc = run("ask", code, "--json")
     assert proc.returncode == 0
     body = json.loads(proc.out)
+    note = body.pop("note", None)
     card = body["answer"].pop("card")
     assert body == {
         "query": code,
         "answer": {"code": -2004, "message": "No coverage available for requested area", "score": 100.0},
         "suggestions": [],
     }
+    # Asked alone without its sign it is still Number Masking's, with a word on whose a positive 2004 is.
+    assert (note is not None) == (code == "2004")
+    assert note is None or ("-2004" in note and "SMS" in note and "Number Lookup" in note)
     assert card["code"] == -2004 and card["message"] == "No coverage available for requested area"
 
 
@@ -254,3 +258,53 @@ def test_negative_codes_are_never_read_as_options():
     assert protect_free_text(["ask", "-2004", "--json"]) == ["ask", "--json", "--", "-2004"]
     assert protect_free_text(["lookup", "-2O04"]) == ["lookup", "--", "-2O04"]
     assert protect_free_text(["scan", "-"]) == ["scan", "-"]
+
+
+# --- whose a number is: product-aware answers -------------------------------------------------
+
+def test_ask_says_another_products_code_is_not_number_masking_and_names_it():
+    proc = run("ask", "SMS", "status", "2003")
+    assert proc.returncode == 1  # no Number Masking answer
+    assert proc.out.startswith("Not a Number Masking error code.")
+    assert "2003: most likely from SMS (8x8's Messaging API)" in proc.out
+    assert "Docs: https://developer.8x8.com/connect/docs/api-error-codes" in proc.out
+    assert "-2003 \u00b7" not in proc.out  # no card
+
+
+def test_ask_json_lists_other_products_and_keeps_the_usual_keys():
+    body = json.loads(run("ask", "--json", "statusCode -1015 The validity period of the call flow request has "
+                                           "expired").out)
+    assert body["answer"] is None and body["suggestions"] == []
+    [other] = body["other_products"]
+    assert other == {"number": -1015, "product": "the Voice API (the Callflows API's statusCode)",
+                     "meaning": "validity period expired", "lookalike": -2007,
+                     "docs": "https://developer.8x8.com/connect/docs/voice/error-codes/voice-status-codes"}
+    assert "Voice API status code" in body["reason"]
+
+
+def test_ask_stdin_marks_other_products_and_doubt_one_line_each():
+    proc = run("ask", stdin="Viber 2010\nwhat does 2003 mean\n2003\nmeeting in room 2004\n")
+    assert proc.out.splitlines() == [
+        "x\tnot Number Masking: 2010 Viber",
+        "?\tdid you mean -2003",
+        "-2003\tThe call flow provided is invalid",
+        "-\tno answer",
+    ]
+
+
+def test_ask_in_doubt_offers_the_code_and_says_why():
+    proc = run("ask", "what does 2003 mean")
+    assert proc.returncode == 1
+    assert "-2003  The call flow provided is invalid" in proc.out and "no minus sign" in proc.out
+
+
+def test_lookup_of_a_sign_less_code_says_whose_a_positive_one_is():
+    proc = run("lookup", "2004")
+    assert proc.returncode == 0 and "-2004 \u00b7 No coverage" in proc.out
+    assert "a positive 2004 from SMS, chat apps or Number Lookup" in " ".join(proc.out.split())
+    assert "a positive 2004 from SMS" not in run("lookup", "-2004").out
+
+
+def test_offline_console_says_whose_a_number_is():
+    proc = run(stdin="Number Lookup 2004\n")
+    assert proc.returncode == 0 and "most likely from Number Lookup" in proc.out

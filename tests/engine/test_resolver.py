@@ -21,7 +21,7 @@ def resolver(kb):
     "text",
     ["-2004", "2004", "\u22122004", "\u20132004", "\u20142004", "'-2004'", '"-2004"', "(-2004).", "`-2004`",
      "errorCode=-2004", '"errorCode": "-2004"', '"errorCode": -2004', "errorCode:-2004", "-2O04", "-2o04",
-     "what does 2004 mean?", "error -2004 since this morning", "[-2004]"],
+     "what does 2004 mean for number masking?", "error -2004 since this morning", "[-2004]"],
 )
 def test_code_forms_resolve(resolver, text):
     result = resolver.resolve(text)

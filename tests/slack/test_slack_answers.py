@@ -109,3 +109,27 @@ def test_a_failing_answer_is_still_acknowledged(deps, monkeypatch):
     [ack] = acks
     assert ack["response_type"] == "ephemeral" and "Something went wrong on my side" in ack["text"]
     assert "boom" not in str(ack)
+
+
+def test_another_products_code_is_a_reply_kind_of_its_own(deps):
+    reply = answers.answer_text(deps, "Number Lookup 2004")
+    assert (reply.kind, reply.codes, reply.answered) == ("other_product", (), False)
+    assert "provider timeout" in str(reply.message)
+    answers.remember(deps, reply, surface="mention", channel="C1", question="Number Lookup 2004")
+    deps.usage.flush()
+    assert [(e.kind, e.surface) for e in deps.store.events()] == [("other_product", "mention")]
+    assert deps.store.unanswered() == []
+    assert deps.metrics.abstentions.value(surface="mention") == 1  # no card given
+    assert deps.metrics.answers.value(surface="mention") == 0
+
+
+def test_a_voice_api_line_with_a_number_masking_message_is_not_a_finding(deps):
+    reply = answers.answer_text(deps, '{"statusCode": -1015, "statusMessage": "The validity period of the call flow '
+                                      'request has expired"}')
+    assert reply.kind == "other_product" and "-1015" in reply.message["text"]
+
+
+def test_a_question_in_doubt_gets_the_code_as_a_suggestion(deps):
+    reply = answers.command_reply(deps, "what does 2003 mean")
+    assert (reply.kind, reply.suggested) == ("suggestions", (-2003,))
+    assert "no minus sign" in str(reply.message)

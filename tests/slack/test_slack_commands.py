@@ -72,3 +72,21 @@ def test_usage_is_recorded(bot):
     ack_of(bot, "-2007")
     bot.wait_idle()
     assert [(e.kind, e.surface, e.channel, e.code) for e in bot.store.events()] == [("card", "command", CHANNEL, -2007)]
+
+
+def test_another_products_code_gets_no_card_but_whose_it_is(bot):
+    body = ack_of(bot, "SMS status 2003")
+    rendered = json.dumps(body["blocks"], ensure_ascii=False)
+    assert all(b["type"] != "header" for b in body["blocks"])  # no card
+    assert "`2003` is not a Number Masking error code" in rendered and "SMS (8x8's Messaging API)" in rendered
+    assert "https://developer.8x8.com/connect/docs/api-error-codes" in rendered
+    bot.wait_idle()
+    # Answered, though without a card: a usage row of its own kind, and not a gap in the knowledge base.
+    assert [(e.kind, e.code) for e in bot.store.events()] == [("other_product", None)]
+    assert bot.store.unanswered() == []
+
+
+def test_a_sign_less_code_alone_is_an_explicit_look_up(bot):
+    body = ack_of(bot, "2004")
+    assert body["blocks"][0]["text"]["text"].startswith("-2004 \u00b7")
+    assert "a positive 2004 from SMS, chat apps or Number Lookup" in json.dumps(body["blocks"])

@@ -211,3 +211,11 @@ def test_shadow_mode_records_without_posting(bot):
     send(bot, message(PASTE))
     assert_silent(bot)
     assert [(e.surface, e.code) for e in bot.store.events()] == [("shadow", -2005)]
+
+
+def test_mention_of_another_products_code_names_that_product(bot):
+    send(bot, mention("our Voice API call returns statusCode -1015 The validity period of the call flow request "
+                      "has expired"))
+    post = only_post(bot)
+    assert "`-1015` is not a Number Masking error code" in post.blocks_text
+    assert "-2007 \u00b7" not in post.blocks_text and "/nmerror -2007" in post.blocks_text
