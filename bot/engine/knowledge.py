@@ -49,6 +49,7 @@ class Entry:
     docs: str
     phrases: tuple[str, ...]
     examples: tuple[str, ...]
+    symptoms: tuple[str, ...] = ()  # what people see when this code is behind a failure, for questions without it
     source: str = field(default="", compare=False)
 
     @property
@@ -138,7 +139,7 @@ def _codes(raw: Mapping[str, Any], name: str, where: dict) -> tuple[int, ...]:
 
 
 KNOWN_FIELDS = frozenset(
-    "code message title category meaning causes steps owner owner_detail escalate related docs phrases examples".split()
+    "code message title category meaning causes steps owner owner_detail escalate related docs phrases examples symptoms".split()
 )
 
 
@@ -176,6 +177,7 @@ def parse_entry(raw: Any, source: str, index: int) -> Entry:
         docs=docs,
         phrases=_texts(raw, "phrases", where),
         examples=_texts(raw, "examples", where, required=False),
+        symptoms=_texts(raw, "symptoms", where, required=False),
         source=source,
     )
 

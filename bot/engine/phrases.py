@@ -48,7 +48,7 @@ class Synonyms:
 
     def apply(self, text: str, vocabulary: dict | None = None) -> str:
         """The text with every synonym replaced; with a vocabulary, misspelt one-word synonyms too."""
-        text = text.lower()
+        text = text.lower().replace("\u2019", "'")  # phones type a curly apostrophe in "don\u2019t"
         if self._pattern is None:
             return text
         if vocabulary is not None:
@@ -81,6 +81,7 @@ class PhraseIndex:
             sources.append((e.code, "official message", e.message))
             sources.append((e.code, "title", e.title))
             sources.extend((e.code, "phrase", p) for p in e.phrases)
+            sources.extend((e.code, "symptom", s) for s in e.symptoms)
         doc_freq: dict[str, set[int]] = {}
         tokenised = []
         for code, field, text in sources:

@@ -121,10 +121,11 @@ class Resolver:
                     return self._match(entry.code, 100.0, "message", entry.message)
         return None
 
-    @staticmethod
-    def _reads_like_a_problem(query: str) -> bool:
-        """Short queries are topics ("trunk capacity"); longer ones must say something went wrong."""
-        return len(words(query)) <= TOPIC_WORDS or reports_a_problem(query)
+    def _reads_like_a_problem(self, query: str) -> bool:
+        """Short queries are topics ("trunk capacity"); longer ones must say something went wrong,
+        in their own words or in the knowledge base's ("stale" is "expired")."""
+        return (len(words(query)) <= TOPIC_WORDS or reports_a_problem(query)
+                or reports_a_problem(self.index.synonyms.apply(query)))
 
     def _by_phrases(self, query: str) -> Resolution:
         # Codes that cannot reach SUGGEST_MIN are never looked at; since ANSWER_MIN - SUGGEST_MIN

@@ -13,7 +13,7 @@ import re
 _RUN = re.compile(r"[a-z0-9]+")
 
 # Filler, plus words every Number Masking question shares: they say nothing
-# about which code is meant.
+# about which code is meant. Single letters are what contractions leave (don't, it's).
 STOPWORDS = frozenset(
     """
     a about above after again all also am an and any are as at be because been before being below between
@@ -33,6 +33,7 @@ STOPWORDS = frozenset(
     random randomly nothing else whose itself reason reasons cause causes anything everything
     mask masks saying ticket tickets open escalate escalating collect check fix solve resolve
     need needs want should support bridge bridged bridging customer customers user users people look looks
+    s t d m
     """.split()
 )
 
@@ -72,6 +73,7 @@ PROBLEM_WORDS = frozenset(
     block blocked broken wrong bad missing issue issues problem problems trouble outage down drop drops
     dropped dropping stuck hit maxed max limit limits too unknown unavailable lost exhausted
     timeout cannot cant wont isnt arent doesnt dont didnt wasnt couldnt
+    break breaks breaking broke stop stops stopped dies died dead silence silent nothing
     """.split()
 )
 _PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time) out\b|n't\b")
