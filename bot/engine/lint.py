@@ -193,7 +193,7 @@ def check_symptom_answers(kb: KnowledgeBase) -> list[Problem]:
         got = result.answer.code if result.answer else None
         if len(codes) == 1 and got != codes[0]:
             problems.append(Problem(where, f"\u201c{symptom}\u201d resolves to {got if got is not None else 'no answer'} "
-                                           f"({result.explain()}); make it more distinctive of {codes[0]}"))
+                                           f"({result.explain()}); it must lead to {codes[0]} on its own"))
         elif len(codes) > MAX_SUGGESTIONS:
             problems.append(Problem(where, f"\u201c{symptom}\u201d is shared by {len(codes)} codes; "
                                            f"at most {MAX_SUGGESTIONS} can be offered, so make it more specific"))

@@ -60,6 +60,10 @@ class Resolution:
             return f"{codes} is not a Number Masking error code in the knowledge base."
         if self.suggestions:
             best = self.suggestions[0]
+            lead = best.score - (self.runner_up.score if self.runner_up is not None else 0.0)
+            if best.field not in ("code", "message", "nearest-code") and best.score >= ANSWER_MIN and lead >= MARGIN:
+                return (f"The best match, {best.code}, scored {best.score:.0f}, but the question does not say "
+                        "that anything went wrong.")
             return f"No match was clear enough: the best, {best.code}, scored {best.score:.0f}."
         return "Nothing in the knowledge base matched closely enough."
 
