@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .knowledge import Entry
+from .places import countries_as_words
 from .text import words
 
 SINGLE_WORD_FACTOR = 0.85  # a one-word phrase is weaker evidence than a whole phrase
@@ -225,10 +226,11 @@ class PhraseIndex:
         """The knowledge-base words a question uses (with how sure), and the question's total weight."""
         seen: dict[str, float] = {}
         query_weight = 0.0
-        for token in dict.fromkeys(words(self.synonyms.apply(text, self.idf))):
+        for token in dict.fromkeys(words(self.synonyms.apply(countries_as_words(text), self.idf))):
             hit = self.lookup(token)
             if hit is None:
-                query_weight += UNKNOWN_WORD_WEIGHT
+                if token.isalpha():  # ids, times and sizes ("4f1c9a2e", "12t09", "30s") are not words
+                    query_weight += UNKNOWN_WORD_WEIGHT
                 continue
             term, similarity = hit
             query_weight += self.idf[term]

@@ -125,11 +125,13 @@ class Resolver:
                     return self._match(entry.code, 100.0, "message", entry.message)
         return None
 
-    def _reads_like_a_problem(self, query: str) -> bool:
+    def _reads_like_a_problem(self, query: str, best: Match) -> bool:
         """Short queries are topics ("trunk capacity"); longer ones must say something went wrong,
-        in their own words or in the knowledge base's ("stale" is "expired")."""
-        return (len(words(query)) <= TOPIC_WORDS or reports_a_problem(query)
-                or reports_a_problem(self.index.synonyms.apply(query)))
+        in their own words or in the knowledge base's ("stale" is "expired"). A symptom describes
+        a failure, so a question matched through one must always say that something failed."""
+        if len(words(query)) <= TOPIC_WORDS and best.field != "symptom":
+            return True
+        return reports_a_problem(query) or reports_a_problem(self.index.synonyms.apply(query))
 
     def _by_phrases(self, query: str) -> Resolution:
         # Codes that cannot reach SUGGEST_MIN are never looked at; since ANSWER_MIN - SUGGEST_MIN
@@ -141,7 +143,7 @@ class Resolver:
         best = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
         lead = best.score - (runner_up.score if runner_up else 0.0)
-        if best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query):
+        if best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query, best):
             others = tuple(m for m in ranked[1:] if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
             return Resolution(query, best, others, runner_up)
         suggestions = tuple(m for m in ranked if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]

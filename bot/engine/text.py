@@ -74,7 +74,7 @@ PROBLEM_WORDS = frozenset(
     dropped dropping stuck hit maxed max limit limits too unknown unavailable lost exhausted
     timeout cannot cant wont isnt arent doesnt dont didnt wasnt couldnt
     break breaks breaking broke stop stops stopped dies died dead silence silent nothing
-    expires expiring passed elapsed lapsed outdated
+    expires expiring passed elapsed lapsed outdated none worse
     """.split()
 )
 _PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time) out\b|n't\b")

@@ -152,3 +152,17 @@ def test_an_entry_without_symptoms_still_resolves_by_phrase(kb):
 
     plain = KnowledgeBase(tuple(dataclasses.replace(e, symptoms=()) for e in kb), "t", synonyms=kb.synonyms)
     assert Resolver(plain).resolve("trunk capacity exceeded at the evening peak").answer.code == -2010
+
+
+def test_a_symptom_never_answers_a_question_that_reports_no_failure(resolver):
+    """'calls to that country fail' is a symptom; a short question about a country is not one."""
+    assert resolver.resolve("which country is the data centre in?").answer is None
+    assert resolver.resolve("which country fails?").answer.code == -2004
+
+
+def test_ids_and_timestamps_do_not_dilute_a_question(resolver):
+    plain = resolver.resolve("our hold music never plays")
+    noisy = resolver.resolve("our hold music never plays (9b2e41c7-5d0a-4c8e-b1f3-77a0c2d4e519, "
+                             "2026-11-05T14:30:00.000Z, 3f9ab2)")
+    assert noisy.answer is not None and noisy.answer.code == plain.answer.code == -2006
+    assert noisy.answer.score == plain.answer.score
