@@ -32,7 +32,7 @@ STOPWORDS = frozenset(
     summary summaries payload payloads detail details errordetails errormsg errorcode callback callbacks
     random randomly nothing else whose itself reason reasons cause causes anything everything
     mask masks saying ticket tickets open escalate escalating collect check fix solve resolve
-    need needs want should support bridge bridged bridging customer customers user users people look looks
+    need needs want should support bridge bridges bridged bridging customer customers user users people look looks
     s t d m
     """.split()
 )
