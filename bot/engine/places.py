@@ -74,6 +74,8 @@ def countries_as_words(text: str) -> str:
     """The text with every country it names replaced by "country" (and in lower case)."""
     text = _CAPITALS.sub(lambda m: f" {COUNTRY} " if m.group(0) in ISO_CODES else m.group(0), text)
     lowered = text.lower()
+    if _FIRST_WORDS.isdisjoint(_WORD.findall(lowered)):  # most questions name no country
+        return lowered
     runs = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(lowered)]
     out, last, i = [], 0, 0
     while i < len(runs):

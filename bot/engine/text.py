@@ -6,6 +6,7 @@ guess why a phrase matched.
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 # A word is a run of letters and digits with at least one letter: found as plain runs, then
 # filtered, because a pattern that demands the letter inside the run backtracks over every
@@ -80,18 +81,58 @@ PROBLEM_WORDS = frozenset(
 _PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time) out\b|n't\b")
 
 
+class OneEditAway:
+    """Which of a list of words a word is one typo (OSA edit) from, found through deletions:
+    two words one edit apart share a one-letter deletion (or one is a deletion of the other),
+    so a look-up costs a few dictionary probes however long the list."""
+
+    REMEMBERED = 4096  # words looked up recently; people reuse the same few hundred
+
+    def __init__(self, known: Iterable[str]):
+        self.order = {w: i for i, w in enumerate(dict.fromkeys(known))}
+        self.by_variant: dict[str, set[str]] = {}
+        for w in self.order:
+            for variant in (w, *_deletions(w)):
+                self.by_variant.setdefault(variant, set()).add(w)
+        self.recent: dict[str, tuple[str, ...]] = {}
+        self.longest = max(map(len, self.order), default=0)
+
+    def matches(self, word: str) -> tuple[str, ...]:
+        """The known words within one edit of `word`, in the order they were given."""
+        if len(word) > self.longest + 1:  # none is that close, and its deletions cost its length squared
+            return ()
+        found = self.recent.get(word)
+        if found is None:
+            if len(self.recent) >= self.REMEMBERED:
+                self.recent.clear()
+            found = self.recent[word] = self._look_up(word)
+        return found
+
+    def _look_up(self, word: str) -> tuple[str, ...]:
+        from rapidfuzz.distance import OSA
+
+        near: set[str] = set()
+        for variant in (word, *_deletions(word)):
+            near |= self.by_variant.get(variant, set())
+        found = [w for w in near if OSA.distance(word, w, score_cutoff=1) <= 1]
+        return tuple(sorted(found, key=self.order.__getitem__))
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+_NEAR_PROBLEM_WORDS = OneEditAway(p for p in PROBLEM_WORDS if len(p) >= 5)
+
+
 def reports_a_problem(text: str) -> bool:
     """True when the text says something went wrong, typos in the telling word allowed."""
     lowered = text.lower()
     if _PROBLEM_PHRASES.search(lowered):
         return True
-    from rapidfuzz.distance import OSA
-
     for word in _words_of(lowered):
         if word in PROBLEM_WORDS:
             return True
-        if len(word) >= 5 and any(
-            len(p) >= 5 and OSA.distance(word, p, score_cutoff=1) <= 1 for p in PROBLEM_WORDS
-        ):
+        if len(word) >= 5 and _NEAR_PROBLEM_WORDS.matches(word):
             return True
     return False

@@ -241,3 +241,19 @@ def test_crafted_field_lines_are_still_fields():
     assert is_field_line("errorCode: -2004" + " " * 2000)
     assert is_field_line("\"errorCode\": -2004," + " \t" * 1000)
     assert not is_field_line("errorCode=-2004" + " " * 2000 + "x")
+
+
+KNOWN_WORDS = ["failed", "failure", "expired", "exceeded", "rejected", "broken", "silent", "stopped", "timeout"]
+
+
+@given(st.text(alphabet="failedxpirtonsbkm", min_size=1, max_size=10))
+def test_property_one_edit_look_up_agrees_with_comparing_every_word(word):
+    """The deletion index finds exactly the words a scan of the whole list finds, in the list's order."""
+    from rapidfuzz.distance import OSA
+
+    from bot.engine.text import OneEditAway
+
+    near = OneEditAway(KNOWN_WORDS)
+    expected = tuple(w for w in KNOWN_WORDS if OSA.distance(word, w) <= 1)
+    assert near.matches(word) == expected
+    assert near.matches(word) == expected  # and again, from what it remembers
