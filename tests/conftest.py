@@ -33,9 +33,9 @@ ENTRY_TEMPLATE = """\
     message: {message}
     title: {title}
     category: platform
-    meaning: Something went wrong.
-    causes: [A cause.]
-    steps: [Check one thing., Check another thing.]
+    meaning: [{{text: Something went wrong., source: ours}}]
+    causes: [{{text: A cause., source: ours}}]
+    steps: [{{text: Check one thing., source: ours}}, {{text: Check another thing., source: ours}}]
     owner: customer
     owner_detail: The customer fixes it.
     escalate: [sessionId]

@@ -35,10 +35,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from ..engine.knowledge import Sourced
 from ..engine.privacy import mask_msisdns
 from ..engine.resolver import ANSWER_MIN, MARGIN, SUGGEST_MIN, Resolution
 from ..engine.scanner import Finding
-from .content import SUPPORT_EMAIL, Card, LogItem, LogSummary, Suggestion
+from .content import (CATALOG_TAGS, FROM_8X8, MESSAGE_ONLY_NOTE, OURS, OWNER_IS_OURS, PROVENANCE_LEGEND, SUPPORT_EMAIL,
+                      Card, LogItem, LogSummary, Suggestion, label_for, page_name, runs)
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -217,13 +219,14 @@ def _card_body(card: Card, shared_by: str | None) -> bytes:
     """
     head: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=_fit(card.header, HEADER_CHARS))),
-        _section(f"*{escape(card.title)}*\n{escape(card.meaning)}"),
+        _section(f"*{escape(card.title)}*\n{_meaning_text(card)}"),
     ]
-    head.extend(_sections("What to do", [f"{i}. {escape(step)}" for i, step in enumerate(card.steps, 1)]))
+    head.extend(_sections("What to do", _sourced_lines(card.steps_sourced, numbered=True)))
     if card.causes:
-        head.extend(_sections("Likely causes", [f"\u2022 {escape(c)}" for c in card.causes]))
+        head.extend(_sections("Likely causes", _sourced_lines(card.causes_sourced, numbered=False)))
+    owner_heading = f"*Who can fix it* ({OWNER_IS_OURS})" if card.message_only else "*Who can fix it*"
     head.append(SectionBlock(fields=[
-        _md(_fit(f"*Who can fix it*\n{escape(card.owner)}", FIELD_CHARS)),
+        _md(_fit(f"{owner_heading}\n{escape(card.owner)}", FIELD_CHARS)),
         _md(_fit(f"*Category*\n{escape(card.category)}", FIELD_CHARS)),
     ]))
     head.append(_section(escape(card.owner_detail)))
@@ -240,6 +243,29 @@ def _card_body(card: Card, shared_by: str | None) -> bytes:
         fallback += f" (shared by {_user_ref(shared_by)})"
     body = _message(fallback, [*head, _context(*footer)])
     return pickle.dumps((body["text"], body["blocks"][:len(head)], body["blocks"][len(head):]))
+
+
+def _cited(item: Sourced) -> str:
+    """The item's text, escaped, and for 8x8's word a link to the page that says it."""
+    if not item.from_8x8:
+        return escape(item.text)
+    return f"{escape(item.text)} (<{item.page}|{escape(page_name(item.page))}>)"
+
+
+def _meaning_text(card: Card) -> str:
+    lines = [f"_{label_for(item)}:_ {_cited(item)}" for item in card.meaning_sourced]
+    if card.message_only:
+        lines.append(f"_{escape(MESSAGE_ONLY_NOTE)}_")
+    return "\n".join(lines)
+
+
+def _sourced_lines(items: tuple[Sourced, ...], *, numbered: bool) -> list[str]:
+    """Items in their order, with "8x8 docs" or "Our notes" above each run of the same kind."""
+    lines = []
+    for label, run in runs(items):
+        lines.append(f"_{label}_")
+        lines.extend(f"{number}. {_cited(item)}" if numbered else f"\u2022 {_cited(item)}" for number, item in run)
+    return lines
 
 
 def _card_buttons(card: Card, share_button: bool, share_thread_ts: str | None, vote: "VoteRef | None",
@@ -364,15 +390,22 @@ def help_message() -> dict:
     return _message("How to use /nmerror", blocks)
 
 
+def catalog_line(entry) -> str:
+    """One code in a catalog, with whether 8x8 documents more than its message."""
+    return (f"`{entry.code}` *{escape(entry.title)}* \u2014 {escape(entry.message)} \u00b7 "
+            f"_{escape(CATALOG_TAGS[entry.message_only])}_")
+
+
 def catalog_message(kb) -> dict:
     """Every code in the knowledge base, one line each."""
-    lines = [f"`{e.code}` *{escape(e.title)}* \u2014 {escape(e.message)}" for e in kb]
+    lines = [catalog_line(e) for e in kb]
     sections = _sections(f"Number Masking error codes ({len(lines)})", lines)
     room = MAX_BLOCKS - 2
     blocks: list[Block] = [*sections[:room]]
     if len(sections) > room:
         blocks.append(_context(f"{ELLIPSIS}and more: ask `/nmerror CODE` for any code."))
-    blocks.append(_context(f"Ask `/nmerror CODE` for the full card \u00b7 nmbot knowledge base {escape(kb.version)}"))
+    blocks.append(_context(f"Ask `/nmerror CODE` for the full card \u00b7 {PROVENANCE_LEGEND} \u00b7 "
+                           f"nmbot knowledge base {escape(kb.version)}"))
     return _message(f"{len(lines)} Number Masking error codes", blocks)
 
 
@@ -395,8 +428,9 @@ def _summary_item(item: LogItem, index: int) -> SectionBlock:
     seen = f"{item.count}\u00d7, first on line {item.line}"
     evidence = _code_span(escape(_fit(mask_msisdns(item.evidence), EVIDENCE_CHARS)))
     if item.known:
+        source = FROM_8X8 if item.first_step_from_8x8 else OURS.lower()
         text = (f"*{item.code}* \u00b7 {escape(item.message)}\n{escape(item.title)} \u00b7 {seen}\n{evidence}\n"
-                f"First step: {escape(item.first_step)}")
+                f"First step ({source}): {escape(item.first_step)}")
         button = _button("Full card", f"{OPEN_CARD}_{index}", value=str(item.code))
         return SectionBlock(text=_md(_fit(text, SECTION_CHARS), user_text=True), accessory=button)
     text = (f"*{item.code}* \u00b7 {escape(item.title)} \u00b7 {seen}\n{evidence}\n"
@@ -689,8 +723,9 @@ def home_view(kb, report: "Report | None" = None, *, days: int = 7) -> dict:
         blocks.append(DividerBlock())
     groups: dict[str, list[str]] = {}
     for e in kb:
-        groups.setdefault(e.category, []).append(f"`{e.code}` *{escape(e.title)}* \u2014 {escape(e.message)}")
+        groups.setdefault(e.category, []).append(catalog_line(e))
     blocks.append(_section(f"*Error codes by kind* ({len(kb)})"))
+    blocks.append(_context(PROVENANCE_LEGEND))
     catalog: list[Block] = []
     for category, lines in groups.items():
         catalog.extend(_sections(category_label(category), lines))

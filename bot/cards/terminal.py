@@ -8,7 +8,9 @@ import os
 import textwrap
 from typing import TextIO
 
-from .content import Card, LogSummary, Suggestion
+from ..engine.knowledge import Sourced
+from .content import (FROM_8X8, MESSAGE_ONLY_NOTE, OURS, OWNER_IS_OURS, Card, LogSummary, Suggestion, label_for,
+                      runs)
 
 WIDTH = 88
 
@@ -60,18 +62,54 @@ def _items(items, numbered: bool, indent: str = "  ") -> list[str]:
     return lines
 
 
+def _label(label: str, style: Style) -> str:
+    return style.yellow(label) if label == OURS else style.cyan(label)
+
+
+def _cite(item: Sourced, pages: tuple[str, ...]) -> str:
+    """The item's text with a footnote to its 8x8 page, listed under the card."""
+    return f"{item.text} [{pages.index(item.page) + 1}]" if item.from_8x8 else item.text
+
+
+def _sourced_items(items: tuple[Sourced, ...], pages: tuple[str, ...], numbered: bool, style: Style) -> list[str]:
+    """Items in their order, with "8x8 docs:" or "Our notes:" above each run of the same kind."""
+    lines = []
+    for label, run in runs(items):
+        lines.append(f"  {_label(label, style)}:")
+        for number, item in run:
+            mark = f"{number}. " if numbered else "\u2022 "
+            lines.append(textwrap.fill(_cite(item, pages), WIDTH, initial_indent="  " + mark,
+                                       subsequent_indent="  " + " " * len(mark)))
+    return lines
+
+
+def _meaning(card: Card, style: Style) -> list[str]:
+    lines = []
+    for item in card.meaning_sourced:
+        label = label_for(item)
+        text = textwrap.fill(f"{label}: {_cite(item, card.pages)}", WIDTH, initial_indent="  ", subsequent_indent="  ")
+        lines.append(text.replace(label, _label(label, style), 1))
+    if card.message_only:
+        lines.append(style.dim(_para(MESSAGE_ONLY_NOTE)))
+    return lines
+
+
 def render_card(card: Card, style: Style = PLAIN) -> str:
+    pages = card.pages
+    owner_heading = f"Who can fix it ({OWNER_IS_OURS})" if card.message_only else "Who can fix it"
     out = [style.red(card.header), style.bold(card.title), ""]
-    out += [style.bold("What it means"), _para(card.meaning), ""]
-    out += [style.bold("Likely causes"), *_items(card.causes, numbered=False), ""]
-    out += [style.bold("What to do"), *_items(card.steps, numbered=True), ""]
-    out += [style.bold("Who can fix it"), _para(f"{card.owner}: {card.owner_detail}"), ""]
+    out += [style.bold("What it means"), *_meaning(card, style), ""]
+    out += [style.bold("Likely causes"), *_sourced_items(card.causes_sourced, pages, False, style), ""]
+    out += [style.bold("What to do"), *_sourced_items(card.steps_sourced, pages, True, style), ""]
+    out += [style.bold(owner_heading), _para(f"{card.owner}: {card.owner_detail}"), ""]
     out += [style.bold("Before escalating, collect"), *_items(card.escalate, numbered=False), ""]
     if card.evidence:
         out += [style.bold("Seen in"), *(f"  {style.dim(line)}" for line in card.evidence), ""]
     if card.related:
         related = ", ".join(f"{code} {title}".strip() for code, title in card.related)
         out += [style.bold("Related codes"), _para(related), ""]
+    if pages:
+        out += [style.bold("8x8 pages cited"), *(f"  [{i}] {style.cyan(page)}" for i, page in enumerate(pages, 1)), ""]
     out.append(f"Docs: {style.cyan(card.docs)}")
     if card.why:
         out.append(style.dim(f"Why this answer: {card.why}"))
@@ -105,7 +143,8 @@ def render_log_summary(summary: LogSummary, style: Style = PLAIN) -> str:
         out.append(f"{style.red(head)}  {style.dim(f'({times}, first on line {item.line})')}")
         out.append(f"  {style.bold(item.title)}")
         if item.first_step:
-            out.append(_para("First step: " + item.first_step, "  "))
+            source = FROM_8X8 if item.first_step_from_8x8 else OURS.lower()
+            out.append(_para(f"First step ({source}): " + item.first_step, "  "))
         out.append(f"  {style.dim(item.evidence)}")
         out.append("")
     out.append(style.dim(summary.footer))

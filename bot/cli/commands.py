@@ -6,7 +6,7 @@ import json
 import sys
 from typing import BinaryIO, Iterator
 
-from ..cards.content import card_for_entry, card_for_resolution, log_summary, suggestions_for
+from ..cards.content import card_for_entry, card_for_resolution, card_json, log_summary, suggestions_for
 from ..cards.terminal import Style, render_card, render_log_summary, render_not_sure, render_suggestions
 from ..engine.codes import codes_in_question, nearest_codes
 from ..engine.knowledge import KnowledgeBase, KnowledgeError, load
@@ -41,6 +41,15 @@ def resolution_json(r: Resolution) -> dict:
     }
 
 
+def answer_json(kb: KnowledgeBase, r: Resolution) -> dict:
+    """`resolution_json` with the answer's full card, each meaning, cause and step saying whose it is."""
+    data = resolution_json(r)
+    card = card_for_resolution(kb, r)
+    if card is not None:
+        data["answer"]["card"] = card_json(card)
+    return data
+
+
 def resolution_text(kb: KnowledgeBase, r: Resolution, s: Style) -> str:
     card = card_for_resolution(kb, r)
     if card is not None:
@@ -66,13 +75,13 @@ def ask(args: argparse.Namespace) -> int:
     if args.text:
         result = resolver.resolve(" ".join(args.text)[:MAX_QUESTION_CHARS])
         if args.json:
-            emit_json(resolution_json(result))
+            emit_json(answer_json(kb, result))
         else:
             emit(resolution_text(kb, result, style()))
         return EXIT_OK if result.answer else EXIT_NOTHING
     for question in read_lines(sys.stdin.buffer, "standard input"):
         result = resolver.resolve(question)
-        emit_json(resolution_json(result)) if args.json else emit(resolution_line(result))
+        emit_json(answer_json(kb, result)) if args.json else emit(resolution_line(result))
         sys.stdout.flush()
     return EXIT_OK
 
@@ -120,6 +129,8 @@ def lookup(args: argparse.Namespace) -> int:
         message = card_message(card)
         emit(json.dumps(message, indent=2, ensure_ascii=False))
         emit(f"\nPreview in Block Kit Builder:\n{builder_url(message)}")
+    elif args.json:
+        emit_json(card_json(card))
     else:
         emit(render_card(card, style()))
     return EXIT_OK

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     lookup = sub.add_parser("lookup", help="the full card for one code")
     lookup.add_argument("code", help="an error code such as -2004")
     lookup.add_argument("--blocks", action="store_true", help="print the Slack Block Kit JSON and a preview link")
-    lookup.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    lookup.add_argument("--json", action="store_true",
+                        help="print the card as JSON: each meaning, cause and step with its source")
 
     scan = sub.add_parser("scan", help="find error codes in a log (exit 0 found, 1 none, 2 error)")
     scan.add_argument("file", nargs="?", default="-", help="a log file, or - for standard input (the default)")

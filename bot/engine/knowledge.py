@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
 
 OWNERS = ("customer", "8x8", "both")
 ENV_VAR = "NMBOT_KNOWLEDGE"
@@ -31,6 +32,26 @@ class KnowledgeError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+OURS = "ours"  # the `source:` of an item that is our own troubleshooting notes
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """One part of a meaning, one cause or one step, with where it comes from.
+
+    Support engineers weigh "8x8 documents this" differently from "someone on our team found this",
+    so every item says which it is and, for 8x8's word, the page that says it.
+    """
+
+    text: str
+    page: str = ""  # the 8x8 page that says it; empty for our own notes
+    stated: bool = True  # False when the file named no source: `nmbot kb check` refuses it, cards show it as ours
+
+    @property
+    def from_8x8(self) -> bool:
+        return bool(self.page)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One error code and everything a support engineer needs about it."""
@@ -51,6 +72,11 @@ class Entry:
     examples: tuple[str, ...]
     symptoms: tuple[str, ...] = ()  # what people see when this code is behind a failure, for questions without it
     source: str = field(default="", compare=False)
+    # The same meaning, causes and steps, each part with its source (8x8's page or our notes).
+    meaning_items: tuple[Sourced, ...] = ()
+    cause_items: tuple[Sourced, ...] = ()
+    step_items: tuple[Sourced, ...] = ()
+    message_only: bool = False  # 8x8 documents nothing about this code beyond its message
 
     @property
     def label(self) -> str:
@@ -138,8 +164,79 @@ def _codes(raw: Mapping[str, Any], name: str, where: dict) -> tuple[int, ...]:
     return tuple(_code(v, name, where) for v in value)
 
 
+def _is_8x8_page(link: str) -> bool:
+    # Cards draw the page as a Slack link, which a space, `|`, `<` or `>` would break.
+    if any(c.isspace() or c in '<>|"' for c in link):
+        return False
+    try:
+        parts = urlsplit(link)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    return parts.scheme in ("https", "http") and (host == "8x8.com" or host.endswith(".8x8.com"))
+
+
+SOURCE_HELP = f"write `source: {OURS}` for our own notes, or `source:` and the link of the 8x8 page that says it"
+
+
+def _sourced(value: Any, name: str, where: dict, position: str) -> Sourced:
+    """One item: plain text (no source given, so shown as ours) or a mapping of `text` and `source`."""
+    if isinstance(value, str) and value.strip():
+        return Sourced(" ".join(value.split()), stated=False)
+    if not isinstance(value, dict):
+        raise KnowledgeError(problem=f"{position} must be text, or `text:` with `source:`, got {value!r}",
+                             field_name=name, **where)
+    unknown = sorted(set(map(str, value)) - {"text", "source"})
+    if unknown:
+        raise KnowledgeError(problem=f"{position} has unknown key(s) {', '.join(unknown)}; allowed: text, source",
+                             field_name=name, **where)
+    text = value.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise KnowledgeError(problem=f"{position} needs a non-empty `text:`", field_name=name, **where)
+    text = " ".join(text.split())
+    source = value.get("source")
+    if source is None:
+        return Sourced(text, stated=False)
+    source = source.strip() if isinstance(source, str) else source
+    if source == OURS:
+        return Sourced(text)
+    if isinstance(source, str) and _is_8x8_page(source):
+        return Sourced(text, page=source)
+    raise KnowledgeError(problem=f"{position} has source {source!r}: {SOURCE_HELP} (an 8x8.com page)",
+                         field_name=name, **where)
+
+
+def _sourced_list(raw: Mapping[str, Any], name: str, where: dict) -> tuple[Sourced, ...]:
+    value = raw.get(name)
+    if value is None:
+        raise KnowledgeError(problem="missing (a list of items is required)", field_name=name, **where)
+    if not isinstance(value, list):
+        raise KnowledgeError(problem=f"must be a list of texts, got {type(value).__name__}", field_name=name, **where)
+    if not value:
+        raise KnowledgeError(problem="is empty (at least one item is required)", field_name=name, **where)
+    return tuple(_sourced(item, name, where, f"item {i}") for i, item in enumerate(value, 1))
+
+
+def _meaning(raw: Mapping[str, Any], where: dict) -> tuple[Sourced, ...]:
+    """The meaning: one text or item, or a list of them when 8x8's word and ours both belong in it."""
+    value = raw.get("meaning")
+    if isinstance(value, list):
+        return _sourced_list(raw, "meaning", where)
+    if isinstance(value, dict):
+        return (_sourced(value, "meaning", where, "the meaning"),)
+    return (Sourced(_text(raw, "meaning", where), stated=False),)
+
+
+def _flag(raw: Mapping[str, Any], name: str, where: dict) -> bool:
+    value = raw.get(name, False)
+    if not isinstance(value, bool):
+        raise KnowledgeError(problem=f"must be true or false, got {value!r}", field_name=name, **where)
+    return value
+
+
 KNOWN_FIELDS = frozenset(
-    "code message title category meaning causes steps owner owner_detail escalate related docs phrases examples symptoms".split()
+    "code message title category meaning causes steps owner owner_detail escalate related docs phrases examples"
+    " message_only symptoms".split()
 )
 
 
@@ -162,14 +259,17 @@ def parse_entry(raw: Any, source: str, index: int) -> Entry:
     docs = _text(raw, "docs", where)
     if not docs.startswith(("https://", "http://")):
         raise KnowledgeError(problem=f"must be an http(s) link, got {docs!r}", field_name="docs", **where)
+    meaning = _meaning(raw, where)
+    causes = _sourced_list(raw, "causes", where)
+    steps = _sourced_list(raw, "steps", where)
     return Entry(
         code=code,
         message=_text(raw, "message", where),
         title=_text(raw, "title", where),
         category=_text(raw, "category", where),
-        meaning=_text(raw, "meaning", where),
-        causes=_texts(raw, "causes", where),
-        steps=_texts(raw, "steps", where),
+        meaning=" ".join(m.text for m in meaning),
+        causes=tuple(c.text for c in causes),
+        steps=tuple(s.text for s in steps),
         owner=owner,
         owner_detail=_text(raw, "owner_detail", where),
         escalate=_texts(raw, "escalate", where),
@@ -179,6 +279,10 @@ def parse_entry(raw: Any, source: str, index: int) -> Entry:
         examples=_texts(raw, "examples", where, required=False),
         symptoms=_texts(raw, "symptoms", where, required=False),
         source=source,
+        meaning_items=meaning,
+        cause_items=causes,
+        step_items=steps,
+        message_only=_flag(raw, "message_only", where),
     )
 
 

@@ -3,7 +3,8 @@
 Beyond what loading checks (fields and types), the linter looks at how the
 entries work together: duplicate codes, phrases that collide across entries,
 related codes that do not exist, official messages that drifted from 8x8's
-wording, example questions that do not resolve to their own entry, and
+wording, example questions that do not resolve to their own entry, any
+meaning, cause or step that does not say whether it is 8x8's word or ours, and
 symptoms that are badly written, nearly repeat another code's, or do not
 lead where they should (their own code, or no answer when shared).
 """
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .knowledge import Entry, KnowledgeBase, KnowledgeError, expand_paths, parse_document, parse_synonyms, read_yaml
+from .knowledge import (SOURCE_HELP, Entry, KnowledgeBase, KnowledgeError, Sourced, expand_paths, parse_document,
+                        parse_synonyms, read_yaml)
 from .text import squash, words
 
 # 8x8's error table, as 8x8 emits it. Entries for these codes must quote it exactly,
@@ -93,6 +95,7 @@ def check_entries(entries: list[Entry]) -> list[Problem]:
         official = OFFICIAL_MESSAGES.get(e.code)
         if official is not None and e.message != official:
             problems.append(Problem(f"{where}, field 'message'", f"must be 8x8's exact text {official!r}"))
+        problems += unsourced_items(e)
     for e in by_code.values():
         where = f"{e.source}: entry {e.code}, field 'related'"
         for code in e.related:
@@ -103,6 +106,26 @@ def check_entries(entries: list[Entry]) -> list[Problem]:
     problems += phrase_collisions(list(by_code.values()))
     problems += check_symptoms(list(by_code.values()))
     return problems
+
+
+def unsourced_items(e: Entry) -> list[Problem]:
+    """Every meaning, cause and step must say whose it is: a reader trusts 8x8's word and our notes differently."""
+    problems = []
+    for name, items in (("meaning", e.meaning_items), ("causes", e.cause_items), ("steps", e.step_items)):
+        for i, item in enumerate(items, 1):
+            if not item.stated:
+                problems.append(Problem(f"{e.source}: entry {e.code}, field '{name}'",
+                                        f"{_position(name, items, i)} \u201c{_start(item)}\u201d has no source: "
+                                        f"{SOURCE_HELP}"))
+    return problems
+
+
+def _position(name: str, items: tuple[Sourced, ...], i: int) -> str:
+    return "the meaning" if name == "meaning" and len(items) == 1 else f"item {i}"
+
+
+def _start(item: Sourced, limit: int = 50) -> str:
+    return item.text if len(item.text) <= limit else item.text[: limit - 1].rstrip() + "\u2026"
 
 
 def phrase_collisions(entries: list[Entry]) -> list[Problem]:

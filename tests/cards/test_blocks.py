@@ -14,7 +14,7 @@ from bot.cards import blocks
 from bot.cards.blocks import VoteRef, WhyRef
 from bot.cards.content import Card
 from bot.cards.content import LogItem, LogSummary, Suggestion, card_for_entry
-from bot.engine.knowledge import KnowledgeBase
+from bot.engine.knowledge import KnowledgeBase, Sourced
 from bot.engine.scanner import Finding
 
 INJECTION = "<!channel> <!here> <@U0ATTACK> <https://evil.example|click> & more"
@@ -83,11 +83,15 @@ def test_shared_card_says_who_shared_it_and_offers_no_share_button(kb):
 
 def test_oversized_knowledge_text_is_cut_to_fit(kb):
     entry = kb.get(-2001)
-    huge = replace(entry, message="m" * 400, title="t" * 300, meaning="x" * 5000, steps=("s" * 2900,) * 7,
+    page = "https://developer.8x8.com/" + "p" * 500
+    steps = tuple(Sourced("s" * 2900, page=page if i % 2 else "") for i in range(7))
+    huge = replace(entry, message="m" * 400, title="t" * 300, meaning="x" * 5000, steps=tuple(s.text for s in steps),
+                   meaning_items=(Sourced("x" * 5000, page=page), Sourced("y" * 5000)), step_items=steps,
                    escalate=("e" * 1000,) * 9, owner_detail="o" * 4000, related=tuple(range(-2100, -2000)))
     message = blocks.card_message(card_for_entry(kb, huge), share_button=True)
     assert_within_limits(message)
     assert message["blocks"][0]["text"]["text"].endswith("\u2026")
+    assert "s" * 2000 in json.dumps(message)  # the long steps are there, cut to fit
 
 
 def test_evidence_is_masked_escaped_and_fenced(kb):
@@ -149,6 +153,14 @@ def test_help_and_catalog(kb):
     assert all(f"`{e.code}`" in json.dumps(catalog) for e in kb)
 
 
+def test_catalog_says_which_codes_8x8_documents_only_by_message(kb):
+    text = "\n".join(texts(blocks.catalog_message(kb)))
+    line = {e.code: next(x for x in text.splitlines() if x.startswith(f"`{e.code}`")) for e in kb}
+    assert line[-2004].endswith("_8x8 docs and our notes_")
+    assert line[-2005].endswith("_8x8 docs: message only; the rest is our notes_")
+    assert "*8x8 docs* (8x8's documented guidance, its page linked)" in text and "*Our notes*" in text
+
+
 def test_catalog_of_a_huge_knowledge_base_stays_within_50_blocks(kb):
     entries = tuple(replace(kb.get(-2001), code=-3000 - i, title="t" * 60, message="m" * 120) for i in range(2000))
     catalog = blocks.catalog_message(KnowledgeBase(entries, "big"))
@@ -177,6 +189,16 @@ def test_log_summary_of_hundreds_of_codes_stays_within_limits():
     message = blocks.log_summary_message(summary)
     assert_within_limits(message)
     assert "and 280 more" in json.dumps(message)
+
+
+def test_log_summary_says_whose_first_step_it_is(kb):
+    from bot.cards.content import log_summary
+
+    findings = [Finding(-2005, True, 1, 1, "errorCode=-2005", kb.get(-2005)),
+                Finding(-2001, True, 1, 2, "errorCode=-2001", kb.get(-2001))]
+    sections = [b["text"]["text"] for b in blocks.log_summary_message(log_summary(kb, findings))["blocks"][1:3]]
+    assert f"First step (8x8 docs): {kb.get(-2005).steps[0]}" in sections[0]  # 8x8's limit on `say` text
+    assert f"First step (our notes): {kb.get(-2001).steps[0]}" in sections[1]
 
 
 def test_log_summary_evidence_is_masked_and_escaped():
@@ -305,3 +327,53 @@ def test_a_findings_own_blocks_are_what_the_sdk_draws(why, evidence):
     evidence_section = SectionBlock(text=MarkdownTextObject(text=_evidence_text(evidence), verbatim=True))
     drawn = ([_context(escape(why)).to_dict()] if why else []) + ([evidence_section.to_dict()] if evidence else [])
     assert json.dumps(_finding_dicts(card)) == json.dumps(drawn)
+
+
+# --- 8x8's word and our notes, told apart ------------------------------------------------------
+
+EC_PAGE = "https://developer.8x8.com/connect/docs/voice/error-codes/number-masking-error-codes"
+
+
+def card_texts(kb, code: int) -> dict[str, str]:
+    """The card's sections by their first line (the meaning under its title)."""
+    message = blocks.card_message(card_for_entry(kb, kb.get(code)))
+    found = {}
+    for raw in message["blocks"]:
+        for text in [raw.get("text", {}).get("text", ""), *(f["text"] for f in raw.get("fields", ()))]:
+            if text:
+                found[text.split("\n", 1)[0]] = text
+    return found
+
+
+def test_a_card_with_both_kinds_labels_each_run_and_links_8x8s_page(kb):
+    entry = kb.get(-2004)
+    sections = card_texts(kb, -2004)
+    steps = sections["*What to do*"].splitlines()
+    first_8x8 = next(i for i, s in enumerate(entry.step_items) if s.from_8x8)
+    first_ours = next(i for i, s in enumerate(entry.step_items) if not s.from_8x8)
+    assert "_8x8 docs_" in steps and "_Our notes_" in steps
+    # each label stands above its own items, in the file's order
+    assert steps.index("_8x8 docs_") < steps.index(f"{first_8x8 + 1}. {blocks.escape(entry.steps[first_8x8])} "
+                                                 f"(<{EC_PAGE}|Number masking error codes>)")
+    assert steps.index("_Our notes_") < steps.index(f"{first_ours + 1}. {blocks.escape(entry.steps[first_ours])}")
+    causes = sections["*Likely causes*"]
+    assert "_8x8 docs_" in causes and "_Our notes_" in causes
+    meaning = sections[f"*{entry.title}*"]
+    assert meaning.splitlines()[1].startswith("_8x8 docs:_ ") and f"<{EC_PAGE}|" in meaning
+    assert "only its message" not in meaning and sections["*Who can fix it*"]
+
+
+def test_a_message_only_card_says_so_and_presents_our_notes_as_ours(kb):
+    sections = card_texts(kb, -2006)
+    meaning = sections[f"*{kb.get(-2006).title}*"]
+    assert "_8x8 documents no cause and no fix for this code, only its message." in meaning
+    assert "*Who can fix it* (our notes)" in sections and "*Who can fix it*" not in sections
+    causes = sections["*Likely causes*"].splitlines()
+    assert causes[1] == "_Our notes_" and "_8x8 docs_" not in causes
+
+
+def test_a_card_without_sources_shows_everything_as_our_notes():
+    card = Card(code=-7001, header="h", title="t", category="c", meaning="m", causes=("c",), steps=("s",), owner="o",
+                owner_detail="d", escalate=("e",), related=(), docs="https://docs.8x8.com", footer="f")
+    rendered = json.dumps(blocks.card_message(card))
+    assert "_Our notes_" in rendered and "_Our notes:_ m" in rendered and "8x8 docs" not in rendered

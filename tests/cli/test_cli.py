@@ -33,11 +33,14 @@ def run(*args: str, stdin: bytes | str | None = None, env: dict | None = None) -
 def test_ask_accepts_codes_as_typed(code):
     proc = run("ask", code, "--json")
     assert proc.returncode == 0
-    assert json.loads(proc.out) == {
+    body = json.loads(proc.out)
+    card = body["answer"].pop("card")
+    assert body == {
         "query": code,
         "answer": {"code": -2004, "message": "No coverage available for requested area", "score": 100.0},
         "suggestions": [],
     }
+    assert card["code"] == -2004 and card["message"] == "No coverage available for requested area"
 
 
 def test_ask_json_for_no_answer_and_suggestions():
@@ -57,6 +60,49 @@ def test_ask_text_prints_the_card_like_slack():
                  "Before escalating, collect", "Docs: https://", "Why this answer", "nmbot knowledge base"):
         assert part in proc.out
     assert "\033[" not in proc.out  # piped: no colour
+
+
+EC_PAGE = "https://developer.8x8.com/connect/docs/voice/error-codes/number-masking-error-codes"
+
+
+def test_ask_json_carries_whose_word_each_part_of_the_card_is():
+    card = json.loads(run("ask", "--json", "no coverage available for requested area").out)["answer"]["card"]
+    assert card["message_only"] is False
+    for part in ("meaning", "causes", "steps"):
+        assert card[part] and all(set(i) == {"text", "source", "page"} for i in card[part])
+        assert all((i["source"] == "8x8") == bool(i["page"]) for i in card[part])
+    assert {i["source"] for i in card["steps"]} == {"8x8", "ours"}
+    assert {"text": "Verify that both the caller's and the callee's regions are within your account's Number "
+                    "Masking coverage.", "source": "8x8", "page": EC_PAGE} in card["steps"]
+    # One object per line on standard input too.
+    lines = run("ask", "--json", stdin="-2006\nlunch?\n").out.splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert first["answer"]["card"]["message_only"] is True and second["answer"] is None
+    assert all(c["source"] == "ours" for c in first["answer"]["card"]["causes"])
+
+
+def test_lookup_json_is_the_card_with_its_sources():
+    proc = run("lookup", "-2007", "--json")
+    assert proc.returncode == 0
+    card = json.loads(proc.out)
+    assert card["code"] == -2007 and card["docs"].startswith("https://developer.8x8.com/")
+    assert [i["source"] for i in card["meaning"]] == ["8x8", "8x8"]
+    assert {i["source"] for i in card["steps"]} == {"8x8", "ours"}
+
+
+def test_lookup_shows_whose_word_each_part_is():
+    out = run("lookup", "-2004").out
+    assert "  8x8 docs: The error typically occurs when a call is routed" in out
+    assert "  Our notes:\n  \u2022 The destination number" in out
+    flat = " ".join(out.split())  # wrapped to the terminal width
+    assert "What to do 8x8 docs: 1. Verify that both the caller's and the callee's regions are within your " \
+           "account's Number Masking coverage. [1]" in flat
+    assert f"8x8 pages cited\n  [1] {EC_PAGE}\n  [2] https://developer.8x8.com/" in out
+    assert "Who can fix it\n" in out and "only its message" not in out
+    message_only = run("lookup", "-2009").out
+    assert "8x8 documents no cause and no fix for this code, only its message." in message_only
+    assert "Who can fix it (our notes)\n" in message_only
+    assert "  Our notes: 8x8 does not define scenario parameters." in message_only
 
 
 def test_ask_reads_questions_from_stdin_one_answer_per_line():
@@ -154,6 +200,16 @@ def test_kb_check_reports_every_problem(write_kb):
     assert proc.returncode == 1
     assert "code -7001 is defined twice" in proc.out
     assert "names -7999, which has no entry" in proc.out
+
+
+def test_kb_check_refuses_an_item_without_a_source(write_kb):
+    path = write_kb()
+    path.write_text(path.read_text().replace("causes: [{text: A cause., source: ours}]", "causes: [A cause.]"))
+    proc = run("kb", "check", str(path))
+    assert proc.returncode == 1
+    assert (f"problem: {path}: entry -7001, field 'causes': item 1 \u201cA cause.\u201d has no source: write "
+            "`source: ours` for our own notes, or `source:` and the link of the 8x8 page that says it") in proc.out
+    assert proc.out.endswith("1 problem(s) found.\n")
 
 
 def test_kb_check_with_a_broken_file_names_it(tmp_path):

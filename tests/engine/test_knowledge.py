@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from bot.engine.knowledge import KnowledgeError, configured_paths, load, load_files, shipped_paths
+from bot.engine.knowledge import KnowledgeError, Sourced, configured_paths, load, load_files, shipped_paths
 from bot.engine.lint import OFFICIAL_MESSAGES
 
 
@@ -46,6 +46,10 @@ def test_missing_field_names_file_entry_and_field(write_kb):
     assert str(err.value) == f"{path}: entry -7001 (#1), field 'title': missing (a text is required)"
 
 
+# The steps as the hand-made entry writes them.
+STEPS = "steps: [{text: Check one thing., source: ours}, {text: Check another thing., source: ours}]"
+
+
 @pytest.mark.parametrize(
     "old, new, expected",
     [
@@ -53,8 +57,8 @@ def test_missing_field_names_file_entry_and_field(write_kb):
         ("code: -7001", "code: abc", "field 'code': must be a negative whole number such as -2004, got 'abc'"),
         ("owner: customer", "owner: nobody", "field 'owner': must be one of customer, 8x8, both, got 'nobody'"),
         ("docs: https://example.com/docs", "docs: see wiki", "field 'docs': must be an http(s) link"),
-        ("steps: [Check one thing., Check another thing.]", "steps: Check it", "field 'steps': must be a list of texts, got str"),
-        ("steps: [Check one thing., Check another thing.]", "steps: []", "field 'steps': is empty"),
+        (STEPS, "steps: Check it", "field 'steps': must be a list of texts, got str"),
+        (STEPS, "steps: []", "field 'steps': is empty"),
         ("related: []", "related: [-1, x]", "field 'related': must be a negative whole number"),
         ("    related: []\n", "    related: []\n    colour: red\n", "unknown field(s) colour"),
     ],
@@ -175,3 +179,79 @@ def test_yaml_errors_are_never_cached(tmp_path, monkeypatch):
     for _ in range(2):
         with pytest.raises(KnowledgeError, match="is not valid YAML"):
             load_files([path])
+
+
+# --- where each meaning, cause and step comes from ------------------------------------------
+
+EC_PAGE = "https://developer.8x8.com/connect/docs/voice/error-codes/number-masking-error-codes"
+# The codes 8x8 documents only by their message (its troubleshooting notes cover -2004, -2007, -2008, -2010).
+MESSAGE_ONLY = {-2001, -2002, -2003, -2005, -2006, -2009, -9999}
+
+
+def test_every_shipped_meaning_cause_and_step_names_its_source(kb):
+    for e in kb:
+        items = (*e.meaning_items, *e.cause_items, *e.step_items)
+        assert all(i.stated for i in items), e.code
+        assert all(i.page.startswith("https://developer.8x8.com/connect/") for i in items if i.from_8x8), e.code
+        # The plain texts every other reader uses are the same texts.
+        assert e.causes == tuple(i.text for i in e.cause_items) and e.steps == tuple(i.text for i in e.step_items)
+        assert e.meaning == " ".join(i.text for i in e.meaning_items)
+
+
+def test_shipped_kb_says_which_codes_8x8_documents_only_by_message(kb):
+    assert {e.code for e in kb if e.message_only} == MESSAGE_ONLY
+    for e in kb:
+        # Where 8x8 gives nothing beyond the message, no cause may speak in 8x8's voice.
+        if e.message_only:
+            assert not any(c.from_8x8 for c in e.cause_items), e.code
+    # 8x8's own troubleshooting notes are on its error code page, and cited from there.
+    for code in (-2004, -2007, -2010):
+        assert any(i.page == EC_PAGE for i in kb.get(code).step_items), code
+
+
+def sourced_kb(write_kb, causes: str):
+    path = write_kb()
+    path.write_text(path.read_text().replace("causes: [{text: A cause., source: ours}]", causes))
+    return path
+
+
+def test_items_carry_their_source(write_kb):
+    path = sourced_kb(write_kb, f"causes:\n      - text: 8x8 says so.\n        source: {EC_PAGE}\n"
+                                "      - text: We found this.\n        source: ours\n")
+    entry = load_files([path]).get(-7001)
+    assert entry.cause_items == (Sourced("8x8 says so.", page=EC_PAGE), Sourced("We found this."))
+    assert entry.causes == ("8x8 says so.", "We found this.")
+    assert [c.from_8x8 for c in entry.cause_items] == [True, False]
+
+
+def test_items_without_a_source_still_load_as_unstated(write_kb):
+    """A team file written before sources existed keeps the bot running; `nmbot kb check` flags it."""
+    path = write_kb()
+    path.write_text(path.read_text().replace("meaning: [{text: Something went wrong., source: ours}]",
+                                             "meaning: Something went wrong.")
+                    .replace("causes: [{text: A cause., source: ours}]", "causes: [A cause.]"))
+    entry = load_files([path]).get(-7001)
+    assert entry.meaning_items == (Sourced("Something went wrong.", stated=False),)
+    assert entry.cause_items == (Sourced("A cause.", stated=False),)
+    assert not entry.cause_items[0].from_8x8
+
+
+@pytest.mark.parametrize("causes, expected", [
+    ("causes: [{text: A cause., source: 8x8}]", "field 'causes': item 1 has source '8x8': write `source: ours`"),
+    ("causes: [{text: A cause., source: https://wiki.example.com/page}]", "an 8x8.com page"),
+    ("causes: [{text: A cause., source: 'https://developer.8x8.com/a|b'}]", "an 8x8.com page"),
+    ("causes: [{text: A cause., source: ours, page: x}]", "item 1 has unknown key(s) page; allowed: text, source"),
+    ("causes: [{source: ours}]", "item 1 needs a non-empty `text:`"),
+    ("causes: [A cause., 7]", "item 2 must be text, or `text:` with `source:`, got 7"),
+])
+def test_bad_sources_are_named(write_kb, causes, expected):
+    with pytest.raises(KnowledgeError) as err:
+        load_files([sourced_kb(write_kb, causes)])
+    assert expected in str(err.value) and "entry -7001" in str(err.value)
+
+
+def test_message_only_must_be_true_or_false(write_kb):
+    path = write_kb()
+    path.write_text(path.read_text().replace("    related: []\n", "    related: []\n    message_only: yes please\n"))
+    with pytest.raises(KnowledgeError, match="field 'message_only': must be true or false"):
+        load_files([path])

@@ -153,3 +153,22 @@ def test_checks_match_with_the_files_synonyms(write_kb):
         "    phrases: [widget capacity exceeded]\n    examples: [our doohickey capacity is overrun again]\n"))
     _, problems = lint([path])
     assert not [m for m in messages(problems) if "field 'examples'" in m or "doohickey" in m], messages(problems)
+
+
+def test_an_item_without_a_source_is_refused_naming_entry_field_and_item(write_kb):
+    path = write_kb()
+    path.write_text(path.read_text()
+                    .replace("meaning: [{text: Something went wrong., source: ours}]", "meaning: Something went wrong.")
+                    .replace("steps: [{text: Check one thing., source: ours}, ", "steps: [Check one thing., "))
+    _, problems = lint([path])
+    found = [str(p) for p in problems]
+    assert f"{path}: entry -7001, field 'meaning': the meaning \u201cSomething went wrong.\u201d has no source: " \
+           "write `source: ours` for our own notes, or `source:` and the link of the 8x8 page that says it" in found
+    assert any(p.startswith(f"{path}: entry -7001, field 'steps': item 1 \u201cCheck one thing.\u201d has no source")
+               for p in found)
+    assert not any("field 'causes'" in p or "item 2" in p for p in found)  # the sourced ones pass
+
+
+def test_a_sourced_hand_made_entry_is_clean(write_kb):
+    _, problems = lint([write_kb()])
+    assert problems == []

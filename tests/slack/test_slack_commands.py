@@ -21,6 +21,9 @@ def test_code_gets_its_card_in_the_ack(bot):
                                  "text": "-2004 \u00b7 No coverage available for requested area"}}
     rendered = json.dumps(body["blocks"])
     assert "What to do" in rendered and "Share in channel" in rendered
+    # 8x8's word and our notes, told apart, with 8x8's page linked
+    assert "_8x8 docs_" in rendered and "_Our notes_" in rendered
+    assert "<https://developer.8x8.com/connect/docs/voice/error-codes/number-masking-error-codes|" in rendered
     bot.wait_idle()
     assert bot.posts() == []  # private: nothing is posted for the channel
 

@@ -69,3 +69,17 @@ def test_a_failed_publish_is_not_an_error_for_slack(bot):
     bot.stub.fail("views.publish", "invalid_blocks")
     open_home(bot)
     assert len(bot.stub.calls_to("views.publish")) == 1
+
+
+def test_the_home_tab_says_which_codes_8x8_documents_beyond_their_message(bot, kb):
+    open_home(bot)
+    _, view = published(bot)
+    lines = [line for b in view["blocks"] for line in b.get("text", {}).get("text", "").splitlines()]
+    tagged = {e.code: next(x for x in lines if x.startswith(f"`{e.code}` ")) for e in kb}
+    for e in kb:
+        tag = "_8x8 docs: message only; the rest is our notes_" if e.message_only else "_8x8 docs and our notes_"
+        assert tagged[e.code].endswith(tag), tagged[e.code]
+    assert tagged[-2006].endswith("message only; the rest is our notes_")
+    assert tagged[-2008].endswith("_8x8 docs and our notes_")
+    legend = json.dumps([b for b in view["blocks"] if b["type"] == "context"], ensure_ascii=False)
+    assert "*8x8 docs* (8x8's documented guidance, its page linked)" in legend and "*Our notes*" in legend
