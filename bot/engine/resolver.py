@@ -60,6 +60,12 @@ class Resolution:
             return f"{codes} is not a Number Masking error code in the knowledge base."
         if self.suggestions:
             best = self.suggestions[0]
+            sharers = [m.code for m in self.suggestions if m.field == "symptom" and m.matched == best.matched
+                       and m.score == best.score]
+            if best.field == "symptom" and len(sharers) > 1:
+                codes = ", ".join(map(str, sharers[:-1])) + f" and {sharers[-1]}"
+                return (f"The symptom \u201c{best.matched}\u201d fits {codes} alike (score {best.score:.0f}); "
+                        "what else you see decides between them.")
             lead = best.score - (self.runner_up.score if self.runner_up is not None else 0.0)
             if best.field not in ("code", "message", "nearest-code") and best.score >= ANSWER_MIN and lead >= MARGIN:
                 return (f"The best match, {best.code}, scored {best.score:.0f}, but the question does not say "

@@ -66,6 +66,13 @@ def test_a_symptom_several_codes_show_abstains_and_offers_them(resolver, questio
     assert codes <= {s.code for s in result.suggestions}
 
 
+def test_why_says_a_shared_symptom_fits_several_codes(resolver):
+    result = resolver.resolve("our announcement never plays and the call fails")
+    assert result.answer is None
+    assert result.explain() == ("The symptom \u201cthe announcement never plays\u201d fits -2005 and -2006 alike "
+                                "(score 100); what else you see decides between them.")
+
+
 def test_every_shared_symptom_of_the_shipped_kb_leaves_the_choice_open(resolver, kb):
     sharers: dict[str, set[int]] = {}
     for e in kb:
