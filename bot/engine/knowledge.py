@@ -70,6 +70,7 @@ class Entry:
     docs: str
     phrases: tuple[str, ...]
     examples: tuple[str, ...]
+    symptoms: tuple[str, ...] = ()  # what people see when this code is behind a failure, for questions without it
     source: str = field(default="", compare=False)
     # The same meaning, causes and steps, each part with its source (8x8's page or our notes).
     meaning_items: tuple[Sourced, ...] = ()
@@ -235,7 +236,7 @@ def _flag(raw: Mapping[str, Any], name: str, where: dict) -> bool:
 
 KNOWN_FIELDS = frozenset(
     "code message title category meaning causes steps owner owner_detail escalate related docs phrases examples"
-    " message_only".split()
+    " message_only symptoms".split()
 )
 
 
@@ -276,6 +277,7 @@ def parse_entry(raw: Any, source: str, index: int) -> Entry:
         docs=docs,
         phrases=_texts(raw, "phrases", where),
         examples=_texts(raw, "examples", where, required=False),
+        symptoms=_texts(raw, "symptoms", where, required=False),
         source=source,
         meaning_items=meaning,
         cause_items=causes,

@@ -3,8 +3,10 @@
 Beyond what loading checks (fields and types), the linter looks at how the
 entries work together: duplicate codes, phrases that collide across entries,
 related codes that do not exist, official messages that drifted from 8x8's
-wording, example questions that do not resolve to their own entry, and any
-meaning, cause or step that does not say whether it is 8x8's word or ours.
+wording, example questions that do not resolve to their own entry, any
+meaning, cause or step that does not say whether it is 8x8's word or ours, and
+symptoms that are badly written, nearly repeat another code's, or do not
+lead where they should (their own code, or no answer when shared).
 """
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from pathlib import Path
 from typing import Iterable
 
 from .knowledge import (SOURCE_HELP, Entry, KnowledgeBase, KnowledgeError, Sourced, expand_paths, parse_document,
-                        read_yaml)
-from .text import squash
+                        parse_synonyms, read_yaml)
+from .text import squash, words
 
 # 8x8's error table, as 8x8 emits it. Entries for these codes must quote it exactly,
 # because the scanner and the resolver recognise pasted messages by this text.
@@ -32,6 +34,9 @@ OFFICIAL_MESSAGES = {
     -9999: "An unknown error has occurred",
 }
 PHRASE_COLLISION_SCORE = 92  # phrases this alike under two codes confuse the resolver
+SYMPTOMS_PER_ENTRY = (2, 12)  # fewer says little; more and they start to describe other codes too
+SYMPTOM_WORDS = (3, 12)  # a symptom is a short sentence, not a keyword and not a story
+SYMPTOM_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,11 @@ class Problem:
         return f"{self.where}: {self.text}"
 
 
-def read_entries(paths: Iterable[str | Path]) -> tuple[list[Entry], list[Problem], list[str]]:
-    """Every entry that parses, every problem met on the way, and the versions seen."""
+def read_entries(paths: Iterable[str | Path],
+                 synonyms: list[tuple[str, str]] | None = None) -> tuple[list[Entry], list[Problem], list[str]]:
+    """Every entry that parses, every problem met on the way, and the versions seen.
+
+    With `synonyms`, the files' synonyms are added to it, so checks match the way the bot does."""
     entries: list[Entry] = []
     problems: list[Problem] = []
     versions: list[str] = []
@@ -66,6 +74,11 @@ def read_entries(paths: Iterable[str | Path]) -> tuple[list[Entry], list[Problem
             continue
         versions.append(f"{path.stem} {version}")
         entries.extend(parsed)
+        if synonyms is not None and isinstance(doc, dict):
+            try:
+                synonyms.extend(parse_synonyms(doc.get("synonyms"), str(path)))
+            except KnowledgeError as exc:
+                problems.append(Problem(exc.source, exc.problem))
         problems += [Problem(str(exc).rsplit(": ", 1)[0], exc.problem) for exc in entry_errors]
     return entries, problems, versions
 
@@ -91,6 +104,7 @@ def check_entries(entries: list[Entry]) -> list[Problem]:
             elif code not in by_code:
                 problems.append(Problem(where, f"names {code}, which has no entry"))
     problems += phrase_collisions(list(by_code.values()))
+    problems += check_symptoms(list(by_code.values()))
     return problems
 
 
@@ -133,6 +147,87 @@ def phrase_collisions(entries: list[Entry]) -> list[Problem]:
     return problems
 
 
+def check_symptoms(entries: list[Entry]) -> list[Problem]:
+    """How each symptom is written, and whether it stays distinctive.
+
+    A symptom may be shared by codes that really show it, written identically
+    under each; one that only nearly repeats another code's, or echoes another
+    code's phrase, is a slip that would tilt the resolver."""
+    from rapidfuzz import fuzz
+
+    problems = []
+    low, high = SYMPTOMS_PER_ENTRY
+    for e in entries:
+        where = f"{e.source}: entry {e.code}, field 'symptoms'"
+        if e.symptoms and not low <= len(e.symptoms) <= high:
+            problems.append(Problem(where, f"has {len(e.symptoms)} items; write {low} to {high}"))
+        seen: set[str] = set()
+        for symptom in e.symptoms:
+            problems += [Problem(where, f"\u201c{symptom}\u201d {p}") for p in _symptom_form(symptom)]
+            if symptom in seen:
+                problems.append(Problem(where, f"\u201c{symptom}\u201d is listed twice"))
+            seen.add(symptom)
+    for e in entries:
+        where = f"{e.source}: entry {e.code}, field 'symptoms'"
+        for symptom in e.symptoms:
+            mine = squash(symptom)
+            for other in entries:
+                if other.code == e.code:
+                    continue
+                if any(mine != squash(s) and fuzz.ratio(mine, squash(s)) >= PHRASE_COLLISION_SCORE
+                       for s in other.symptoms):
+                    problems.append(Problem(where, f"\u201c{symptom}\u201d nearly repeats a symptom of {other.code}; "
+                                                   "write a shared symptom the same way under each code, or make it distinctive"))
+                if any(fuzz.ratio(mine, squash(p)) >= PHRASE_COLLISION_SCORE for p in other.phrases):
+                    problems.append(Problem(where, f"\u201c{symptom}\u201d repeats a phrase of {other.code}"))
+    return problems
+
+
+def _symptom_form(symptom: str) -> list[str]:
+    """What is wrong with how one symptom is written."""
+    found = []
+    if symptom != symptom.lower():
+        found.append("must be lowercase")
+    if len(symptom) > SYMPTOM_CHARS:
+        found.append(f"is longer than {SYMPTOM_CHARS} characters")
+    if symptom[-1:] in ".?!,;:":
+        found.append("must not end with punctuation")
+    low, high = SYMPTOM_WORDS
+    if not low <= len(symptom.split()) <= high:
+        found.append(f"must be {low} to {high} words")
+    elif not words(symptom):
+        found.append("has no word that says anything about the code")
+    return found
+
+
+def check_symptom_answers(kb: KnowledgeBase) -> list[Problem]:
+    """A symptom of one code must lead to it; a shared one to no answer, with every sharer suggested."""
+    from .resolver import MAX_SUGGESTIONS, Resolver
+
+    resolver = Resolver(kb)
+    sharers: dict[str, list[int]] = {}
+    for e in kb:
+        for symptom in dict.fromkeys(e.symptoms):
+            sharers.setdefault(symptom, []).append(e.code)
+    problems = []
+    for symptom, codes in sharers.items():
+        where = f"{kb.get(codes[0]).source}: entry {codes[0]}, field 'symptoms'"
+        result = resolver.resolve(symptom)
+        got = result.answer.code if result.answer else None
+        if len(codes) == 1 and got != codes[0]:
+            problems.append(Problem(where, f"\u201c{symptom}\u201d resolves to {got if got is not None else 'no answer'} "
+                                           f"({result.explain()}); it must lead to {codes[0]} on its own"))
+        elif len(codes) > MAX_SUGGESTIONS:
+            problems.append(Problem(where, f"\u201c{symptom}\u201d is shared by {len(codes)} codes; "
+                                           f"at most {MAX_SUGGESTIONS} can be offered, so make it more specific"))
+        elif len(codes) > 1 and (got is not None or not set(codes) <= {s.code for s in result.suggestions}):
+            shared = ", ".join(map(str, codes))
+            problems.append(Problem(where, f"\u201c{symptom}\u201d is shared by {shared} but resolves to "
+                                           f"{got if got is not None else 'no answer'} ({result.explain()}); "
+                                           "a shared symptom must leave the choice open"))
+    return problems
+
+
 def check_examples(kb: KnowledgeBase) -> list[Problem]:
     from .resolver import Resolver
 
@@ -155,11 +250,14 @@ def check_examples(kb: KnowledgeBase) -> list[Problem]:
 
 def lint(paths: Iterable[str | Path]) -> tuple[KnowledgeBase | None, list[Problem]]:
     """(the knowledge base if it could be built, every problem found)."""
-    entries, problems, versions = read_entries(paths)
+    synonyms: list[tuple[str, str]] = []
+    entries, problems, versions = read_entries(paths, synonyms)
     problems += check_entries(entries)
     if not entries:
         return None, problems or [Problem("knowledge base", "holds no entries")]
     unique = list({e.code: e for e in reversed(entries)}.values())[::-1]
-    kb = KnowledgeBase(tuple(unique), " + ".join(versions), tuple(sorted({e.source for e in entries})))
+    kb = KnowledgeBase(tuple(unique), " + ".join(versions), tuple(sorted({e.source for e in entries})),
+                       tuple(dict(synonyms).items()))
     problems += check_examples(kb)
+    problems += check_symptom_answers(kb)
     return kb, problems

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .knowledge import Entry
-from .text import words
+from .places import countries_as_words
+from .text import OneEditAway, words
 
 SINGLE_WORD_FACTOR = 0.85  # a one-word phrase is weaker evidence than a whole phrase
 TYPO_SIMILARITY = {1: 0.85, 2: 0.7}  # credit for a word matched with 1 or 2 edits
@@ -45,10 +46,11 @@ class Synonyms:
         self._pattern = (
             re.compile(r"\b(?:" + "|".join(re.escape(k) for k, _ in pairs) + r")\b") if pairs else None
         )
+        self._near_keys = OneEditAway(k for k, _ in pairs if " " not in k and len(k) >= 5)
 
     def apply(self, text: str, vocabulary: dict | None = None) -> str:
         """The text with every synonym replaced; with a vocabulary, misspelt one-word synonyms too."""
-        text = text.lower()
+        text = text.lower().replace("\u2019", "'")  # phones type a curly apostrophe in "don\u2019t"
         if self._pattern is None:
             return text
         if vocabulary is not None:
@@ -58,12 +60,8 @@ class Synonyms:
     def _respell(self, word: str, vocabulary: dict) -> str:
         if word in self._map or word in vocabulary:
             return word
-        from rapidfuzz.distance import OSA
-
-        for key in self._map:
-            if " " not in key and len(key) >= 5 and OSA.distance(word, key, score_cutoff=1) <= 1:
-                return key
-        return word
+        near = self._near_keys.matches(word)
+        return near[0] if near else word
 
 
 class PhraseIndex:
@@ -81,6 +79,7 @@ class PhraseIndex:
             sources.append((e.code, "official message", e.message))
             sources.append((e.code, "title", e.title))
             sources.extend((e.code, "phrase", p) for p in e.phrases)
+            sources.extend((e.code, "symptom", s) for s in e.symptoms)
         doc_freq: dict[str, set[int]] = {}
         tokenised = []
         for code, field, text in sources:
@@ -106,11 +105,13 @@ class PhraseIndex:
                 codes = share_of.setdefault(t, {})
                 codes[p.code] = max(codes.get(p.code, 0.0), w / p.total)
         self.shares = share_of
-        self.phrases_of: dict[int, list[int]] = {}
-        for i, p in enumerate(self.phrases):
-            self.phrases_of.setdefault(p.code, []).append(i)
-        for ids in self.phrases_of.values():
-            ids.sort(key=lambda i: self.phrases[i].total)
+        # Per code, per word: its phrases holding the word, lightest first (the tie-break).
+        self.phrases_with: dict[int, dict[str, list[int]]] = {}
+        for i in sorted(range(len(self.phrases)), key=lambda i: self.phrases[i].total):
+            p = self.phrases[i]
+            by_term = self.phrases_with.setdefault(p.code, {})
+            for t in p.terms:
+                by_term.setdefault(t, []).append(i)
         self.deletes: dict[str, set[str]] = {}
         self.prefixes: dict[str, set[str]] = {}
         self.longest = max(map(len, self.idf), default=0)
@@ -186,7 +187,7 @@ class PhraseIndex:
         for ceiling, code, question_coverage in self._ceilings(explained, reachable, query_weight, min_score):
             if ceiling * 100.0 < min_score or (limit and len(kept) == limit and ceiling <= kept[0][0]):
                 break
-            coverage, phrase = self._best_phrase(code, seen, question_coverage * query_weight)
+            coverage, phrase = self._best_phrase(code, seen)
             out[code] = (coverage, question_coverage, phrase.field, phrase.text)
             score = combine(coverage, question_coverage)
             if not limit:
@@ -224,30 +225,34 @@ class PhraseIndex:
         """The knowledge-base words a question uses (with how sure), and the question's total weight."""
         seen: dict[str, float] = {}
         query_weight = 0.0
-        for token in dict.fromkeys(words(self.synonyms.apply(text, self.idf))):
+        for token in dict.fromkeys(words(self.synonyms.apply(countries_as_words(text), self.idf))):
             hit = self.lookup(token)
             if hit is None:
-                query_weight += UNKNOWN_WORD_WEIGHT
+                if token.isalpha():  # ids, times and sizes ("4f1c9a2e", "12t09", "30s") are not words
+                    query_weight += UNKNOWN_WORD_WEIGHT
                 continue
             term, similarity = hit
             query_weight += self.idf[term]
             seen[term] = max(similarity, seen.get(term, 0.0))
         return seen, query_weight
 
-    def _best_phrase(self, code: int, seen: dict[str, float], amount: float) -> tuple[float, _Phrase]:
-        """The code's phrase best covered by the question. Phrases come lightest first, and
-        none can be covered by more than `amount`, so the heavier rest is skipped once it cannot win."""
-        best_coverage, best = -1.0, None
-        for i in self.phrases_of[code]:
+    def _best_phrase(self, code: int, seen: dict[str, float]) -> tuple[float, _Phrase]:
+        """The code's phrase best covered by the question, the lightest on a tie. Only the
+        phrases holding one of the question's words are looked at, through the code's own
+        postings: a long question against a code with many phrases and symptoms stays cheap."""
+        by_term = self.phrases_with[code]
+        covered: dict[int, float] = {}
+        for t, similarity in seen.items():
+            for i in by_term.get(t, ()):
+                covered[i] = covered.get(i, 0.0) + self.idf[t] * similarity
+        best_coverage, best = -1.0, -1
+        for i, amount in covered.items():
             p = self.phrases[i]
-            if amount / p.total <= best_coverage:
-                break
-            coverage = sum(w * seen.get(t, 0.0) for t, w in zip(p.terms, p.weights)) / p.total
-            if len(p.terms) == 1:
-                coverage *= SINGLE_WORD_FACTOR
-            if coverage > best_coverage:
-                best_coverage, best = coverage, p
-        return best_coverage, best
+            coverage = amount / p.total * (SINGLE_WORD_FACTOR if len(p.terms) == 1 else 1.0)
+            if coverage > best_coverage or (coverage == best_coverage
+                                            and (p.total, i) < (self.phrases[best].total, best)):
+                best_coverage, best = coverage, i
+        return best_coverage, self.phrases[best]
 
     def candidates(self, text: str, min_score: float = 0.0,
                    limit: int | None = None) -> list[tuple[int, float, str, str]]:

@@ -68,6 +68,16 @@ class Resolution:
             return doubt_reason(self.doubtful[0])
         if self.suggestions:
             best = self.suggestions[0]
+            sharers = [m.code for m in self.suggestions if m.field == "symptom" and m.matched == best.matched
+                       and m.score == best.score]
+            if best.field == "symptom" and len(sharers) > 1:
+                codes = ", ".join(map(str, sharers[:-1])) + f" and {sharers[-1]}"
+                return (f"The symptom \u201c{best.matched}\u201d fits {codes} alike (score {best.score:.0f}); "
+                        "what else you see decides between them.")
+            lead = best.score - (self.runner_up.score if self.runner_up is not None else 0.0)
+            if best.field not in ("code", "message", "nearest-code") and best.score >= ANSWER_MIN and lead >= MARGIN:
+                return (f"The best match, {best.code}, scored {best.score:.0f}, but the question does not say "
+                        "that anything went wrong.")
             return f"No match was clear enough: the best, {best.code}, scored {best.score:.0f}."
         return "Nothing in the knowledge base matched closely enough."
 
@@ -143,10 +153,13 @@ class Resolver:
                     return self._match(entry.code, 100.0, "message", entry.message)
         return None
 
-    @staticmethod
-    def _reads_like_a_problem(query: str) -> bool:
-        """Short queries are topics ("trunk capacity"); longer ones must say something went wrong."""
-        return len(words(query)) <= TOPIC_WORDS or reports_a_problem(query)
+    def _reads_like_a_problem(self, query: str, best: Match) -> bool:
+        """Short queries are topics ("trunk capacity"); longer ones must say something went wrong,
+        in their own words or in the knowledge base's ("stale" is "expired"). A symptom describes
+        a failure, so a question matched through one must always say that something failed."""
+        if len(words(query)) <= TOPIC_WORDS and best.field != "symptom":
+            return True
+        return reports_a_problem(query) or reports_a_problem(self.index.synonyms.apply(query))
 
     def _by_phrases(self, query: str) -> Resolution:
         # Codes that cannot reach SUGGEST_MIN are never looked at; since ANSWER_MIN - SUGGEST_MIN
@@ -158,7 +171,7 @@ class Resolver:
         best = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
         lead = best.score - (runner_up.score if runner_up else 0.0)
-        if best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query):
+        if best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query, best):
             others = tuple(m for m in ranked[1:] if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
             return Resolution(query, best, others, runner_up)
         suggestions = tuple(m for m in ranked if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]

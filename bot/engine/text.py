@@ -6,6 +6,7 @@ guess why a phrase matched.
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 # A word is a run of letters and digits with at least one letter: found as plain runs, then
 # filtered, because a pattern that demands the letter inside the run backtracks over every
@@ -13,7 +14,7 @@ import re
 _RUN = re.compile(r"[a-z0-9]+")
 
 # Filler, plus words every Number Masking question shares: they say nothing
-# about which code is meant.
+# about which code is meant. Single letters are what contractions leave (don't, it's).
 STOPWORDS = frozenset(
     """
     a about above after again all also am an and any are as at be because been before being below between
@@ -32,7 +33,8 @@ STOPWORDS = frozenset(
     summary summaries payload payloads detail details errordetails errormsg errorcode callback callbacks
     random randomly nothing else whose itself reason reasons cause causes anything everything
     mask masks saying ticket tickets open escalate escalating collect check fix solve resolve
-    need needs want should support bridge bridged bridging customer customers user users people look looks
+    need needs want should support bridge bridges bridged bridging customer customers user users people look looks
+    s t d m
     """.split()
 )
 
@@ -72,9 +74,55 @@ PROBLEM_WORDS = frozenset(
     block blocked broken wrong bad missing issue issues problem problems trouble outage down drop drops
     dropped dropping stuck hit maxed max limit limits too unknown unavailable lost exhausted
     timeout cannot cant wont isnt arent doesnt dont didnt wasnt couldnt
+    break breaks breaking broke stop stops stopped dies died dead silence silent nothing
+    expires expiring passed elapsed lapsed outdated none worse
     """.split()
 )
 _PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time) out\b|n't\b")
+
+
+class OneEditAway:
+    """Which of a list of words a word is one typo (OSA edit) from, found through deletions:
+    two words one edit apart share a one-letter deletion (or one is a deletion of the other),
+    so a look-up costs a few dictionary probes however long the list."""
+
+    REMEMBERED = 4096  # words looked up recently; people reuse the same few hundred
+
+    def __init__(self, known: Iterable[str]):
+        self.order = {w: i for i, w in enumerate(dict.fromkeys(known))}
+        self.by_variant: dict[str, set[str]] = {}
+        for w in self.order:
+            for variant in (w, *_deletions(w)):
+                self.by_variant.setdefault(variant, set()).add(w)
+        self.recent: dict[str, tuple[str, ...]] = {}
+        self.longest = max(map(len, self.order), default=0)
+
+    def matches(self, word: str) -> tuple[str, ...]:
+        """The known words within one edit of `word`, in the order they were given."""
+        if len(word) > self.longest + 1:  # none is that close, and its deletions cost its length squared
+            return ()
+        found = self.recent.get(word)
+        if found is None:
+            if len(self.recent) >= self.REMEMBERED:
+                self.recent.clear()
+            found = self.recent[word] = self._look_up(word)
+        return found
+
+    def _look_up(self, word: str) -> tuple[str, ...]:
+        from rapidfuzz.distance import OSA
+
+        near: set[str] = set()
+        for variant in (word, *_deletions(word)):
+            near |= self.by_variant.get(variant, set())
+        found = [w for w in near if OSA.distance(word, w, score_cutoff=1) <= 1]
+        return tuple(sorted(found, key=self.order.__getitem__))
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+_NEAR_PROBLEM_WORDS = OneEditAway(p for p in PROBLEM_WORDS if len(p) >= 5)
 
 
 def reports_a_problem(text: str) -> bool:
@@ -82,13 +130,9 @@ def reports_a_problem(text: str) -> bool:
     lowered = text.lower()
     if _PROBLEM_PHRASES.search(lowered):
         return True
-    from rapidfuzz.distance import OSA
-
     for word in _words_of(lowered):
         if word in PROBLEM_WORDS:
             return True
-        if len(word) >= 5 and any(
-            len(p) >= 5 and OSA.distance(word, p, score_cutoff=1) <= 1 for p in PROBLEM_WORDS
-        ):
+        if len(word) >= 5 and _NEAR_PROBLEM_WORDS.matches(word):
             return True
     return False

@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.engine.codes import ERROR_WORD_REACH, codes_in_question, looks_like_family, normalise_dashes
+from bot.engine.places import countries_as_words
 from bot.engine.privacy import mask_msisdns, mask_url
 from bot.engine.resolver import Resolver
 from bot.engine.scanner import Scanner, is_field_line
@@ -182,6 +183,7 @@ def test_property_hostile_lines_take_linear_time_everywhere(line, kb, engines):
     mask_url(line)
     RedactingFilter(["s3cret"]).redact(line)
     reports_a_problem(line)
+    countries_as_words(line)
     assert time.perf_counter() - started < BOUND_SECONDS, f"{len(line)} characters took too long"
 
 
@@ -195,6 +197,7 @@ CRAFTED = {
     "many bare numbers after an error word": "fail " + "2042 " * 8000,
     "one long word": "a" * 120_000,
     "colons before an at sign": ":" * 40_000 + "@",
+    "country codes and a name's first word": "SG united " * 8000,
     "a long key, then many codes": "k" * 20_000 + "".join(f" err=-2{i:03d}" for i in range(1000))[:19_999] + ",",
 }
 
@@ -215,6 +218,7 @@ def test_crafted_line_is_read_quickly(name, kb, engines):
     words(line)
     mask_url(line)
     codes_in_question(line, {e.code for e in kb})
+    countries_as_words(line)
     assert time.perf_counter() - started < BOUND_SECONDS
     if name not in ("many bare numbers after an error word", "a long key, then many codes") and "-2004" in line:
         assert [f.code for f in findings] == [-2004]  # still found, as before
@@ -237,3 +241,19 @@ def test_crafted_field_lines_are_still_fields():
     assert is_field_line("errorCode: -2004" + " " * 2000)
     assert is_field_line("\"errorCode\": -2004," + " \t" * 1000)
     assert not is_field_line("errorCode=-2004" + " " * 2000 + "x")
+
+
+KNOWN_WORDS = ["failed", "failure", "expired", "exceeded", "rejected", "broken", "silent", "stopped", "timeout"]
+
+
+@given(st.text(alphabet="failedxpirtonsbkm", min_size=1, max_size=10))
+def test_property_one_edit_look_up_agrees_with_comparing_every_word(word):
+    """The deletion index finds exactly the words a scan of the whole list finds, in the list's order."""
+    from rapidfuzz.distance import OSA
+
+    from bot.engine.text import OneEditAway
+
+    near = OneEditAway(KNOWN_WORDS)
+    expected = tuple(w for w in KNOWN_WORDS if OSA.distance(word, w) <= 1)
+    assert near.matches(word) == expected
+    assert near.matches(word) == expected  # and again, from what it remembers

@@ -1,6 +1,8 @@
 """`nmbot kb check` rules, on hand-made knowledge bases."""
 from __future__ import annotations
 
+import pytest
+
 from bot.engine.lint import lint
 
 
@@ -50,6 +52,107 @@ def test_every_bad_entry_is_reported_not_just_the_first(write_kb):
     path.write_text(path.read_text().replace("owner: customer", "owner: someone"))
     _, problems = lint([path])
     assert sum("must be one of customer, 8x8, both" in m for m in messages(problems)) == 2
+
+
+def two_entries_with_symptoms(write_kb, first: str, second: str):
+    path = write_kb(entries=[
+        {"code": -7001, "message": "Alpha", "title": "Alpha", "phrases": "widget capacity exceeded"},
+        {"code": -7002, "message": "Beta", "title": "Beta", "phrases": "gadget voltage too high"},
+    ])
+    text = path.read_text()
+    for phrases, symptoms in (("widget capacity exceeded", first), ("gadget voltage too high", second)):
+        line = f"    phrases: [{phrases}]\n"
+        text = text.replace(line, f"{line}    symptoms: [{symptoms}]\n")
+    path.write_text(text)
+    return path
+
+
+def symptom_problems(path):
+    _, problems = lint([path])
+    return [m for p, m in zip(problems, messages(problems)) if "field 'symptoms'" in p.where]
+
+
+def test_well_written_symptoms_pass(write_kb):
+    path = two_entries_with_symptoms(write_kb, "the widget lamp never lights, the widget fan stops",
+                                     "the gadget lamp never turns on, the gadget fan stopped")
+    assert symptom_problems(path) == []
+
+
+@pytest.mark.parametrize("symptom, expected", [
+    ("The widget lamp blinks red", "must be lowercase"),
+    ("the widget lamp blinks red.", "must not end with punctuation"),
+    ("widget lamp", "must be 3 to 12 words"),
+    ("the widget lamp blinks red and then it blinks green and then it goes out for good", "must be 3 to 12 words"),
+    ("the widget lamp " + "blinks " * 9 + "red", "longer than 80 characters"),
+    ("the and or", "has no word that says anything"),
+])
+def test_badly_written_symptoms_are_reported(write_kb, symptom, expected):
+    path = two_entries_with_symptoms(write_kb, f"the widget fan stops, {symptom}", "the gadget lamp stays dark, the gadget fan hums")
+    found = symptom_problems(path)
+    assert any(symptom in m and expected in m for m in found), found
+
+
+def test_symptom_count_is_bounded(write_kb):
+    path = two_entries_with_symptoms(write_kb, "the widget fan stops", "the gadget lamp stays dark, the gadget fan hums")
+    assert any("has 1 items; write 2 to 12" in m for m in symptom_problems(path))
+
+
+def test_a_symptom_listed_twice_is_reported(write_kb):
+    path = two_entries_with_symptoms(write_kb, "the widget fan stops, the widget fan stops",
+                                     "the gadget lamp stays dark, the gadget fan hums")
+    assert any("is listed twice" in m for m in symptom_problems(path))
+
+
+def test_a_near_repeat_of_another_codes_symptom_is_reported(write_kb):
+    path = two_entries_with_symptoms(write_kb, "the widget fan stops, the lamp never lights up",
+                                     "the gadget fan hums, the lamp never light up")
+    assert any("nearly repeats a symptom of -7001" in m for m in symptom_problems(path))
+
+
+def test_an_identical_shared_symptom_is_allowed(write_kb):
+    path = two_entries_with_symptoms(write_kb, "the widget fan stops, the lamp never lights up",
+                                     "the gadget fan is broken, the lamp never lights up")
+    assert symptom_problems(path) == []
+
+
+def test_a_symptom_repeating_another_codes_phrase_is_reported(write_kb):
+    path = two_entries_with_symptoms(write_kb, "the widget fan stops, the widget lamp blinks red",
+                                     "the gadget fan hums, widget capacity exceeded")
+    assert any("repeats a phrase of -7001" in m for m in symptom_problems(path))
+
+
+def test_a_symptom_that_does_not_lead_to_its_code_is_reported(write_kb):
+    # Matched in full, but a sentence of four words or more must say that something went wrong.
+    path = two_entries_with_symptoms(write_kb, "the widget fan stops, the widget lamp never lights",
+                                     "the gadget fan hums, the gadget lamp blinks red")
+    assert any("the gadget lamp blinks red" in m and "must lead to -7002 on its own" in m
+               and "does not say that anything went wrong" in m for m in symptom_problems(path))
+
+
+def test_a_symptom_shared_by_too_many_codes_is_reported(write_kb):
+    path = write_kb(entries=[
+        {"code": code, "message": name, "title": name, "phrases": f"{name} part broken"}
+        for code, name in ((-7001, "alpha"), (-7002, "beta"), (-7003, "gamma"), (-7004, "delta"))
+    ])
+    text = path.read_text()
+    for name in ("alpha", "beta", "gamma", "delta"):
+        line = f"    phrases: [{name} part broken]\n"
+        text = text.replace(line, f"{line}    symptoms: [the {name} lamp blinks, the lamp never lights up]\n")
+    path.write_text(text)
+    assert any("is shared by 4 codes" in m for m in symptom_problems(path))
+
+
+def test_checks_match_with_the_files_synonyms(write_kb):
+    """An example that only resolves through a synonym passes, as it does in the bot."""
+    path = write_kb(entries=[
+        {"code": -7001, "message": "Alpha", "title": "Alpha", "phrases": "widget capacity exceeded"},
+        {"code": -7002, "message": "Beta", "title": "Beta", "phrases": "gadget voltage too high"},
+    ], extra="synonyms:\n  doohickey: widget\n  overrun: exceeded\n")
+    path.write_text(path.read_text().replace(
+        "    phrases: [widget capacity exceeded]\n",
+        "    phrases: [widget capacity exceeded]\n    examples: [our doohickey capacity is overrun again]\n"))
+    _, problems = lint([path])
+    assert not [m for m in messages(problems) if "field 'examples'" in m or "doohickey" in m], messages(problems)
 
 
 def test_an_item_without_a_source_is_refused_naming_entry_field_and_item(write_kb):

@@ -39,7 +39,7 @@ def form_of(bot) -> dict:
 def fill_through_slack(bot) -> None:
     """A week of use, squeezed: questions nobody could answer, votes, auto-replies, controls, a shortcut."""
     s, url = bot.slack, bot.stub.response_url()
-    for user, text in [("U1", "calls to malaysia fail"), ("U2", "call to Malaysia failing!"),
+    for user, text in [("U1", "calls to voicemail fail"), ("U2", "call to Voicemail failing!"),
                        ("U3", "what is -2042")]:
         assert s.command(text, user=user).status == 200
     assert s.event(mention("is the coffee machine fixed? ring me on +6591234567")).status == 200
@@ -84,7 +84,7 @@ def test_report_on_a_store_filled_through_slack(bot, capsys, kb):
     assert "feedback                         33% helpful (1 up, 2 down)" in out
     assert "replies removed with a reaction  1" in out
     # Unanswered questions, similar ones together; phone numbers masked.
-    assert "2\u00d7  \"calls to malaysia fail\"" in out and "also: \"call to Malaysia failing!\"" in out
+    assert "2\u00d7  \"calls to voicemail fail\"" in out and "also: \"call to Voicemail failing!\"" in out
     assert "is the coffee machine fixed? ring me on" in out and "6591234567" not in out
     assert "asks about -2042 (not in the knowledge base)" in out
     # The thumbs-down, with what was missing, and the question behind it filed for the knowledge base.
@@ -104,7 +104,7 @@ def test_report_on_a_store_filled_through_slack(bot, capsys, kb):
 def test_report_formats_on_the_same_store(bot, capsys):
     fill_through_slack(bot)
     md = report(capsys, "md")
-    assert "| 2 | calls to malaysia fail | call to Malaysia failing! |" in md
+    assert "| 2 | calls to voicemail fail | call to Voicemail failing! |" in md
     rows = list(csv.DictReader(io.StringIO(report(capsys, "csv"))))
     codes = {r["code"]: r for r in rows if r["section"] == "code"}
     assert (codes["-2004"]["up"], codes["-2004"]["down"], codes["-2004"]["helpful_rate"]) == ("1", "1", "0.500")

@@ -1,0 +1,175 @@
+"""Symptoms: questions that describe what went wrong without naming a code.
+
+The questions here were written for these tests from 8x8's documented behaviour
+(which leg fails, what callers hear, when it fails); they are not the knowledge
+base's own symptoms and not the evaluation set's questions.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bot.cards.blocks import WhyRef, why_message
+from bot.engine.knowledge import KnowledgeBase, KnowledgeError, load_files
+from bot.engine.resolver import MAX_SUGGESTIONS, Resolver
+
+
+@pytest.fixture(scope="module")
+def resolver(kb):
+    return Resolver(kb)
+
+
+def with_symptoms(path, phrases: str, symptoms: str):
+    """Add a `symptoms:` list to the hand-made entry whose phrases are `phrases`."""
+    text = path.read_text()
+    line = f"    phrases: [{phrases}]\n"
+    assert line in text
+    path.write_text(text.replace(line, f"{line}    symptoms: [{symptoms}]\n"))
+    return path
+
+
+@pytest.mark.parametrize("question, code", [
+    # -2004: routed to or from a region outside the account's coverage; callA in ERROR, no callB
+    ("masked calls work domestically but every international call fails", -2004),
+    ("callA shows ERROR and there is no callB in the summary", -2004),
+    # -2010: the account's concurrent call limit
+    ("at rush hour a chunk of our masked calls get rejected", -2010),
+    ("calls fail during busy hours but are fine at night", -2010),
+    ("things break under heavy load", -2010),
+    # -2005: the text of a `say` action could not be spoken
+    ("our long disclaimer is never read out to the caller", -2005),
+    # -2006: the `playFile` audio could not be downloaded
+    ("our hold music doesn't play anymore", -2006),
+    ("callers hear silence instead of the recorded greeting mp3", -2006),
+    # -2007: the call flow request's validity ended before the call was set up
+    ("calls scheduled for later fail but immediate ones work", -2007),
+    # -2008: the source (caller ID) of makeCall is not whitelisted
+    ("we bought new virtual numbers and calls from them fail, the old ones are fine", -2008),
+    ("party B never rings after we switched the caller ID", -2008),
+    # -2003: at most 2 makeCall per call flow, no conferencing
+    ("a three-way call with a supervisor fails every time", -2003),
+])
+def test_symptom_questions_resolve_to_their_code(resolver, question, code):
+    result = resolver.resolve(question)
+    assert result.answer is not None, result.explain()
+    assert result.answer.code == code, result.explain()
+
+
+@pytest.mark.parametrize("question, codes", [
+    ("the second leg fails, the first leg is fine", {-2004, -2008}),  # outbound leg: destination or caller ID
+    ("our announcement doesn't play and the call drops", {-2005, -2006}),  # a say or a playFile prompt
+    ("the caller hears dead air instead of our welcome message", {-2005, -2006}),
+    ("everything fails since yesterday's deploy", {-2003, -2009}),
+])
+def test_a_symptom_several_codes_show_abstains_and_offers_them(resolver, question, codes):
+    result = resolver.resolve(question)
+    assert result.answer is None, result.explain()
+    assert codes <= {s.code for s in result.suggestions}
+
+
+def test_why_says_a_shared_symptom_fits_several_codes(resolver):
+    result = resolver.resolve("our announcement never plays and the call fails")
+    assert result.answer is None
+    assert result.explain() == ("The symptom \u201cthe announcement never plays\u201d fits -2005 and -2006 alike "
+                                "(score 100); what else you see decides between them.")
+
+
+def test_every_shared_symptom_of_the_shipped_kb_leaves_the_choice_open(resolver, kb):
+    sharers: dict[str, set[int]] = {}
+    for e in kb:
+        for symptom in e.symptoms:
+            sharers.setdefault(symptom, set()).add(e.code)
+    shared = {s: codes for s, codes in sharers.items() if len(codes) > 1}
+    assert shared
+    for symptom, codes in shared.items():
+        result = resolver.resolve(symptom)
+        assert result.answer is None and codes <= {s.code for s in result.suggestions}, symptom
+        assert len(codes) <= MAX_SUGGESTIONS
+
+
+def test_a_symptom_shared_by_two_hand_made_entries_never_picks_one(write_kb):
+    path = write_kb(entries=[
+        {"code": -7001, "message": "Alpha", "title": "Alpha", "phrases": "widget capacity exceeded"},
+        {"code": -7002, "message": "Beta", "title": "Beta", "phrases": "gadget voltage too high"},
+    ])
+    with_symptoms(path, "widget capacity exceeded", "the lamp never lights up, the lamp flickers red")
+    with_symptoms(path, "gadget voltage too high", "the lamp never lights up")
+    resolver = Resolver(load_files([path]))
+    shared = resolver.resolve("our lamp never lights up at all")
+    assert shared.answer is None and {s.code for s in shared.suggestions} == {-7001, -7002}
+    assert resolver.resolve("the lamp flickers red and never lights up").answer.code == -7001
+
+
+def test_why_names_the_symptom_that_matched(resolver, kb):
+    result = resolver.resolve("our hold music doesn't play anymore")
+    assert result.answer.field == "symptom"
+    symptom = result.answer.matched
+    assert symptom in kb.get(-2006).symptoms
+    assert f"The symptom \u201c{symptom}\u201d matched with score" in result.explain()
+    why = WhyRef.for_resolution(result)
+    assert WhyRef.decode(why.encode()) == why
+    shown = str(why_message(why, kb))
+    assert f"the symptom \u201c{symptom}\u201d of `-2006`" in shown
+
+
+def test_why_names_the_symptoms_of_answer_and_runner_up(resolver):
+    result = resolver.resolve("callers hear silence instead of the recorded greeting mp3")
+    assert result.answer.code == -2006 and result.runner_up.code == -2005
+    assert result.runner_up.field == "symptom"
+    assert f"runner-up -2005 scored {result.runner_up.score:.0f}" in result.explain()
+
+
+def test_every_shipped_entry_has_symptoms_none_of_them_an_example(kb):
+    for e in kb:
+        assert 2 <= len(e.symptoms) <= 12, e.code
+        assert not set(e.symptoms) & set(e.examples)
+
+
+def test_every_single_owner_symptom_resolves_to_its_code(resolver, kb):
+    owners: dict[str, list[int]] = {}
+    for e in kb:
+        for symptom in e.symptoms:
+            owners.setdefault(symptom, []).append(e.code)
+    for symptom, codes in owners.items():
+        if len(codes) == 1:
+            result = resolver.resolve(symptom)
+            assert result.answer is not None and result.answer.code == codes[0], (symptom, result.explain())
+
+
+@pytest.mark.parametrize("question, code", [
+    ("our calls don\u2019t go abroad", -2004),  # a phone's curly apostrophe
+    ("our calls don't go abroad", -2004),
+])
+def test_contractions_read_as_not(resolver, question, code):
+    result = resolver.resolve(question)
+    assert result.answer is not None and result.answer.code == code, result.explain()
+
+
+def test_symptoms_are_optional_but_must_be_a_list_of_texts(write_kb):
+    path = write_kb()
+    assert load_files([path]).get(-7001).symptoms == ()
+    path.write_text(path.read_text().replace("    phrases: [team widget broken]\n",
+                                             "    phrases: [team widget broken]\n    symptoms: the lamp is off\n"))
+    with pytest.raises(KnowledgeError) as err:
+        load_files([path])
+    assert "field 'symptoms': must be a list of texts, got str" in str(err.value)
+
+
+def test_an_entry_without_symptoms_still_resolves_by_phrase(kb):
+    import dataclasses
+
+    plain = KnowledgeBase(tuple(dataclasses.replace(e, symptoms=()) for e in kb), "t", synonyms=kb.synonyms)
+    assert Resolver(plain).resolve("trunk capacity exceeded at the evening peak").answer.code == -2010
+
+
+def test_a_symptom_never_answers_a_question_that_reports_no_failure(resolver):
+    """'calls to that country fail' is a symptom; a short question about a country is not one."""
+    assert resolver.resolve("which country is the data centre in?").answer is None
+    assert resolver.resolve("which country fails?").answer.code == -2004
+
+
+def test_ids_and_timestamps_do_not_dilute_a_question(resolver):
+    plain = resolver.resolve("our hold music never plays")
+    noisy = resolver.resolve("our hold music never plays (9b2e41c7-5d0a-4c8e-b1f3-77a0c2d4e519, "
+                             "2026-11-05T14:30:00.000Z, 3f9ab2)")
+    assert noisy.answer is not None and noisy.answer.code == plain.answer.code == -2006
+    assert noisy.answer.score == plain.answer.score
