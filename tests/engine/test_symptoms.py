@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cards.blocks import WhyRef, why_message
-from bot.engine.knowledge import KnowledgeBase, KnowledgeError, load_files
-from bot.engine.resolver import MAX_SUGGESTIONS, Resolver
+from nmbot.cards.blocks import WhyRef, why_message
+from nmbot.engine.knowledge import KnowledgeBase, KnowledgeError, load_files
+from nmbot.engine.resolver import MAX_SUGGESTIONS, Resolver
 
 
 @pytest.fixture(scope="module")

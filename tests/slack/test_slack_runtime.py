@@ -24,7 +24,7 @@ from server_process import ServerProcess, bot_env, wait_until
 from slack_requests import CHANNEL, USER, SlackSender, get, message, post_unsigned, raw_request, send
 from webapi_stub import Fault
 
-from bot.slack.web import MAX_BODY_BYTES, Refused, read_body
+from nmbot.slack.web import MAX_BODY_BYTES, Refused, read_body
 
 # --- the body rules ------------------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ def test_a_dead_workers_counts_stay_and_its_work_in_flight_goes(stub, tmp_path):
 def test_a_serving_process_reads_pastes_without_hyperscan(kb):
     """Pastes and shared files are a few MB at most: the plain prefilter reads them in milliseconds, and a
     serving process does not carry Hyperscan's library and database (nmbot scan of huge logs still does)."""
-    probe = ("import sys; from bot.engine.knowledge import load; from bot.slack.engine_holder import Engine; "
+    probe = ("import sys; from nmbot.engine.knowledge import load; from nmbot.slack.engine_holder import Engine; "
              "engine = Engine.build(load()); "
              "found = engine.scanner.scan_text('errorCode=-2004'); "
              "print('hyperscan' in sys.modules, [f.code for f in found])")
