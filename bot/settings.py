@@ -13,7 +13,7 @@ from typing import Mapping
 from .engine.privacy import mask_url
 
 SLACK_API_URL = "https://slack.com/api/"
-MANIFEST_HINT = "create the Slack app from manifest.yml (see README, 'Create the Slack app')"
+MANIFEST_HINT = "create the Slack app from manifest.yml (`nmbot manifest` prints it; see README, 'Create the Slack app')"
 
 
 class SettingsError(ValueError):

@@ -322,6 +322,22 @@ def open_report_store(url: str, *, keep_days: float):
     return open_store(url, keep_days=keep_days)
 
 
+# --- manifest ----------------------------------------------------------------------------
+
+def manifest(args: argparse.Namespace) -> int:
+    """The Slack app manifest to create the app from: Socket Mode, or HTTP mode for one host."""
+    from ..slack.manifest import ManifestError, http_manifest, socket_mode_manifest
+
+    if args.http is None:
+        sys.stdout.write(socket_mode_manifest())
+        return EXIT_OK
+    try:
+        sys.stdout.write(http_manifest(args.http))
+    except ManifestError as exc:
+        raise CliError(f"--http: {exc}") from None
+    return EXIT_OK
+
+
 # --- serve and the default command ----------------------------------------------------
 
 def serve(args: argparse.Namespace) -> int:

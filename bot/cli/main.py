@@ -1,7 +1,7 @@
 """The `nmbot` command line.
 
 A contract that outside scripts rely on (see README): `ask`, `lookup`,
-`scan`, `kb check`, `serve`, `report`. Slack libraries are imported only by `serve`
+`scan`, `kb check`, `serve`, `manifest`, `report`. Slack libraries are imported only by `serve`
 and `lookup --blocks`, so the other commands start fast.
 """
 from __future__ import annotations
@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--http", action="store_true", help="serve Slack's HTTP requests at /slack/events")
     serve.add_argument("--host", help="HTTP address to listen on (default NMBOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (default NMBOT_PORT or 3000)")
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest (Socket Mode, or HTTP with --http)")
+    manifest.add_argument("--http", metavar="https://HOST",
+                          help="for HTTP mode: Slack sends its requests to https://HOST/slack/events")
 
     report = sub.add_parser("report", help="unanswered questions, helpful rate per code, usage (from the state store)")
     report.add_argument("--since", default="7d", help="how far back: 30m, 24h, 7d ... (default 7d)")
@@ -111,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         "scan": commands.scan,
         "kb": commands.kb_check,
         "serve": commands.serve,
+        "manifest": commands.manifest,
         "report": commands.report,
     }[args.command]
     return handler(args)

@@ -3,7 +3,8 @@
 * SQLite is the embedded default: one file, zero set-up, survives restarts,
   safe for several processes on one machine (WAL journal, busy timeout).
 * PostgreSQL is for several replicas. A plain ``postgresql://`` (or
-  ``postgres://``) URL is rewritten to the psycopg 3 driver.
+  ``postgres://``) URL is rewritten to the psycopg 3 driver, which comes with
+  the ``postgres`` extra (``pip install 'nmbot[postgres]'``).
 
 Every check-and-set (claims, cool-downs, first votes) is one
 ``INSERT ... ON CONFLICT`` statement on a primary key, so it is atomic across
@@ -61,6 +62,7 @@ SCHEMA_VERSION = 1
 PURGE_EVERY = 600.0  # seconds between opportunistic purges of expired keys and rows past retention
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
 PG_CONNECT_TIMEOUT = 10  # seconds; psycopg's default is to wait forever
+POSTGRES_EXTRA_MISSING = "PostgreSQL needs the postgres extra: pip install 'nmbot[postgres]'"
 PING_SECONDS = 2.0  # a health check's answer: slower than this counts as down
 # What an operator should know when the bot's tables start out empty: what people told the bot is gone.
 _SETTINGS_RESET = "channel settings (autoreply off, mutes, quiet threads) start from defaults"
@@ -139,6 +141,18 @@ def resolve_url(url: Optional[str]) -> URL:
         f"unsupported database URL {display_url(parsed)}: use sqlite:///path/to/file.sqlite3, "
         "postgresql://user@host:5432/db or a file path"
     )
+
+
+def require_psycopg() -> None:
+    """Raise StoreError naming the extra to install when the PostgreSQL driver cannot be imported.
+
+    SQLAlchemy would say only "No module named 'psycopg'"; psycopg without its binary part (and no libpq
+    on the machine) fails to import too, and the extra brings that part.
+    """
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise StoreError(POSTGRES_EXTRA_MISSING) from None
 
 
 class _TablesMissing(StoreError):
@@ -396,6 +410,7 @@ class SqlStore(StateStore):
     def _create_engine(self) -> sa.Engine:
         url = self._url
         if self._dialect == "postgresql":
+            require_psycopg()
             connect_args: dict[str, Any] = {}
             if "connect_timeout" not in url.query:
                 connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT

@@ -1,17 +1,24 @@
-"""manifest.yml: valid for Slack, and in step with what the app really listens to."""
+"""manifest.yml: valid for Slack, and in step with what the app really listens to; `nmbot manifest` prints
+it, or its HTTP-mode form for one host."""
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from slack_interactions import message_shortcut
 from slack_requests import message
 
 from nmbot.slack.app import BOT_SCOPES
+from nmbot.slack.manifest import ManifestError, https_origin
 
 ROOT = Path(__file__).parents[2]
 # Slack's published manifest schema (github.com/slackapi/manifest-schema, MIT), kept beside the test
@@ -89,3 +96,95 @@ def test_every_declared_shortcut_has_a_listener(bot, manifest):
                                     response_url=bot.stub.response_url())
         assert response.status == 200, shortcut["callback_id"]
     assert message_shortcut(bot.slack, message("hello"), callback_id="not_ours", response_url=None).status == 404
+
+
+# --- `nmbot manifest` ---------------------------------------------------------------------------------
+
+NMBOT = [sys.executable, "-m", "nmbot"]
+
+
+def nmbot_manifest(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*NMBOT, "manifest", *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def http_manifest() -> dict:
+    done = nmbot_manifest("--http", "https://nmbot.example.com")
+    assert done.returncode == 0 and done.stderr == ""
+    return yaml.safe_load(done.stdout)
+
+
+def test_prints_the_top_level_manifest_from_the_installed_package():
+    """One document: the file people paste from a checkout is what an installed nmbot prints."""
+    done = nmbot_manifest()
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (ROOT / "manifest.yml").read_text()
+
+
+def test_the_http_manifest_validates_against_slacks_schema(http_manifest):
+    jsonschema.validate(http_manifest, json.loads(SCHEMA.read_text()))
+
+
+def test_the_http_manifest_sends_everything_to_slack_events(http_manifest, manifest):
+    url = "https://nmbot.example.com/slack/events"
+    assert [c["url"] for c in http_manifest["features"]["slash_commands"]] == [url]
+    assert http_manifest["settings"]["event_subscriptions"]["request_url"] == url
+    assert http_manifest["settings"]["interactivity"] == {"is_enabled": True, "request_url": url}
+    assert http_manifest["settings"]["socket_mode_enabled"] is False
+    # Nothing else changes: the same scopes, events, command, shortcut and Home tab as in Socket Mode.
+    for command in http_manifest["features"]["slash_commands"]:
+        del command["url"]
+    del http_manifest["settings"]["event_subscriptions"]["request_url"]
+    del http_manifest["settings"]["interactivity"]["request_url"]
+    http_manifest["settings"]["socket_mode_enabled"] = True
+    assert http_manifest == manifest
+
+
+@pytest.mark.parametrize("given_address, origin", [
+    ("https://nmbot.example.com", "https://nmbot.example.com"),
+    ("https://nmbot.example.com/", "https://nmbot.example.com"),
+    ("HTTPS://Bot.Example.COM:8443", "https://bot.example.com:8443"),
+])
+def test_the_host_may_be_written_several_ways(given_address, origin):
+    done = nmbot_manifest("--http", given_address)
+    assert done.returncode == 0
+    assert yaml.safe_load(done.stdout)["settings"]["event_subscriptions"]["request_url"] == origin + "/slack/events"
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("http://nmbot.example.com", "over HTTPS only"),
+    ("nmbot.example.com", "over HTTPS only"),
+    ("https://", "the host is missing"),
+    ("https://nmbot.example.com/slack/events", "without a path"),
+    ("https://nmbot.example.com?x=1", "without a path"),
+    ("https://nmbot.example.com#top", "without a path"),
+    ("https://user:pw@nmbot.example.com", "no user name or password"),
+    ("https://nmbot.example.com:0", "the port is not a number"),
+    ("https://nmbot.example.com:99999", "the port is not a number"),
+    ("https://nmbot.example.com:https", "the port is not a number"),
+    ("https://nmbot..example.com", "a DNS name"),
+    ("https://-nmbot.example.com", "a DNS name"),
+    ("https://bücher.example", "punycode"),
+    ("https://[::1", "not a URL"),
+    ("https://nmbot.example.com\n", "no spaces or control characters"),
+    ("https://nmbot. example.com", "no spaces or control characters"),
+])
+def test_a_bad_host_is_one_line_and_exit_2(address, reason):
+    done = nmbot_manifest("--http", address)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("nmbot: --http: expected https://HOST") and done.stderr.count("\n") == 1
+    assert reason in done.stderr
+
+
+@given(st.text(max_size=300) | st.from_regex(r"https://[a-zA-Z0-9.\-:/@?#\[\]]{0,60}", fullmatch=True))
+def test_property_any_address_gives_an_origin_or_one_line(address):
+    """No input makes https_origin fail otherwise than with its one-line message; what it accepts is an
+    https origin that reads back as itself."""
+    try:
+        origin = https_origin(address)
+    except ManifestError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 400
+        return
+    parts = urlsplit(origin)
+    assert parts.scheme == "https" and parts.path == "" and not parts.query and "@" not in origin
+    assert https_origin(origin) == origin

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 from urllib.parse import urlencode
 
 import pytest
@@ -78,6 +79,22 @@ def test_cli_reports_a_probe_port_in_use_in_one_line(stub, tmp_path):
     assert stderr.startswith("nmbot: NMBOT_METRICS_HOST, NMBOT_METRICS_PORT: cannot listen at 127.0.0.1:")
     assert "Address already in use" in stderr
 
+
+# A fresh interpreter in which `import psycopg` fails, as where the postgres extra was not installed.
+WITHOUT_PSYCOPG = [sys.executable, "-c",
+                   "import sys; sys.modules['psycopg'] = None; from nmbot.cli.main import main; sys.exit(main())"]
+
+
+@pytest.mark.parametrize("mode", [["--http", "--host", "127.0.0.1", "--port", "0"], []], ids=["http", "socket"])
+def test_postgresql_without_its_extra_names_the_extra_in_one_line(stub, tmp_path, mode):
+    # Port 9 on loopback: nothing is ever connected to, the driver is missed first.
+    env = clean_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_APP_TOKEN=APP_TOKEN,
+                    SLACK_API_URL=stub.api_url, NMBOT_DATABASE_URL="postgresql://nmbot@127.0.0.1:9/nmbot")
+    proc = subprocess.run([*WITHOUT_PSYCOPG, "serve", *mode], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == ("nmbot: NMBOT_DATABASE_URL: PostgreSQL needs the postgres extra: "
+                           "pip install 'nmbot[postgres]'\n")
 
 
 def fails_with(settings: Settings, *, http: bool) -> str:
