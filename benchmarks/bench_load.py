@@ -157,7 +157,7 @@ class Server:
                    NMBOT_DATABASE_URL=database_url, NMBOT_LOG_LEVEL="info", NMBOT_METRICS_PORT="0",
                    PYTHONPATH=str(ROOT), **settings)
         if kind == "bot":
-            command = [sys.executable, "-m", "nmbot.cli.main", "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
+            command = [sys.executable, "-m", "nmbot", "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
         else:
             command = [sys.executable, str(Path(__file__).resolve()), "--serve-bare"]
         self.kind = kind
