@@ -281,7 +281,8 @@ def card_problems(kb: KnowledgeBase) -> list[str]:
 # --- report ------------------------------------------------------------------------------
 
 def report(args: argparse.Namespace) -> int:
-    """What the Slack surfaces recorded in the state store (NMBOT_DATABASE_URL); never touches Slack."""
+    """What the Slack surfaces recorded in the state store (NMBOT_DATABASE_URL), opened read-only; Slack is
+    asked only for channel names, and only when SLACK_BOT_TOKEN is set."""
     import time
 
     from ..report import build_report, parse_duration, render
@@ -292,20 +293,21 @@ def report(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(f"--since: {exc}") from None
     settings = Settings.from_env()
-    store = open_report_store(settings.database_url, keep_days=settings.keep_days)
+    kb = load_kb()
+    store = open_report_store(settings.database_url)
     try:
         now = time.time()
-        figures = build_report(store, since=now - seconds, until=now, kb=load_kb())
+        since = now - seconds if seconds < now else None  # reaching back before 1970: everything recorded
+        figures = build_report(store, since=since, until=now, kb=kb)
     finally:
         store.close()
-    sys.stdout.write(render(figures, args.format))
+    sys.stdout.write(render(with_channel_names(figures, settings), args.format))
     return EXIT_OK
 
 
-def open_report_store(url: str, *, keep_days: float):
-    """The bot's state store, refusing to report on a database that does not exist (a typo would
-    otherwise create an empty one and report that nothing happened). Opening it purges, so it takes
-    the bot's own retention period: any other would delete rows the bot still keeps."""
+def open_report_store(url: str):
+    """The bot's state store, read-only: nothing created, nothing purged (the bot keeps its own retention),
+    and a role with only SELECT will do. A database that does not exist is an error, not an empty report."""
     from pathlib import Path
 
     from ..store import open_store
@@ -319,7 +321,21 @@ def open_report_store(url: str, *, keep_days: float):
     if resolved.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
             and not database.startswith("file:") and not Path(database).is_file():
         raise CliError(f"NMBOT_DATABASE_URL: no database at {database}: point it at the bot's database")
-    return open_store(url, keep_days=keep_days)
+    return open_store(url, read_only=True)
+
+
+def with_channel_names(figures, settings):
+    """The report with channel names from Slack where the bot token can read them; IDs otherwise."""
+    from ..report.channels import ChannelNames
+
+    if settings.slack_bot_token is None or not figures.channel_ids:
+        return figures
+    names = ChannelNames(settings.slack_bot_token.reveal(), settings.slack_api_url)
+    found = names.names(figures.channel_ids)
+    if names.problem:
+        print(f"nmbot: warning: channel names unavailable ({names.problem}); the report shows channel IDs",
+              file=sys.stderr)
+    return replace(figures, channel_names=tuple(found.items()))
 
 
 # --- manifest ----------------------------------------------------------------------------

@@ -60,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="unanswered questions, helpful rate per code, usage (from the state store)")
     report.add_argument("--since", default="7d", help="how far back: 30m, 24h, 7d ... (default 7d)")
-    report.add_argument("--format", choices=("text", "md", "csv"), default="text",
-                        help="text (default), md (Markdown) or csv")
+    report.add_argument("--format", choices=("text", "md", "csv", "json", "html"), default="text",
+                        help="text (default), md (Markdown), csv, json (docs/report.md) or html (one "
+                        "self-contained page)")
     return parser
 
 

@@ -8,13 +8,14 @@ unanswered questions) and knows nothing about Slack itself:
 """
 from __future__ import annotations
 
-from .figures import CodeRow, Downvote, QuestionGroup, Report, Row, build_report, group_questions, question_key
+from .figures import CodeRow, Day, Downvote, QuestionGroup, Report, Row, build_report, group_questions, question_key
 from .period import describe_duration, parse_duration
 from .render import FORMATS, render
 
 __all__ = [
     "FORMATS",
     "CodeRow",
+    "Day",
     "Downvote",
     "QuestionGroup",
     "Report",

@@ -9,6 +9,7 @@ import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Optional, Sequence
 
 from rapidfuzz import fuzz
@@ -29,6 +30,9 @@ DOWNVOTE_SURFACE = "downvote"  # an unanswered question recorded because its car
 GROUP_SIMILARITY = 82.0  # token_sort_ratio of two questions' content words to share a group
 SUBSET_SIMILARITY = 90.0  # ... or token_set_ratio, when one says at most one content word more
 MAX_VARIANTS = 3
+NO_CHANNEL = "(none)"  # the channel row of events recorded without one
+# A per-day series longer than this (a period of years) starts at the first day anything was recorded.
+MAX_SERIES_DAYS = 731
 _MASKED = re.compile(r"\+?" + MASK + r"\d*")
 _CODE = re.compile(r"-?\d{3,6}")
 
@@ -48,6 +52,19 @@ class Row:
     @property
     def explained(self) -> int:
         return self.answers + self.autoreplies
+
+
+@dataclass(frozen=True)
+class Day:
+    """One UTC day of the period: questions answered and not."""
+
+    date: str  # YYYY-MM-DD
+    answered: int = 0  # codes explained (answers and auto-replies)
+    unanswered: int = 0  # questions without a confident answer
+
+    @property
+    def asked(self) -> int:
+        return self.answered + self.unanswered
 
 
 @dataclass(frozen=True)
@@ -117,9 +134,28 @@ class Report:
     groups: tuple[QuestionGroup, ...]  # largest first
     downvotes: tuple[Downvote, ...]  # newest first
     titles: tuple[tuple[int, str], ...] = ()  # the knowledge base's title of every code mentioned
+    days: tuple[Day, ...] = ()  # every UTC day of the period, oldest first
+    channel_names: tuple[tuple[str, str], ...] = ()  # (channel ID, its name) where the name is known
 
     def title(self, code: int) -> str:
         return dict(self.titles).get(code, "")
+
+    def channel_name(self, channel: str) -> Optional[str]:
+        """The channel's name without '#', when known."""
+        return dict(self.channel_names).get(channel)
+
+    def channel_label(self, channel: str) -> str:
+        """How people know the channel: "#support" when its name is known, else its ID."""
+        name = self.channel_name(channel)
+        return f"#{name}" if name else channel
+
+    @property
+    def channel_ids(self) -> tuple[str, ...]:
+        """Every channel the report mentions, most active first."""
+        seen = dict.fromkeys(r.name for r in self.channels if r.name != NO_CHANNEL)
+        seen.update(dict.fromkeys(c for g in self.groups for c in g.channels))
+        seen.update(dict.fromkeys(d.channel for d in self.downvotes if d.channel))
+        return tuple(seen)
 
     @property
     def explained(self) -> int:
@@ -170,7 +206,7 @@ def summarise(events: Sequence[UsageEvent], votes: Sequence[Feedback], questions
         if column is None:
             continue
         surfaces[e.surface][column] += 1
-        channels[e.channel or "(none)"][column] += 1
+        channels[e.channel or NO_CHANNEL][column] += 1
         if column in ("answers", "autoreplies") and e.code is not None:
             explained[e.code] += 1
     up, down = Counter(), Counter()
@@ -203,7 +239,32 @@ def summarise(events: Sequence[UsageEvent], votes: Sequence[Feedback], questions
             for f in sorted(votes, key=lambda f: -f.updated_at) if f.vote == "down"
         ),
         titles=tuple((code, title) for code in sorted(mentioned) if (title := _title(kb, code))),
+        days=per_day(events, since=since, until=until),
     )
+
+
+def utc_day(at: float) -> date:
+    return datetime.fromtimestamp(at, timezone.utc).date()
+
+
+def per_day(events: Sequence[UsageEvent], *, since: Optional[float], until: float) -> tuple[Day, ...]:
+    """Answered and unanswered per UTC day, every day of the period (days without any as zeros)."""
+    answered: Counter = Counter()
+    unanswered: Counter = Counter()
+    for e in events:
+        column = _column(e)
+        if column in ("answers", "autoreplies"):
+            answered[utc_day(e.at)] += 1
+        elif column == "unanswered":
+            unanswered[utc_day(e.at)] += 1
+    last = utc_day(until)
+    recorded = set(answered) | set(unanswered)
+    first = utc_day(max(since, 0.0)) if since is not None else min(recorded, default=last)
+    if (last - first).days >= MAX_SERIES_DAYS:
+        first = max(first, min(recorded, default=last))
+    count = (last - first).days + 1
+    days = (first + timedelta(days=i) for i in range(max(count, 0)))
+    return tuple(Day(d.isoformat(), answered[d], unanswered[d]) for d in days)
 
 
 def _column(e: UsageEvent) -> Optional[str]:

@@ -1,4 +1,5 @@
-"""The report as plain text (a terminal, an email), Markdown (a pull request, a wiki) or CSV (a sheet)."""
+"""The report as plain text (a terminal, an email), Markdown (a pull request, a wiki) or CSV (a sheet);
+JSON (`as_json`) and a self-contained HTML page (`as_html`) have modules of their own."""
 from __future__ import annotations
 
 import csv
@@ -8,10 +9,10 @@ import re
 from datetime import datetime, timezone
 from typing import Callable, Optional, Sequence
 
-from .figures import CodeRow, QuestionGroup, Report, Row
+from .figures import NO_CHANNEL, CodeRow, QuestionGroup, Report, Row
 from .period import describe_duration
 
-FORMATS = ("text", "md", "csv")
+FORMATS = ("text", "md", "csv", "json", "html")
 _NUMBER = re.compile(r"-?\d+%?|-")
 TEXT_CHARS = 120  # a question or comment is cut to this in text and Markdown tables
 
@@ -21,8 +22,13 @@ CSV_COLUMNS = ("section", "name", "code", "title", "count", "answers", "autorepl
 
 
 def render(report: Report, fmt: str = "text") -> str:
+    from .as_html import render_html
+    from .as_json import render_json
+
+    renderers: dict[str, Callable[[Report], str]] = {
+        "text": render_text, "md": render_md, "csv": render_csv, "json": render_json, "html": render_html}
     try:
-        renderer: Callable[[Report], str] = {"text": render_text, "md": render_md, "csv": render_csv}[fmt]
+        renderer = renderers[fmt]
     except KeyError:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}") from None
     return renderer(report)
@@ -70,6 +76,14 @@ def offered(group: QuestionGroup) -> str:
     if group.unknown_codes:
         said = f"asks about {', '.join(map(str, group.unknown_codes))} (not in the knowledge base), {said}"
     return said
+
+
+def channel_label(report: Report, channel: str) -> str:
+    return channel if channel == NO_CHANNEL else report.channel_label(channel)
+
+
+def channels_of(report: Report, group: QuestionGroup) -> list[str]:
+    return [report.channel_label(c) for c in group.channels]
 
 
 def summary_lines(report: Report) -> list[tuple[str, str]]:
@@ -143,8 +157,19 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], indent: str
     return out
 
 
-def _activity_rows(rows: Sequence[Row]) -> list[list[object]]:
-    return [[r.name, r.answers, r.autoreplies, r.shadow, r.unanswered, r.shares, r.removed] for r in rows]
+def _activity_rows(rows: Sequence[Row], name: Callable[[str], str] = str) -> list[list[object]]:
+    return [[name(r.name), r.answers, r.autoreplies, r.shadow, r.unanswered, r.shares, r.removed] for r in rows]
+
+
+def _channel_rows(report: Report) -> list[list[object]]:
+    return _activity_rows(report.channels, lambda channel: channel_label(report, channel))
+
+
+def _day_rows(report: Report) -> list[list[object]]:
+    return [[d.date, d.asked, d.answered, d.unanswered] for d in report.days]
+
+
+DAY_HEADERS = ("day (UTC)", "asked", "answered", "unanswered")
 
 
 ACTIVITY_HEADERS = ("answers", "auto-replies", "shadow", "not answered", "shares", "removed")
@@ -166,6 +191,8 @@ def render_text(report: Report) -> str:
     out.append("Summary")
     width = max(len(name) for name, _ in summary_lines(report))
     out += [f"  {name.ljust(width)}  {value}" for name, value in summary_lines(report)]
+    if report.days:
+        out += ["", "Per day"] + _table(DAY_HEADERS, _day_rows(report))
     if report.top_codes:
         out += ["", "Top codes"] + _table(CODE_HEADERS, _code_rows(report.top_codes))
     if report.voted_codes:
@@ -173,7 +200,7 @@ def render_text(report: Report) -> str:
     if report.surfaces:
         out += ["", "By surface"] + _table(("surface", *ACTIVITY_HEADERS), _activity_rows(report.surfaces))
     if report.channels:
-        out += ["", "By channel"] + _table(("channel", *ACTIVITY_HEADERS), _activity_rows(report.channels))
+        out += ["", "By channel"] + _table(("channel", *ACTIVITY_HEADERS), _channel_rows(report))
     if report.groups:
         asked = sum(g.count for g in report.groups)
         out += ["", f"Unanswered questions, similar ones together ({asked} questions in {len(report.groups)} groups)"]
@@ -181,7 +208,7 @@ def render_text(report: Report) -> str:
             out.append(f"  {g.count:>3}\u00d7  {json.dumps(one_line(g.text), ensure_ascii=False)}")
             detail = [offered(g), "via " + ", ".join(g.surfaces)]
             if g.channels:
-                detail.append("in " + ", ".join(g.channels))
+                detail.append("in " + ", ".join(channels_of(report, g)))
             if g.downvoted:
                 detail.append(f"{g.downvoted} from thumbs-down")
             out.append("        " + " \u00b7 ".join(detail))
@@ -193,7 +220,7 @@ def render_text(report: Report) -> str:
         for d in report.downvotes:
             comment = json.dumps(one_line(d.comment), ensure_ascii=False) if d.comment else "(no comment)"
             out.append(f"  {code_label(d.code, d.title)}: {comment} \u00b7 {d.surface}"
-                       f"{' in ' + d.channel if d.channel else ''} \u00b7 {when(d.at)} \u00b7 knowledge base {d.kb_version}")
+                       f"{' in ' + report.channel_label(d.channel) if d.channel else ''} \u00b7 {when(d.at)} \u00b7 knowledge base {d.kb_version}")
     change = yaml_change(report)
     if change:
         out += ["", "Knowledge-base change (review, then paste into knowledge/*.yaml)"] + ["  " + line for line in change]
@@ -222,6 +249,8 @@ def render_md(report: Report) -> str:
         out.append("Nothing was recorded in this period.")
         return "\n".join(out) + "\n"
     out += ["## Summary", ""] + [f"- **{name}**: {md_cell(value)}" for name, value in summary_lines(report)]
+    if report.days:
+        out += ["", "## Per day", ""] + _md_table(DAY_HEADERS, _day_rows(report))
     if report.top_codes:
         out += ["", "## Top codes", ""] + _md_table(CODE_HEADERS, _code_rows(report.top_codes))
     if report.voted_codes:
@@ -230,16 +259,16 @@ def render_md(report: Report) -> str:
     if report.surfaces:
         out += ["", "## By surface", ""] + _md_table(("surface", *ACTIVITY_HEADERS), _activity_rows(report.surfaces))
     if report.channels:
-        out += ["", "## By channel", ""] + _md_table(("channel", *ACTIVITY_HEADERS), _activity_rows(report.channels))
+        out += ["", "## By channel", ""] + _md_table(("channel", *ACTIVITY_HEADERS), _channel_rows(report))
     if report.groups:
         out += ["", "## Unanswered questions", "", "Similar questions grouped together, largest group first.", ""]
-        rows = [[g.count, g.text, "; ".join(g.variants), offered(g), ", ".join(g.surfaces), ", ".join(g.channels)]
-                for g in report.groups]
+        rows = [[g.count, g.text, "; ".join(g.variants), offered(g), ", ".join(g.surfaces),
+                 ", ".join(channels_of(report, g))] for g in report.groups]
         out += _md_table(("asked", "question", "also asked as", "offered", "via", "channels"), rows)
     if report.downvotes:
         out += ["", "## Thumbs-down", ""]
-        rows = [[code_label(d.code, d.title), d.comment or "(no comment)", d.surface, d.channel, when(d.at),
-                 d.kb_version] for d in report.downvotes]
+        rows = [[code_label(d.code, d.title), d.comment or "(no comment)", d.surface,
+                 report.channel_label(d.channel), when(d.at), d.kb_version] for d in report.downvotes]
         out += _md_table(("card", "what was missing", "surface", "channel", "when", "knowledge base"), rows)
     change = yaml_change(report)
     if change:
@@ -265,7 +294,8 @@ def render_csv(report: Report) -> str:
         writer.writerow({"section": "summary", "name": name, "count": getattr(report, name)})
     for section, rows in (("surface", report.surfaces), ("channel", report.channels)):
         for r in rows:
-            writer.writerow({"section": section, "name": r.name, "count": r.explained, "answers": r.answers,
+            name = channel_label(report, r.name) if section == "channel" else r.name
+            writer.writerow({"section": section, "name": _cell(name), "count": r.explained, "answers": r.answers,
                              "autoreplies": r.autoreplies, "shadow": r.shadow, "unanswered": r.unanswered,
                              "shares": r.shares, "removed": r.removed})
     for c in report.codes:
@@ -276,10 +306,12 @@ def render_csv(report: Report) -> str:
                          "count": g.count, "down": g.downvoted, "text": _cell(g.text),
                          "variants": _cell(" | ".join(g.variants)),
                          "suggested": " ".join(f"{code}:{n}" for code, n in g.suggested),
-                         "surfaces": " ".join(g.surfaces), "channels": " ".join(g.channels), "when": when(g.last_at)})
+                         "surfaces": " ".join(g.surfaces), "channels": _cell(" ".join(channels_of(report, g))),
+                         "when": when(g.last_at)})
     for d in report.downvotes:
         writer.writerow({"section": "downvote", "code": d.code, "title": d.title, "count": 1, "down": 1,
-                         "text": _cell(d.comment), "surfaces": d.surface, "channels": d.channel, "when": when(d.at),
+                         "text": _cell(d.comment), "surfaces": d.surface,
+                         "channels": _cell(report.channel_label(d.channel) if d.channel else ""), "when": when(d.at),
                          "name": d.kb_version})
     return buffer.getvalue()
 

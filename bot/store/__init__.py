@@ -48,7 +48,8 @@ __all__ = [
 _MEMORY_URLS = ("memory", "memory:", "memory://")
 
 
-def open_store(url: Optional[str], *, clock: Clock = time.time, keep_days: float = DEFAULT_KEEP_DAYS) -> StateStore:
+def open_store(url: Optional[str], *, clock: Clock = time.time, keep_days: float = DEFAULT_KEEP_DAYS,
+               read_only: bool = False) -> StateStore:
     """Open the state store named by `url`, creating its schema if needed.
 
     * None or ""                    -> SQLite file ``nmbot.sqlite3`` in the working directory
@@ -59,9 +60,16 @@ def open_store(url: Optional[str], *, clock: Clock = time.time, keep_days: float
     Feedback, unanswered questions, usage events and quiet threads older than
     `keep_days` (0: never) are purged along with expired claims.
 
+    `read_only=True` (reports) creates nothing and purges nothing: a SQLite
+    file is opened with ``mode=ro``, PostgreSQL transactions are READ ONLY
+    (a role with only SELECT will do), and missing tables are a `StoreError`.
+    A memory store is never shared, so it has nothing to read.
+
     Raises `StoreError` (one line, password masked) when the URL is wrong or
     the database cannot be reached.
     """
     if isinstance(url, str) and url.strip().lower() in _MEMORY_URLS:
+        if read_only:
+            raise StoreError("memory:// keeps nothing outside the process that wrote it: there is nothing to read")
         return MemoryStore(clock=clock, keep_days=keep_days)
-    return SqlStore(url, clock=clock, keep_days=keep_days)
+    return SqlStore(url, clock=clock, keep_days=keep_days, read_only=read_only)

@@ -29,6 +29,7 @@ import uuid
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any, Callable, Iterator, Optional
 
 import sqlalchemy as sa
@@ -333,6 +334,29 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur.close()
 
 
+def _sqlite_read_only(dbapi_conn: Any, _record: Any) -> None:
+    """A read-only connection changes nothing, not even the journal mode; `query_only` makes SQLite
+    itself refuse any write on it."""
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA query_only=1")
+    finally:
+        cur.close()
+
+
+def _read_only_url(url: URL, display: str) -> URL:
+    """`url` opened read-only: a SQLite file as a ``file:...?mode=ro`` URI (SQLite then never creates
+    or writes the file); PostgreSQL unchanged (its transactions are made READ ONLY instead)."""
+    if url.get_backend_name() != "sqlite":
+        return url
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        raise StoreError(f"state store {display} is a private in-memory database: there is nothing to read")
+    if not database.startswith("file:"):
+        database = "file:" + quote(str(Path(database).resolve()))
+    return url.set(database=database, query={**url.query, "mode": "ro", "uri": "true"})
+
+
 # --------------------------------------------------------------------------
 # The store
 
@@ -353,14 +377,18 @@ class SqlStore(StateStore):
         clock: Clock = time.time,
         table_prefix: str = "nmbot_",
         keep_days: float = DEFAULT_KEEP_DAYS,
+        read_only: bool = False,
     ) -> None:
         if not isinstance(table_prefix, str) or not _PREFIX_RE.match(table_prefix):
             raise ValueError(
                 f"table_prefix must be lower-case letters, digits and '_' (max 31), got {table_prefix!r}"
             )
         super().__init__(clock=clock, keep_days=keep_days)
+        self._read_only = read_only
         self._url = resolve_url(url)
         self._display = display_url(self._url)
+        if read_only:
+            self._url = _read_only_url(self._url, self._display)
         self._dialect = self._url.get_backend_name()  # "sqlite" | "postgresql"
         self._metadata, self._t = _build_tables(table_prefix)
         self._insert = _insert_of(self._dialect)
@@ -378,8 +406,11 @@ class SqlStore(StateStore):
         self._schema_lock = threading.Lock()
         try:
             self._engine = self._create_engine()
-            self._say_created(self._create_schema(), at_start=True)
-            self._purge_expired()
+            if read_only:
+                self._check_schema()
+            else:
+                self._say_created(self._create_schema(), at_start=True)
+                self._purge_expired()
         except StoreError:
             self._dispose_quietly()
             raise
@@ -405,6 +436,11 @@ class SqlStore(StateStore):
     def local(self) -> bool:
         return self._dialect == "sqlite"
 
+    @property
+    def read_only(self) -> bool:
+        """True when opened with `read_only=True`: nothing is created, purged or written."""
+        return self._read_only
+
     # -- set-up -------------------------------------------------------------
 
     def _create_engine(self) -> sa.Engine:
@@ -416,13 +452,15 @@ class SqlStore(StateStore):
                 connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
             if "application_name" not in url.query:
                 connect_args["application_name"] = "nmbot"
-            return sa.create_engine(
+            engine = sa.create_engine(
                 url,
                 pool_pre_ping=True,  # survive a database restart
                 pool_size=5,
                 max_overflow=5,
                 connect_args=connect_args,
             )
+            # Every transaction READ ONLY: the server itself refuses a write, whatever the role may do.
+            return engine.execution_options(postgresql_readonly=True) if self._read_only else engine
         database = url.database or ""
         if database in ("", ":memory:"):
             # A private in-memory database lives in one connection; share it
@@ -440,7 +478,7 @@ class SqlStore(StateStore):
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
         )
-        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "connect", _sqlite_read_only if self._read_only else _sqlite_on_connect)
         return engine
 
     def _create_schema(self) -> list[str]:
@@ -472,6 +510,25 @@ class SqlStore(StateStore):
             )
         return missing
 
+    def _check_schema(self) -> None:
+        """(Read-only.) The tables a reader needs are there, in a schema version this nmbot understands."""
+        needed = [self._t[name].name for name in ("meta", "feedback", "unanswered", "events")]
+        with self._tx() as conn:
+            existing = set(sa.inspect(conn).get_table_names())
+            missing = [name for name in needed if name not in existing]
+            if missing:
+                raise StoreError(
+                    f"state store {self._display} has no nmbot tables ({', '.join(missing)} missing): "
+                    "point NMBOT_DATABASE_URL at the bot's database (the bot creates them when it starts)"
+                )
+            meta = self._t["meta"]
+            found = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+        if found is not None and int(found) > SCHEMA_VERSION:
+            raise StoreError(
+                f"state store {self._display} has schema version {found}, newer than this "
+                f"nmbot understands ({SCHEMA_VERSION}): upgrade nmbot"
+            )
+
     def _say_created(self, tables: list[str], *, at_start: bool) -> None:
         """One line when tables had to be created: whatever they held is gone (a deleted SQLite file,
         a database restored empty), and the operator should know channel settings were reset."""
@@ -490,8 +547,9 @@ class SqlStore(StateStore):
                     ", ".join(tables), f"; {_SETTINGS_RESET}" if settings_lost else "")
 
     def _recover(self, exc: StoreError) -> bool:
-        """Tables gone under a running store are created again, once for all the threads that noticed."""
-        if not isinstance(exc, _TablesMissing):
+        """Tables gone under a running store are created again, once for all the threads that noticed
+        (never by a read-only store)."""
+        if self._read_only or not isinstance(exc, _TablesMissing):
             return False
         with self._schema_lock:
             try:

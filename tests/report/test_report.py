@@ -1,4 +1,7 @@
-"""`nmbot report`: figures from the state store, grouping of similar questions, the three formats, the CLI.
+"""`nmbot report`: figures from the state store, grouping of similar questions, text, Markdown and CSV, the CLI.
+
+JSON and HTML: test_report_json.py and test_report_html.py (test_report_browser.py in Chromium); the store
+opened read-only: test_report_store.py; channel names: tests/slack/test_slack_report_channels.py.
 
 The report filled through the real Slack surfaces is tested in tests/slack/test_slack_report.py.
 """
@@ -15,22 +18,13 @@ import time
 from pathlib import Path
 
 import pytest
+from report_data import DAY, NOW
 
 from nmbot.cli.main import main
 from nmbot.report import build_report, describe_duration, group_questions, parse_duration, render
 from nmbot.store import MemoryStore, Unanswered, UsageEvent, open_store
 
 REPO = Path(__file__).resolve().parents[2]
-DAY = 86400.0
-NOW = 1_800_000_000.0
-
-
-class Clock:
-    def __init__(self, now: float = NOW - 10 * DAY):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def asked(*texts: str, suggestions=(), surface="command", channel="C1") -> list[Unanswered]:
@@ -92,31 +86,6 @@ def test_suggested_codes_are_counted_most_offered_first():
 
 # --- figures from a store ----------------------------------------------------------------------
 
-@pytest.fixture
-def filled(kb):
-    clock = Clock()
-    store = MemoryStore(clock=clock)
-    store.record_event(kind="card", surface="command", channel="C1", code=-2004)  # 10 days ago: outside 7d
-    clock.now = NOW - DAY
-    for surface, code in [("command", -2004), ("mention", -2004), ("autoreply", -2005), ("autoreply", -2010),
-                          ("shadow", -2005), ("shortcut", -2010)]:
-        store.record_event(kind="card", surface=surface, channel="C2" if surface == "shadow" else "C1", code=code)
-    store.record_event(kind="share", surface="button", channel="C1", code=-2004)
-    store.record_event(kind="removed", surface="reaction", channel="C1", code=None)
-    for text, suggestions in [("calls to malaysia fail", []), ("call to Malaysia failing", []),
-                              ("what is -2042", [-2002])]:
-        store.record_event(kind="not_sure" if not suggestions else "suggestions", surface="command", channel="C1",
-                           code=None)
-        store.record_unanswered(text=text, surface="command", channel="C1", suggestions=suggestions)
-    for user, vote in [("U1", "up"), ("U2", "down"), ("U3", "down")]:
-        store.record_feedback(card_id="card1", user=user, code=-2004, vote=vote, surface="command", channel="C1",
-                              kb_version=kb.version, comment="=HYPERLINK(\"x\") no | malaysia" if user == "U2" else "")
-    store.record_feedback(card_id="card2", user="U1", code=-2010, vote="up", surface="autoreply", channel="C1",
-                          kb_version=kb.version)
-    clock.now = NOW
-    return store
-
-
 def test_figures(filled, kb):
     report = build_report(filled, since=NOW - 7 * DAY, until=NOW, kb=kb)
     assert (report.answers, report.autoreplies, report.shadow) == (3, 2, 1)
@@ -143,6 +112,8 @@ def test_text_report(filled, kb):
     assert out.startswith("nmbot report: 2027-01-08 08:00 UTC to 2027-01-15 08:00 UTC (last 7 days)")
     assert "codes explained                  5 (answers 3, auto-replies 2)" in out
     assert "feedback                         50% helpful (2 up, 2 down)" in out
+    assert "Per day\n  day (UTC)   asked  answered  unanswered\n  2027-01-08      0         0           0\n" in out
+    assert "  2027-01-14      8         5           3\n  2027-01-15      0         0           0\n" in out
     assert "2\u00d7  \"calls to malaysia fail\"" in out and "also: \"call to Malaysia failing\"" in out
     assert "asks about -2042 (not in the knowledge base)" in out
     assert "# Codes people asked about that the knowledge base does not have: -2042 (1\u00d7)" in out
@@ -154,6 +125,7 @@ def test_markdown_report_escapes_table_cells(filled, kb):
     assert out.startswith("# nmbot report\n")
     assert "## Unanswered questions" in out and "## Knowledge-base change" in out and "```yaml" in out
     assert "no \\| malaysia" in out  # a pipe would split the table row
+    assert "## Per day" in out and "| 2027-01-14 | 8 | 5 | 3 |" in out
 
 
 def test_csv_report_is_one_table_safe_for_spreadsheets(filled, kb):
@@ -175,7 +147,7 @@ def test_an_empty_period_says_so(kb):
 
 
 def test_unknown_format():
-    with pytest.raises(ValueError, match="format must be one of text, md, csv"):
+    with pytest.raises(ValueError, match="format must be one of text, md, csv, json, html"):
         render(build_report(MemoryStore()), "pdf")
 
 
@@ -186,6 +158,7 @@ def database(tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'state' / 'nmbot.sqlite3'}"
     monkeypatch.setenv("NMBOT_DATABASE_URL", url)
     monkeypatch.delenv("NMBOT_KNOWLEDGE", raising=False)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)  # channel names are tested against a stand-in
     with open_store(url) as store:
         store.record_event(kind="card", surface="command", channel="C1", code=-2004)
         store.record_event(kind="not_sure", surface="mention", channel="C1", code=None)
@@ -206,6 +179,12 @@ def test_cli_report_defaults_to_seven_days_of_text(database, capsys):
     assert "(last 7 days)" in capsys.readouterr().out
 
 
+def test_cli_report_reaching_back_before_1970_reports_everything(database, capsys):
+    assert main(["report", "--since", "999999w"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("nmbot report: everything recorded until ") and "is the coffee machine fixed" in out
+
+
 @pytest.mark.parametrize("args, env, message", [
     (["--since", "yesterday"], {}, "nmbot: --since: use a duration such as 30m, 2h or 1d"),
     ([], {"NMBOT_DATABASE_URL": "memory://"}, "nothing to report"),
@@ -219,14 +198,14 @@ def test_cli_report_problems_are_one_line(database, capsys, monkeypatch, args, e
     assert message in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("keep_days, kept", [("0", 3), ("", 2)])
-def test_cli_report_purges_only_what_nmbot_keep_days_lets_go(database, monkeypatch, keep_days, kept):
+def test_cli_report_deletes_nothing_past_retention(database, monkeypatch):
+    """The bot purges what is past NMBOT_KEEP_DAYS; the report, opened read-only, never does."""
     with open_store(database, keep_days=0) as store:
         store.record_events([UsageEvent("card", "command", "C1", -2004, time.time() - 400 * DAY)])
-    monkeypatch.setenv("NMBOT_KEEP_DAYS", keep_days)
+    monkeypatch.setenv("NMBOT_KEEP_DAYS", "1")
     assert main(["report"]) == 0
     with open_store(database, keep_days=0) as store:
-        assert len(store.events()) == kept  # the default 180 days lets the 400-day-old event go
+        assert len(store.events()) == 3
 
 
 def test_cli_report_never_loads_slack(database):

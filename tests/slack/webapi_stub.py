@@ -68,6 +68,7 @@ class WebApiStub:
     faults: dict[str, list[Fault]] = field(default_factory=dict)  # method -> faults for its next calls, in order
     socket_urls: Callable[[], str] | None = None  # what apps.connections.open hands out (socket_stub.new_url)
     app_token: str = APP_TOKEN
+    channels: dict[str, dict] = field(default_factory=dict)  # what conversations.info knows, by channel ID
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -201,6 +202,11 @@ class WebApiStub:
             return self.post(body)
         if method == "conversations.replies":
             return {"ok": True, "messages": self.thread_of(body), "has_more": False}
+        if method == "conversations.info":
+            if headers.get("authorization") != f"Bearer {self.bot_token}":
+                return {"ok": False, "error": "invalid_auth"}
+            info = self.channels.get(body.get("channel", ""))
+            return {"ok": True, "channel": info} if info else {"ok": False, "error": "channel_not_found"}
         if method == "files.info":
             stored = self.files.get(body.get("file", ""))
             return {"ok": True, "file": stored.meta} if stored else {"ok": False, "error": "file_not_found"}

@@ -17,11 +17,13 @@ def test_public_names() -> None:
 
 def test_open_store_signature() -> None:
     sig = inspect.signature(open_store)
-    assert list(sig.parameters) == ["url", "clock", "keep_days"]
+    assert list(sig.parameters) == ["url", "clock", "keep_days", "read_only"]
     assert sig.parameters["clock"].kind is inspect.Parameter.KEYWORD_ONLY
     assert sig.parameters["clock"].default is time.time
     assert sig.parameters["keep_days"].kind is inspect.Parameter.KEYWORD_ONLY
     assert sig.parameters["keep_days"].default == 180
+    assert sig.parameters["read_only"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert sig.parameters["read_only"].default is False
 
 
 def test_open_store_picks_the_backend(tmp_path) -> None:
