@@ -24,6 +24,8 @@ BOT_SCOPES = {
     "app_mentions:read": "app_mention events",
     "channels:history": "message events in public channels (pasted logs)",
     "groups:history": "message events in private channels (pasted logs)",
+    "channels:read": "conversations.info: channel names instead of IDs in nmbot report",
+    "groups:read": "conversations.info: private channel names instead of IDs in nmbot report",
     "files:read": "files.info and downloading shared log files and snippets",
     "reactions:read": "reaction_added events (a reaction on a reply removes it)",
     "metadata.message:read": "the claim key in its own replies' metadata, read back before answering an event again",
