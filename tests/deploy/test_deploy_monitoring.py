@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yml"
 DASHBOARD = REPO / "deploy" / "grafana" / "nmbot.json"
 ALERT_TESTS = Path(__file__).with_name("alerts-test.yml")
+GUIDE = REPO / "docs" / "deploy.md"
 BOT_CODE = REPO / "bot"
 PROMETHEUS_OWN = {"up": set()}  # what Prometheus records about every scrape itself
 TARGET_LABELS = {"job", "instance"}  # what Prometheus adds to every scraped series
@@ -293,3 +294,15 @@ def test_the_dashboard_shows_every_figure_of_the_bot(dashboard, exported):
             shown |= {selection.metric for selection in selections(grafana_expanded(target["expr"]))[0]}
     families = {name if name in exported.series else name + "_bucket" for name in exported.families}
     assert families - shown == set()
+
+
+# --- the guide -------------------------------------------------------------------------------------------------
+
+def test_the_guide_lists_every_figure_and_alert(exported, rules):
+    guide = GUIDE.read_text()
+    listed = set(re.findall(r"^\| `(nmbot_[a-z_]+)", guide, re.M))
+    assert listed == exported.families
+    named = set(re.findall(r"\b(nmbot_[a-z_]+)", guide))
+    assert named - exported.families - {"nmbot_ack_seconds_bucket"} == set(), "the guide names figures the bot lacks"
+    documented = dict(re.findall(r"^\| `(Nmbot[A-Za-z]+)` \| (\w+) \|", guide, re.M))
+    assert documented == {rule["alert"]: rule["labels"]["severity"] for rule in rules}
