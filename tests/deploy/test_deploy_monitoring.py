@@ -149,9 +149,11 @@ def check_expression(expr: str, exported: Exported) -> list[str]:
 def test_the_check_refuses_what_the_bot_does_not_export(exported):
     assert check_expression("sum by (surface) (rate(nmbot_requests_total[5m]))", exported) == []
     assert check_expression('nmbot_ack_seconds_bucket{le="3.0"}', exported) == []
-    assert check_expression("rate(nmbot_request_total[5m])", exported) == ["nmbot_request_total is not exported by the bot"]
+    assert check_expression("rate(nmbot_request_total[5m])", exported) == \
+        ["nmbot_request_total is not exported by the bot"]
     assert check_expression('nmbot_store_up{operation="x"}', exported) == ["nmbot_store_up has no label 'operation'"]
-    assert check_expression('nmbot_ack_seconds_bucket{le="3"}', exported) == ["nmbot_ack_seconds_bucket: no bucket le='3'"]
+    assert check_expression('nmbot_ack_seconds_bucket{le="3"}', exported) == \
+        ["nmbot_ack_seconds_bucket: no bucket le='3'"]
     assert check_expression('nmbot_knowledge_reloads_total{result="failed"}', exported) == \
         ["nmbot_knowledge_reloads_total: the bot never sets result='failed'"]
     assert check_expression("sum by (channel) (nmbot_answers_total)", exported) == \
@@ -273,7 +275,8 @@ def test_the_dashboards_panels_do_not_overlap(dashboard):
     taken: set[tuple[int, int]] = set()
     for panel in dashboard["panels"]:
         grid = panel["gridPos"]
-        cells = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"]) for y in range(grid["y"], grid["y"] + grid["h"])}
+        columns, rows = range(grid["x"], grid["x"] + grid["w"]), range(grid["y"], grid["y"] + grid["h"])
+        cells = {(x, y) for x in columns for y in rows}
         assert not cells & taken, panel["title"]
         taken |= cells
 

@@ -34,6 +34,8 @@ UNIT = REPO / "deploy" / "nmbot.service"
 ENV_EXAMPLE = REPO / "deploy" / "nmbot.env.example"
 INSTALLED_NMBOT = "/opt/nmbot/bin/nmbot"  # where the unit's header installs it
 PR_SET_NO_NEW_PRIVS, PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 38, 65, 1
+# Looked up here, not between fork and exec, where loading a library could deadlock.
+PRCTL = ctypes.CDLL(None, use_errno=True).prctl
 
 
 def unit_lines(text: str) -> dict[str, list[tuple[str, str]]]:
@@ -111,17 +113,16 @@ def test_exec_start_parses_in_both_modes(service):
 
 def example_serve_args() -> list[str]:
     """The HTTP mode flags the example env file suggests (commented out there: Socket Mode is its default)."""
-    [line] = [l for l in ENV_EXAMPLE.read_text().splitlines() if re.match(r"#?NMBOT_SERVE_ARGS=", l)]
+    [line] = [text for text in ENV_EXAMPLE.read_text().splitlines() if re.match(r"#?NMBOT_SERVE_ARGS=", text)]
     return line.split("=", 1)[1].split()
 
 
 def lock_down() -> None:
     """What NoNewPrivileges= and MemoryDenyWriteExecute= do to the service's process (in the child, before exec).
     A kernel without PR_SET_MDWE (before Linux 6.3) gets the first only; systemd uses seccomp there."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+    if PRCTL(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
-    libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0)
+    PRCTL(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0)
 
 
 def test_the_units_commands_run_the_bot(service, tmp_path):
