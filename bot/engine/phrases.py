@@ -22,6 +22,7 @@ SINGLE_WORD_FACTOR = 0.85  # a one-word phrase is weaker evidence than a whole p
 TYPO_SIMILARITY = {1: 0.85, 2: 0.7}  # credit for a word matched with 1 or 2 edits
 ROOT_SIMILARITY = 0.8  # credit for a word sharing its root with a known one (cover/coverage)
 MIN_FUZZY_LENGTH = 4  # shorter words must match exactly
+LONG_WORD = 6  # from this length a typed letter may stand for any other; shorter, only for a neighbouring key
 MAX_SUFFIX = 4  # at most this many letters between a word and its root
 UNKNOWN_WORD_WEIGHT = 1.0  # a word the knowledge base never uses counts as this much of the question
 PHRASE_EXPONENT = 0.7  # weight of the best phrase against coverage of the whole question
@@ -83,7 +84,7 @@ class PhraseIndex:
         doc_freq: dict[str, set[int]] = {}
         tokenised = []
         for code, field, text in sources:
-            terms = tuple(dict.fromkeys(words(self.synonyms.apply(text))))
+            terms = self.terms_of(text)
             tokenised.append((code, field, text, terms))
             for t in terms:
                 doc_freq.setdefault(t, set()).add(code)
@@ -122,6 +123,10 @@ class PhraseIndex:
                 for cut in range(MIN_FUZZY_LENGTH, len(term)):
                     self.prefixes.setdefault(term[:cut], set()).add(term)
 
+    def terms_of(self, phrase: str) -> tuple[str, ...]:
+        """The words a knowledge-base phrase is matched on."""
+        return tuple(dict.fromkeys(words(self.synonyms.apply(phrase)))) if phrase else ()
+
     def lookup(self, token: str) -> tuple[str, float] | None:
         """The vocabulary word a query word stands for, with how sure (1.0 exact)."""
         if token in self.idf:
@@ -140,7 +145,8 @@ class PhraseIndex:
             for term in self.deletes.get(variant, ()):
                 distance = OSA.distance(token, term, score_cutoff=2)
                 allowed = 2 if min(len(token), len(term)) >= 8 else 1
-                if distance <= allowed and (best is None or (distance, term) < best):
+                if (distance <= allowed and (best is None or (distance, term) < best)
+                        and plausible_typo(token, term)):
                     best = (distance, term)
         return None if best is None else (best[1], TYPO_SIMILARITY[best[0]])
 
@@ -154,8 +160,8 @@ class PhraseIndex:
             return None
         return min(found, key=lambda t: abs(len(t) - len(token))), ROOT_SIMILARITY
 
-    def features(self, text: str, min_score: float = 0.0,
-                 limit: int | None = None) -> dict[int, tuple[float, float, str, str]]:
+    def features(self, text: str, min_score: float = 0.0, limit: int | None = None,
+                 leave_out: str = "") -> dict[int, tuple[float, float, str, str]]:
         """Per code: (phrase coverage, question coverage, best field, best phrase).
 
         With `limit`, only the `limit` best codes (exactly those): codes are
@@ -165,6 +171,10 @@ class PhraseIndex:
         with the question, and their phrases are never looked at.
         """
         seen, query_weight = self._question_terms(text)
+        for term in self.terms_of(leave_out):
+            if term in seen:
+                del seen[term]
+                query_weight -= self.idf[term]
         if not seen:
             return {}
         explained: dict[int, float] = {}  # weight of the question each code's words account for
@@ -254,12 +264,14 @@ class PhraseIndex:
                 best_coverage, best = coverage, i
         return best_coverage, self.phrases[best]
 
-    def candidates(self, text: str, min_score: float = 0.0,
-                   limit: int | None = None) -> list[tuple[int, float, str, str]]:
-        """(code, score 0-100, field, phrase) of the best fuzzy match per code, highest first."""
+    def candidates(self, text: str, min_score: float = 0.0, limit: int | None = None,
+                   leave_out: str = "") -> list[tuple[int, float, str, str]]:
+        """(code, score 0-100, field, phrase) of the best fuzzy match per code, highest first.
+        With `leave_out`, a phrase of the knowledge base: the question less that phrase's words."""
         ranked = [
             (code, round(100.0 * combine(phrase_cov, query_cov), 1), field, phrase)
-            for code, (phrase_cov, query_cov, field, phrase) in self.features(text, min_score, limit).items()
+            for code, (phrase_cov, query_cov, field, phrase)
+            in self.features(text, min_score, limit, leave_out).items()
         ]
         return sorted(ranked, key=lambda m: -m[1])
 
@@ -267,6 +279,34 @@ class PhraseIndex:
 def combine(phrase_coverage: float, question_coverage: float) -> float:
     """How sure a code is meant: its best phrase must be there, and it must explain the question."""
     return phrase_coverage ** PHRASE_EXPONENT * question_coverage ** (1 - PHRASE_EXPONENT)
+
+
+# Each letter's neighbours on a QWERTY keyboard: a slipped finger hits one of them.
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEIGHBOURS: dict[str, set[str]] = {}
+for _r, _row in enumerate(_KEY_ROWS):
+    for _c, _key in enumerate(_row):
+        for _dr in (-1, 0, 1):
+            for _dc in (-1, 0, 1):
+                _nr, _nc = _r + _dr, _c + _dc
+                if (_dr or _dc) and 0 <= _nr < len(_KEY_ROWS) and 0 <= _nc < len(_KEY_ROWS[_nr]):
+                    _NEIGHBOURS.setdefault(_key, set()).add(_KEY_ROWS[_nr][_nc])
+
+
+def plausible_typo(typed: str, known: str) -> bool:
+    """Whether `typed` reads as a slip for `known`, not as another word.
+
+    People rarely mistype a word's first letter ("rest" is not "test"), and a
+    short word with one letter changed is most often a different word ("read",
+    "real"; "gave", "give") unless the two letters sit side by side on the keyboard."""
+    if typed[0] != known[0] and typed[:2] != known[1::-1]:
+        return False
+    if len(typed) == len(known) and len(known) < LONG_WORD:
+        changed = [(a, b) for a, b in zip(typed, known) if a != b]
+        if len(changed) == 1:
+            a, b = changed[0]
+            return b in _NEIGHBOURS.get(a, ())
+    return True
 
 
 def _deletes(word: str) -> set[str]:

@@ -47,6 +47,15 @@ class Resolution:
     elsewhere: tuple[Sighting, ...] = ()  # numbers (or a message) of other 8x8 products
     doubtful: tuple[int, ...] = ()  # sign-less codes with nothing to say whose they are
     note: str = ""  # said on the card: whose a sign-less number is, and whose it is not
+    shared: tuple[Match, ...] = ()  # a symptom several codes tie on, set aside for the rest of the question
+
+    def shared_reason(self) -> str:
+        """How a symptom several codes show was set aside, or "" when none was."""
+        if not self.shared:
+            return ""
+        codes = [m.code for m in self.shared]
+        named = ", ".join(map(str, codes[:-1])) + f" and {codes[-1]}"
+        return f"the symptom \u201c{self.shared[0].matched}\u201d fits {named} alike, so the rest of the question decided"
 
     def explain(self) -> str:
         """Why the resolver answered (or did not), in one sentence."""
@@ -58,6 +67,8 @@ class Resolution:
             }.get(a.field, f"the {a.field} \u201c{a.matched}\u201d matched with score {a.score:.0f}")
             if self.runner_up is not None and a.field not in ("code", "message"):
                 how += f"; runner-up {self.runner_up.code} scored {self.runner_up.score:.0f}"
+            if self.shared:
+                how = f"{self.shared_reason()}: {how}"
             return how[0].upper() + how[1:] + "."
         if self.unknown_codes:
             codes = ", ".join(str(c) for c in self.unknown_codes)
@@ -92,6 +103,10 @@ class Resolver:
         # message is found by looking up the question's word runs of those lengths.
         self._messages = {squash(e.message): e for e in kb if squash(e.message)}
         self._message_lengths = sorted({m.count(" ") + 1 for m in self._messages}, reverse=True)
+        self._sharers: dict[str, set[int]] = {}  # symptom -> the codes that list it
+        for e in kb:
+            for symptom in e.symptoms:
+                self._sharers.setdefault(symptom, set()).add(e.code)
 
     @property
     def index(self):
@@ -174,8 +189,30 @@ class Resolver:
         if best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query, best):
             others = tuple(m for m in ranked[1:] if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
             return Resolution(query, best, others, runner_up)
+        decided = self._past_a_shared_symptom(query, ranked)
+        if decided is not None:
+            return decided
         suggestions = tuple(m for m in ranked if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
         return Resolution(query, None, suggestions, runner_up)
+
+    def _past_a_shared_symptom(self, query: str, ranked: list[Match]) -> Resolution | None:
+        """A symptom several codes show ties them, whatever else the question says ("callA completed,
+        callB in error" and a new caller ID). Set its words aside: when the rest of the question
+        alone clearly points at one of the codes that share it, by the usual score and lead, that
+        code is the answer; when it points nowhere, or elsewhere, the question stays open."""
+        best = ranked[0]
+        sharers = self._sharers.get(best.matched, set()) if best.field == "symptom" else set()
+        if len(sharers) < 2 or best.score < ANSWER_MIN or not self._reads_like_a_problem(query, best):
+            return None
+        top = self.index.candidates(query, min_score=SUGGEST_MIN, limit=MAX_SUGGESTIONS + 1, leave_out=best.matched)
+        rest = [self._match(code, score, field, phrase) for code, score, field, phrase in top]
+        if not rest or rest[0].code not in sharers:
+            return None
+        runner_up = rest[1] if len(rest) > 1 else None
+        if rest[0].score < ANSWER_MIN or rest[0].score - (runner_up.score if runner_up else 0.0) < MARGIN:
+            return None
+        shared = tuple(m for m in ranked if m.field == "symptom" and m.matched == best.matched)
+        return Resolution(query, rest[0], tuple(rest[1:MAX_SUGGESTIONS + 1]), runner_up, shared=shared)
 
 
 OTHERS_WITH_THE_SAME_DIGITS = "SMS, chat apps or Number Lookup"
