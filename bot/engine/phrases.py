@@ -16,6 +16,7 @@ from typing import Iterable
 
 from .knowledge import Entry
 from .places import countries_as_words
+from .times import times_as_words
 from .text import OneEditAway, words
 
 SINGLE_WORD_FACTOR = 0.85  # a one-word phrase is weaker evidence than a whole phrase
@@ -42,7 +43,7 @@ class Synonyms:
     """Rewrites interchangeable wordings to one form before matching."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]]):
-        pairs = sorted(pairs, key=lambda kv: -len(kv[0]))
+        pairs = sorted(((_unhyphenated(k), v) for k, v in pairs), key=lambda kv: -len(kv[0]))
         self._map = dict(pairs)
         self._pattern = (
             re.compile(r"\b(?:" + "|".join(re.escape(k) for k, _ in pairs) + r")\b") if pairs else None
@@ -51,7 +52,7 @@ class Synonyms:
 
     def apply(self, text: str, vocabulary: dict | None = None) -> str:
         """The text with every synonym replaced; with a vocabulary, misspelt one-word synonyms too."""
-        text = text.lower().replace("\u2019", "'")  # phones type a curly apostrophe in "don\u2019t"
+        text = _unhyphenated(text.lower().replace("\u2019", "'"))  # phones type a curly apostrophe in "don\u2019t"
         if self._pattern is None:
             return text
         if vocabulary is not None:
@@ -63,6 +64,14 @@ class Synonyms:
             return word
         near = self._near_keys.matches(word)
         return near[0] if near else word
+
+
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")  # one character between two letters: linear time
+
+
+def _unhyphenated(text: str) -> str:
+    """"read-out-loud" as "read out loud", so a synonym is written one way for both."""
+    return _HYPHEN.sub(" ", text)
 
 
 class PhraseIndex:
@@ -235,7 +244,7 @@ class PhraseIndex:
         """The knowledge-base words a question uses (with how sure), and the question's total weight."""
         seen: dict[str, float] = {}
         query_weight = 0.0
-        for token in dict.fromkeys(words(self.synonyms.apply(countries_as_words(text), self.idf))):
+        for token in dict.fromkeys(words(self.synonyms.apply(times_as_words(countries_as_words(text)), self.idf))):
             hit = self.lookup(token)
             if hit is None:
                 if token.isalpha():  # ids, times and sizes ("4f1c9a2e", "12t09", "30s") are not words

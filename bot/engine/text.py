@@ -35,6 +35,9 @@ STOPWORDS = frozenset(
     mask masks saying ticket tickets open escalate escalating collect check fix solve resolve
     need needs want should support bridge bridges bridged bridging customer customers user users people look looks
     s t d m
+    dies died dying erroring errored
+    sessionstatus callcount callstatus callduration lastaction calltype calldirection callid sessionid
+    subaccountid starttime endtime eventtype eventid namespace sourcecountrycode destinationcountrycode
     """.split()
 )
 

@@ -1,0 +1,30 @@
+"""Times of day in a question, read as the word "hour".
+
+"Every weekday around 6pm calls fail" says when calls fail, which the
+knowledge base writes as "at the same hour every day": a capacity symptom.
+A clock time ("6pm", "6 p.m.", "18:00", "11:45-13:15") reads as "hour"; a
+timestamp's time ("2024-03-12T09:00:00.000Z", "09:00:00") does not, because a
+timestamp names a moment, not a time of day.
+"""
+from __future__ import annotations
+
+import re
+
+HOUR = "hour"
+
+# A clock time standing alone: hours with am/pm, or hours and minutes without seconds. Every
+# part is a fixed character class or a bounded repeat, so matching is linear in the text.
+_CLOCK = re.compile(
+    r"(?<![\w:.])(?:"
+    r"(?:[01]?\d|2[0-3])(?::[0-5]\d)? ?(?:am|pm|a\.m\.|p\.m\.)(?![a-z0-9])"
+    r"|(?:[01]?\d|2[0-3]):[0-5]\d(?![\w:])"
+    r")",
+    re.IGNORECASE,
+)
+
+
+def times_as_words(text: str) -> str:
+    """The text with every clock time replaced by "hour"."""
+    if ":" not in text and "m" not in text and "M" not in text:  # most questions name no time
+        return text
+    return _CLOCK.sub(f" {HOUR} ", text)
