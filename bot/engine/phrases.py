@@ -25,6 +25,9 @@ ROOT_SIMILARITY = 0.8  # credit for a word sharing its root with a known one (co
 MIN_FUZZY_LENGTH = 4  # shorter words must match exactly
 LONG_WORD = 6  # from this length a typed letter may stand for any other; shorter, only for a neighbouring key
 MAX_SUFFIX = 4  # at most this many letters between a word and its root
+# Endings (after stemming) that make a word from its root: "coverag" is "cover" + "ag", "validation"
+# is "validat" + "ion"; "backend" is not "back" + a suffix, nor "country" "count" + one.
+ROOT_SUFFIXES = frozenset("s d n er or ers est ion ation al ag abl ibl iv ment ity ur y ant ist ism".split())
 UNKNOWN_WORD_WEIGHT = 1.0  # a word the knowledge base never uses counts as this much of the question
 PHRASE_EXPONENT = 0.7  # weight of the best phrase against coverage of the whole question
 
@@ -160,10 +163,10 @@ class PhraseIndex:
         return None if best is None else (best[1], TYPO_SIMILARITY[best[0]])
 
     def _same_root(self, token: str) -> tuple[str, float] | None:
-        """'cover' for 'coverage', 'playback' for 'play': one word the prefix of the other."""
-        longer = [t for t in self.prefixes.get(token, ()) if len(t) - len(token) <= MAX_SUFFIX]
+        """'cover' for 'coverage', 'provider' for 'provid': one word the other with a suffix."""
+        longer = [t for t in self.prefixes.get(token, ()) if _suffixed(token, t[len(token):])]
         shorter = [token[:cut] for cut in range(len(token) - 1, MIN_FUZZY_LENGTH - 1, -1)
-                   if len(token) - cut <= MAX_SUFFIX and token[:cut] in self.idf]
+                   if token[:cut] in self.idf and _suffixed(token[:cut], token[cut:])]
         found = sorted(longer, key=len)[:1] + shorter[:1]
         if not found:
             return None
@@ -288,6 +291,11 @@ class PhraseIndex:
 def combine(phrase_coverage: float, question_coverage: float) -> float:
     """How sure a code is meant: its best phrase must be there, and it must explain the question."""
     return phrase_coverage ** PHRASE_EXPONENT * question_coverage ** (1 - PHRASE_EXPONENT)
+
+
+def _suffixed(root: str, ending: str) -> bool:
+    """Whether root + ending reads as one word made from the other (or the root's last letter typed twice)."""
+    return len(ending) <= MAX_SUFFIX and (ending in ROOT_SUFFIXES or ending == root[-1])
 
 
 # Each letter's neighbours on a QWERTY keyboard: a slipped finger hits one of them.
