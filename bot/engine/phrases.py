@@ -65,7 +65,7 @@ class Synonyms:
     def _respell(self, word: str, vocabulary: dict) -> str:
         if word in self._map or word in vocabulary:
             return word
-        near = self._near_keys.matches(word)
+        near = [key for key in self._near_keys.matches(word) if plausible_typo(word, key)]
         return near[0] if near else word
 
 

@@ -36,6 +36,8 @@ STOPWORDS = frozenset(
     need needs want should support bridge bridges bridged bridging customer customers user users people look looks
     s t d m
     die dies died dying erroring errored
+    driver drivers rider riders passenger passengers courier couriers buyer buyers seller sellers
+    client clients merchant merchants patient patients guest guests phone phones mobile mobiles anymore
     sessionstatus callcount callstatus callduration lastaction calltype calldirection callid sessionid
     subaccountid starttime endtime eventtype eventid namespace sourcecountrycode destinationcountrycode
     """.split()
