@@ -634,7 +634,8 @@ def why_message(why: WhyRef, kb=None) -> dict:
     else:
         if why.shared:
             lines.append(f"*Set aside*: the symptom \u201c{escape(why.shared)}\u201d, which several codes show alike; "
-                         "the rest of the question decided.")
+                         f"the rest of the question decided, with a lead of {MARGIN:.0f} and a score of "
+                         f"{ANSWER_MIN:.0f} unless the whole question already had the same code {MARGIN:.0f} ahead.")
         lines.append(f"*Matched*: the {escape(why.basis)} \u201c{escape(why.matched)}\u201d of {_entry_name(kb, why.code)}, "
                      f"score {why.score:.0f} out of 100.")
         if why.runner_up is not None:

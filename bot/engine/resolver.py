@@ -19,6 +19,7 @@ ANSWER_MIN = 65.0  # a fuzzy answer needs at least this score ...
 MARGIN = 8.0  # ... and this lead over the best other code
 SUGGEST_MIN = 55.0  # weaker candidates are not worth suggesting
 MAX_SUGGESTIONS = 3
+REST_MIN = 40.0  # the rest of a question, past a symptom several codes share, says something from this score
 TOPIC_WORDS = 3  # a query of at most this many content words may name a topic without a problem word
 
 
@@ -55,7 +56,9 @@ class Resolution:
             return ""
         codes = [m.code for m in self.shared]
         named = ", ".join(map(str, codes[:-1])) + f" and {codes[-1]}"
-        return f"the symptom \u201c{self.shared[0].matched}\u201d fits {named} alike, so the rest of the question decided"
+        scores = ", ".join(f"{m.score:.0f}" for m in self.shared[:-1]) + f" and {self.shared[-1].score:.0f}"
+        return (f"the symptom \u201c{self.shared[0].matched}\u201d fits {named} alike (scores {scores} on the "
+                "whole question), so the rest of the question decided")
 
     def explain(self) -> str:
         """Why the resolver answered (or did not), in one sentence."""
@@ -79,8 +82,7 @@ class Resolution:
             return doubt_reason(self.doubtful[0])
         if self.suggestions:
             best = self.suggestions[0]
-            sharers = [m.code for m in self.suggestions if m.field == "symptom" and m.matched == best.matched
-                       and m.score == best.score]
+            sharers = [m.code for m in self.suggestions if m.field == "symptom" and m.matched == best.matched]
             if best.field == "symptom" and len(sharers) > 1:
                 codes = ", ".join(map(str, sharers[:-1])) + f" and {sharers[-1]}"
                 return (f"The symptom \u201c{best.matched}\u201d fits {codes} alike (score {best.score:.0f}); "
@@ -186,30 +188,40 @@ class Resolver:
         best = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
         lead = best.score - (runner_up.score if runner_up else 0.0)
-        if best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query, best):
+        if self._is_shared(best):
+            decided = self._past_a_shared_symptom(query, ranked)
+            if decided is not None:
+                return decided
+        elif best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query, best):
             others = tuple(m for m in ranked[1:] if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
             return Resolution(query, best, others, runner_up)
-        decided = self._past_a_shared_symptom(query, ranked)
-        if decided is not None:
-            return decided
         suggestions = tuple(m for m in ranked if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
         return Resolution(query, None, suggestions, runner_up)
 
+    def _is_shared(self, match: Match) -> bool:
+        return match.field == "symptom" and len(self._sharers.get(match.matched, ())) > 1
+
     def _past_a_shared_symptom(self, query: str, ranked: list[Match]) -> Resolution | None:
-        """A symptom several codes show ties them, whatever else the question says ("callA completed,
-        callB in error" and a new caller ID). Set its words aside: when the rest of the question
-        alone clearly points at one of the codes that share it, by the usual score and lead, that
-        code is the answer; when it points nowhere, or elsewhere, the question stays open."""
+        """A symptom several codes show says nothing about which, however much more of the question
+        one of them happens to explain ("callA completed, callB in error" and a new caller ID). Set
+        its words aside: when the rest of the question alone clearly points at one of the codes that
+        share it, by the usual score and lead, that code is the answer; when it points nowhere, or
+        elsewhere, the question stays open."""
         best = ranked[0]
-        sharers = self._sharers.get(best.matched, set()) if best.field == "symptom" else set()
-        if len(sharers) < 2 or best.score < ANSWER_MIN or not self._reads_like_a_problem(query, best):
+        sharers = self._sharers[best.matched]
+        if best.score < ANSWER_MIN or not self._reads_like_a_problem(query, best):
             return None
-        top = self.index.candidates(query, min_score=SUGGEST_MIN, limit=MAX_SUGGESTIONS + 1, leave_out=best.matched)
+        top = self.index.candidates(query, min_score=REST_MIN, limit=MAX_SUGGESTIONS + 1, leave_out=best.matched)
         rest = [self._match(code, score, field, phrase) for code, score, field, phrase in top]
         if not rest or rest[0].code not in sharers:
             return None
         runner_up = rest[1] if len(rest) > 1 else None
-        if rest[0].score < ANSWER_MIN or rest[0].score - (runner_up.score if runner_up else 0.0) < MARGIN:
+        if rest[0].score - (runner_up.score if runner_up else 0.0) < MARGIN:
+            return None
+        # The rest is a few words: it decides alone with an answer's score, or else when the whole
+        # question already had the same code clearly ahead.
+        whole_lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
+        if rest[0].score < ANSWER_MIN and not (rest[0].code == best.code and whole_lead >= MARGIN):
             return None
         shared = tuple(m for m in ranked if m.field == "symptom" and m.matched == best.matched)
         return Resolution(query, rest[0], tuple(rest[1:MAX_SUGGESTIONS + 1]), runner_up, shared=shared)

@@ -7,6 +7,8 @@ base's own symptoms and not the evaluation set's questions.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.cards.blocks import WhyRef, why_message
 from bot.engine.knowledge import KnowledgeBase, KnowledgeError, load_files
@@ -173,6 +175,110 @@ def test_ids_and_timestamps_do_not_dilute_a_question(resolver):
                              "2026-11-05T14:30:00.000Z, 3f9ab2)")
     assert noisy.answer is not None and noisy.answer.code == plain.answer.code == -2006
     assert noisy.answer.score == plain.answer.score
+
+
+def test_a_shared_symptom_is_set_aside_when_the_rest_of_the_question_points_at_one_sharer(write_kb):
+    path = write_kb(entries=[
+        {"code": -7001, "message": "Alpha", "title": "Alpha", "phrases": "widget capacity exceeded"},
+        {"code": -7002, "message": "Beta", "title": "Beta", "phrases": "gadget voltage too high"},
+        {"code": -7003, "message": "Gamma", "title": "Gamma", "phrases": "sprocket gear jammed"},
+    ])
+    with_symptoms(path, "widget capacity exceeded", "the lamp never lights up, the fan spins backwards")
+    with_symptoms(path, "gadget voltage too high", "the lamp never lights up, the fuse melts")
+    with_symptoms(path, "sprocket gear jammed", "the belt squeaks loudly, the motor hums")
+    resolver = Resolver(load_files([path]))
+    decided = resolver.resolve("the lamp never lights up and the fuse melts")
+    assert decided.answer is not None and decided.answer.code == -7002, decided.explain()
+    assert {m.code for m in decided.shared} == {-7001, -7002}
+    assert decided.explain().startswith("The symptom \u201cthe lamp never lights up\u201d fits ")
+    assert "so the rest of the question decided: the symptom \u201cthe fuse melts\u201d matched" in decided.explain()
+    # The rest says nothing more, or points at a code that does not share the symptom: no card.
+    assert resolver.resolve("our lamp never lights up at all").answer is None
+    elsewhere = resolver.resolve("the lamp never lights up, the belt squeaks")
+    assert elsewhere.answer is None and elsewhere.suggestions[0].matched == "the lamp never lights up"
+    assert "fits -7001 and -7002 alike" in elsewhere.explain()
+
+
+def test_why_card_says_which_shared_symptom_was_set_aside(resolver, kb):
+    result = resolver.resolve("callA COMPLETED but callB in ERROR ever since we switched to a new caller ID")
+    assert result.answer is not None and result.answer.code == -2008, result.explain()
+    assert result.shared and result.shared[0].matched == "calla completed but callb in error"
+    why = WhyRef.for_resolution(result)
+    assert why.shared == "calla completed but callb in error"
+    assert WhyRef.decode(why.encode()) == why
+    shown = str(why_message(why, kb))
+    assert "*Set aside*: the symptom \u201ccalla completed but callb in error\u201d" in shown
+    assert "the rest of the question decided" in shown
+
+
+@pytest.mark.parametrize("typed, known", [("wrok", "work"), ("capcity", "capacity"), ("speach", "speech"),
+                                          ("fsil", "fail"), ("rpompt", "prompt")])
+def test_a_slip_of_the_finger_is_a_typo(typed, known):
+    from bot.engine.phrases import plausible_typo
+
+    assert plausible_typo(typed, known)
+
+
+@pytest.mark.parametrize("typed, known", [("rest", "test"), ("read", "real"), ("gave", "give"), ("loud", "load"),
+                                          ("want", "wait"), ("hits", "sits"), ("folder", "older")])
+def test_another_word_is_not_a_typo(typed, known):
+    from bot.engine.phrases import plausible_typo
+
+    assert not plausible_typo(typed, known)
+
+
+def test_words_of_their_own_are_not_read_as_knowledge_base_words(resolver):
+    index = resolver.index
+    for word in ("read", "came", "rest", "back", "count", "cert"):
+        assert index.lookup(word) is None, word
+    assert index.lookup("capcity") == ("capacity", 0.85)
+    assert index.lookup("provider")[0] == "provid"  # a root with a suffix
+
+
+@pytest.mark.parametrize("question, code", [
+    ("the caller's leg errors straight away and party B is never dialled", -2004),
+    ("sessionStatus ERROR, callCount 1, callStatus ERROR on callA only; destinationCountryCode PH", -2004),
+    ("the jingle on hold stopped playing after we moved the file to a password-free bucket that is private",
+     -2006),
+    ("our on hold music is an .ogg file and callers hear nothing", -2006),
+    ("we changed validUntil to UTC+2 local time and now sessions die before connecting", -2007),
+    ("we send validUntil as now + 5s and slow callers get a failed session", -2007),
+    ("new calls get rejected once we go past a cap on simultaneous calls", -2010),
+    ("failures only between 17:00 and 19:00 every day, never at night", -2010),
+])
+def test_symptom_wordings_people_use(resolver, question, code):
+    result = resolver.resolve(question)
+    assert result.answer is not None and result.answer.code == code, result.explain()
+
+
+@pytest.mark.parametrize("question", [
+    "unknown error from number masking",  # "from number" is not a caller ID
+    "our office network is down, is anyone else affected?",
+    "on a side note, where do I find the session summary docs?",
+    "what time zone is the daily report in?",
+    "the driver app crashed on a few phones this morning",
+])
+def test_everyday_wordings_do_not_turn_into_symptoms(resolver, question):
+    result = resolver.resolve(question)
+    assert result.answer is None or result.answer.code == -9999, result.explain()
+
+
+def test_a_hyphen_does_not_split_a_synonym(kb):
+    from bot.engine.phrases import Synonyms
+
+    synonyms = Synonyms(kb.synonyms)
+    assert synonyms.apply("the read-out-loud prompt") == synonyms.apply("the read out loud prompt")
+    assert synonyms.apply("a-leg") == synonyms.apply("a leg") == "inbound leg"
+    assert synonyms.apply("-2004 and e-mail") == "-2004 and e mail"
+
+
+@given(st.text(alphabet="ab- \u00e9z1", max_size=30))
+def test_property_hyphens_between_letters_become_spaces_as_read_by_hand(text):
+    from bot.engine.phrases import Synonyms
+
+    by_hand = "".join(" " if c == "-" and 0 < i < len(text) - 1 and "a" <= text[i - 1] <= "z"
+                      and "a" <= text[i + 1] <= "z" else c for i, c in enumerate(text))
+    assert Synonyms([]).apply(text) == by_hand
 
 
 # Questions written for generalisation, from the facts alone, before the matcher was tuned for
