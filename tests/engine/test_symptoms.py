@@ -375,18 +375,21 @@ GENERALISATION_SHARED = [
     ("the prompt at the start of the call is silent and the session fails", {-2005, -2006}),
     ("B leg fails while A leg is ok", {-2004, -2008}),
 ]
-GENERALISATION_RECALL = 0.0  # raised below once measured
+# How many get their card, as measured when written down: 32 of 39, and 16 of the 22 unseen ones.
+GENERALISATION_RECALL = {"first": (GENERALISATION, 0.8), "unseen": (GENERALISATION_UNSEEN, 0.7)}
 
 
-@pytest.mark.parametrize("question, code", GENERALISATION)
+@pytest.mark.parametrize("question, code", GENERALISATION + GENERALISATION_UNSEEN)
 def test_a_generalisation_question_never_gets_a_wrong_card(resolver, question, code):
     result = resolver.resolve(question)
     assert result.answer is None or result.answer.code == code, result.explain()
 
 
-def test_generalisation_questions_mostly_get_their_card(resolver):
-    right = [q for q, code in GENERALISATION if (a := resolver.resolve(q).answer) is not None and a.code == code]
-    assert len(right) / len(GENERALISATION) >= GENERALISATION_RECALL
+@pytest.mark.parametrize("batch", GENERALISATION_RECALL)
+def test_generalisation_questions_mostly_get_their_card(resolver, batch):
+    questions, floor = GENERALISATION_RECALL[batch]
+    right = [q for q, code in questions if (a := resolver.resolve(q).answer) is not None and a.code == code]
+    assert len(right) / len(questions) >= floor
 
 
 @pytest.mark.parametrize("question, codes", GENERALISATION_SHARED)
