@@ -48,9 +48,7 @@ class Synonyms:
     def __init__(self, pairs: Iterable[tuple[str, str]]):
         pairs = sorted(((_unhyphenated(k), v) for k, v in pairs), key=lambda kv: -len(kv[0]))
         self._map = dict(pairs)
-        self._pattern = (
-            re.compile(r"\b(?:" + "|".join(re.escape(k) for k, _ in pairs) + r")\b") if pairs else None
-        )
+        self._pattern = re.compile(r"\b(?:" + longest_first(k for k, _ in pairs) + r")\b") if pairs else None
         self._near_keys = OneEditAway(k for k, _ in pairs if " " not in k and len(k) >= 5)
 
     def apply(self, text: str, vocabulary: dict | None = None) -> str:
@@ -67,6 +65,28 @@ class Synonyms:
             return word
         near = [key for key in self._near_keys.matches(word) if plausible_typo(word, key)]
         return near[0] if near else word
+
+
+def longest_first(keys: Iterable[str]) -> str:
+    """A pattern matching any of the keys, the longest that fits where several do, built as a trie:
+    at each position the engine follows one path of letters, at most one key long, instead of
+    trying every key in turn. Each group is an optional continuation with no repeat, so a match
+    attempt is bounded by the longest key and the whole search is linear in the text."""
+    trie: dict = {}
+    for key in keys:
+        node = trie
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _branches(trie)
+
+
+def _branches(node: dict) -> str:
+    parts = [re.escape(ch) + _branches(child) for ch, child in sorted(node.items()) if ch]
+    if not parts:
+        return ""
+    body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")  # one character between two letters: linear time
@@ -87,6 +107,7 @@ class PhraseIndex:
     def __init__(self, entries: Iterable[Entry], synonyms: Iterable[tuple[str, str]] = ()):
         entries = list(entries)
         self.synonyms = Synonyms(synonyms)
+        self._last_terms: tuple[str, tuple[dict[str, float], float]] | None = None
         sources: list[tuple[int, str, str]] = []
         for e in entries:
             sources.append((e.code, "official message", e.message))
@@ -183,6 +204,7 @@ class PhraseIndex:
         with the question, and their phrases are never looked at.
         """
         seen, query_weight = self._question_terms(text)
+        seen = dict(seen)  # the remembered terms stay whole
         for term in self.terms_of(leave_out):
             if term in seen:
                 del seen[term]
@@ -244,7 +266,16 @@ class PhraseIndex:
         return ceilings
 
     def _question_terms(self, text: str) -> tuple[dict[str, float], float]:
-        """The knowledge-base words a question uses (with how sure), and the question's total weight."""
+        """The knowledge-base words a question uses (with how sure), and the question's total weight.
+        The last question's are remembered: a question past a shared symptom is read twice."""
+        last = self._last_terms  # read once: listener threads share the index
+        if last is not None and last[0] == text:
+            return last[1]
+        terms = self._read_terms(text)
+        self._last_terms = (text, terms)
+        return terms
+
+    def _read_terms(self, text: str) -> tuple[dict[str, float], float]:
         seen: dict[str, float] = {}
         query_weight = 0.0
         for token in dict.fromkeys(words(self.synonyms.apply(times_as_words(countries_as_words(text)), self.idf))):

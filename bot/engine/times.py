@@ -28,10 +28,11 @@ _CLOCK = re.compile(
 # base's word for how long a request stays valid.
 _DURATION = re.compile(r"(?<![\w.:])\d{1,4} ?(?:s|secs?|seconds?|mins?|minutes?)(?![a-z0-9])", re.IGNORECASE)
 SECONDS = "seconds"
+_DIGIT = re.compile(r"\d")
 
 
 def times_as_words(text: str) -> str:
     """The text with every clock time replaced by "hour", and every duration by "seconds"."""
-    if not any(c.isdigit() for c in text):  # most questions name no time
+    if _DIGIT.search(text) is None:  # most questions name no time
         return text
     return _DURATION.sub(f" {SECONDS} ", _CLOCK.sub(f" {HOUR} ", text))

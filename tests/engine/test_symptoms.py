@@ -396,3 +396,29 @@ def test_generalisation_questions_mostly_get_their_card(resolver, batch):
 def test_a_generalisation_question_with_a_shared_symptom_gets_no_card(resolver, question, codes):
     result = resolver.resolve(question)
     assert result.answer is None, result.explain()
+
+
+SYNONYM_PARTS = ["a", "leg", " ", "'", "s", "caller", "callee", "side", "don", "t", "at", "once", "3", "way", "-",
+                 "busy", "time", "times", "x", "read", "out", "loud", "ed", "caller's leg", "busy hour", "read out",
+                 "timed out", "time out", "don't", "at the same time", "white list", "peak hour", "b party", "ran out"]
+
+
+@given(st.lists(st.sampled_from(SYNONYM_PARTS), max_size=12).map("".join))
+def test_property_synonyms_are_found_as_the_plain_alternation_found_them(kb, text):
+    """The trie pattern finds the same synonyms, longest first, as one alternative per key did."""
+    import re
+
+    from bot.engine.phrases import longest_first
+
+    keys = sorted({k.replace("-", " ") for k, _ in kb.synonyms}, key=lambda k: -len(k))
+    plain = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keys) + r")\b")
+    trie = re.compile(r"\b(?:" + longest_first(keys) + r")\b")
+    assert [m.span() for m in trie.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_a_question_past_a_shared_symptom_reads_the_same_twice(resolver):
+    question = "callA COMPLETED but callB in ERROR ever since we switched to a new caller ID"
+    first = resolver.resolve(question)
+    resolver.resolve("something else entirely fails")
+    again = resolver.resolve(question)
+    assert again.answer == first.answer and again.shared == first.shared
