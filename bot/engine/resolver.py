@@ -211,7 +211,7 @@ class Resolver:
         sharers = self._sharers[best.matched]
         if best.score < ANSWER_MIN or not self._reads_like_a_problem(query, best):
             return None
-        top = self.index.candidates(query, min_score=REST_MIN, limit=MAX_SUGGESTIONS + 1, leave_out=best.matched)
+        top = self.index.candidates(query, min_score=REST_MIN, limit=2, leave_out=best.matched)  # leader, runner-up
         rest = [self._match(code, score, field, phrase) for code, score, field, phrase in top]
         if not rest or rest[0].code not in sharers:
             return None
@@ -224,7 +224,8 @@ class Resolver:
         if rest[0].score < ANSWER_MIN and not (rest[0].code == best.code and whole_lead >= MARGIN):
             return None
         shared = tuple(m for m in ranked if m.field == "symptom" and m.matched == best.matched)
-        return Resolution(query, rest[0], tuple(rest[1:MAX_SUGGESTIONS + 1]), runner_up, shared=shared)
+        others = tuple(m for m in ranked if m.code != rest[0].code and m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
+        return Resolution(query, rest[0], others, runner_up, shared=shared)
 
 
 OTHERS_WITH_THE_SAME_DIGITS = "SMS, chat apps or Number Lookup"
