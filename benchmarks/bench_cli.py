@@ -24,7 +24,7 @@ WARM_UPS = 2
 TIMEOUT = 60
 IMPORT_CHECK = f"""
 import contextlib, io, json, sys
-from bot.cli.main import main
+from nmbot.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(["ask", "-2004"])
 print(json.dumps({{"exit": code, "modules": len(sys.modules),
@@ -50,7 +50,7 @@ def wall_ms(cmd: list[str]) -> float:
 
 def cold_start(runs: int) -> list:
     script = venv_tool("nmbot")
-    cmd = [str(script), "ask", "-2004"] if script.exists() else [sys.executable, "-m", "bot", "ask", "-2004"]
+    cmd = [str(script), "ask", "-2004"] if script.exists() else [sys.executable, "-m", "nmbot", "ask", "-2004"]
     heading(f"cold start: {' '.join(cmd)}")
     floor = statistics.median(wall_ms([sys.executable, "-c", "pass"]) for _ in range(5))
     for _ in range(WARM_UPS):
@@ -68,7 +68,7 @@ def cold_start(runs: int) -> list:
 
 def top_imports(n: int = 6) -> list[tuple[int, str]]:
     """(cumulative microseconds, module) of the slowest top-level imports of `python -m bot ask -2004`."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "ask", "-2004"],
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "nmbot", "ask", "-2004"],
                           capture_output=True, text=True, env=env(), timeout=TIMEOUT, cwd=ROOT)
     rows = []
     for line in done.stderr.splitlines():

@@ -37,12 +37,12 @@ SLOWEST_SECONDS = 1.0
 
 
 def readers() -> dict[str, Callable[[str], object]]:
-    from bot.engine.codes import codes_in_question
-    from bot.engine.knowledge import load
-    from bot.engine.privacy import mask_msisdns, mask_url
-    from bot.engine.resolver import Resolver
-    from bot.engine.scanner import Scanner
-    from bot.slack.answers import without_mention
+    from nmbot.engine.codes import codes_in_question
+    from nmbot.engine.knowledge import load
+    from nmbot.engine.privacy import mask_msisdns, mask_url
+    from nmbot.engine.resolver import Resolver
+    from nmbot.engine.scanner import Scanner
+    from nmbot.slack.answers import without_mention
 
     kb = load()
     scanner, resolver, known = Scanner(kb), Resolver(kb), {e.code for e in kb}

@@ -119,9 +119,9 @@ def serve_bare(port: int) -> int:
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_sdk import WebClient
 
-    from bot import logs
-    from bot.settings import Settings
-    from bot.slack.server import run_gunicorn
+    from nmbot import logs
+    from nmbot.settings import Settings
+    from nmbot.slack.server import run_gunicorn
 
     settings = Settings.from_env()
     logs.configure(settings)
@@ -157,7 +157,7 @@ class Server:
                    NMBOT_DATABASE_URL=database_url, NMBOT_LOG_LEVEL="info", NMBOT_METRICS_PORT="0",
                    PYTHONPATH=str(ROOT), **settings)
         if kind == "bot":
-            command = [sys.executable, "-m", "bot.cli.main", "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
+            command = [sys.executable, "-m", "nmbot.cli.main", "serve", "--http", "--host", "127.0.0.1", "--port", "0"]
         else:
             command = [sys.executable, str(Path(__file__).resolve()), "--serve-bare"]
         self.kind = kind

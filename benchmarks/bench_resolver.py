@@ -78,8 +78,8 @@ def describe_index(resolver) -> None:
 
 
 def bench_shipped(rounds: int) -> list:
-    from bot.engine.knowledge import load
-    from bot.engine.resolver import Resolver
+    from nmbot.engine.knowledge import load
+    from nmbot.engine.resolver import Resolver
 
     heading("(a) shipped knowledge base")
     kb = load()
@@ -98,8 +98,8 @@ def bench_shipped(rounds: int) -> list:
 
 def bench_generated(entries: int, questions_n: int, rounds: int, profile: bool) -> list:
     import generate_kb
-    from bot.engine.knowledge import load_files
-    from bot.engine.resolver import Resolver
+    from nmbot.engine.knowledge import load_files
+    from nmbot.engine.resolver import Resolver
 
     heading(f"(b) generated knowledge base, {entries:,} entries")
     gen_s, path = timed(lambda: generate_kb.ensure(entries))
@@ -149,7 +149,7 @@ def traced_index_memory(kb) -> list:
     (An RSS delta misleads here: the index reuses memory the YAML parser freed.)"""
     import tracemalloc
 
-    from bot.engine.resolver import Resolver
+    from nmbot.engine.resolver import Resolver
 
     gc.collect()
     tracemalloc.start()

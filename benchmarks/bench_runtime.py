@@ -731,7 +731,7 @@ def socket_drivers(stub: StubProcess, workdir: Path) -> list[Driver]:
 
 def _nmbot() -> list[str]:
     nmbot = venv_tool("nmbot")
-    return [str(nmbot)] if nmbot.exists() else [sys.executable, "-m", "bot.cli.main"]
+    return [str(nmbot)] if nmbot.exists() else [sys.executable, "-m", "nmbot.cli.main"]
 
 
 MODES: dict[str, Callable[[StubProcess, Path], list[Driver]]] = {"http": http_drivers, "socket": socket_drivers}

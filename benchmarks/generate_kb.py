@@ -90,7 +90,7 @@ MESSAGE_FORMS = [
 
 def vocabulary(rng: random.Random, size: int) -> list[str]:
     """REAL_WORDS plus distinct pseudo-words, shuffled so that rank is independent of origin."""
-    from bot.engine.text import STOPWORDS
+    from nmbot.engine.text import STOPWORDS
 
     words = list(dict.fromkeys(REAL_WORDS))
     seen = set(words) | STOPWORDS | set(CHATTER)

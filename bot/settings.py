@@ -137,6 +137,7 @@ class Settings:
     max_file_bytes: int = 2_000_000  # shared log files larger than this are not downloaded
     file_hosts: tuple[str, ...] = ()  # hosts besides Slack's own that may receive the bot token for a file
     download_seconds: float = 10.0  # one shared file's whole download, connecting included
+    body_seconds: float = 10.0  # HTTP mode: one request body's whole read (Slack sends its few kB at once)
     watch_knowledge: bool = False  # reload the knowledge base when its files change (SIGHUP always reloads)
     web_workers: int = 1  # HTTP mode: gunicorn worker processes, each a whole bot
     metrics_host: str = "0.0.0.0"  # /healthz, /readyz and /metrics: reachable by container probes by default
@@ -170,6 +171,7 @@ class Settings:
             max_file_bytes=int(_number(env, "NMBOT_MAX_FILE_BYTES", cls.max_file_bytes, minimum=1)),
             file_hosts=_hosts(env, "NMBOT_FILE_HOSTS"),
             download_seconds=_seconds(env, "NMBOT_DOWNLOAD_SECONDS", cls.download_seconds, 600),
+            body_seconds=_seconds(env, "NMBOT_BODY_SECONDS", cls.body_seconds, 60),
             watch_knowledge=_flag(env, "NMBOT_WATCH_KNOWLEDGE"),
             web_workers=_whole(env, "NMBOT_WEB_WORKERS", cls.web_workers, 1, 32),
             metrics_host=env.get("NMBOT_METRICS_HOST", "").strip() or cls.metrics_host,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from bot.engine.knowledge import CACHE_ENV_VAR, KnowledgeBase, load
+from nmbot.engine.knowledge import CACHE_ENV_VAR, KnowledgeBase, load
 
 REPO = Path(__file__).resolve().parents[1]
 

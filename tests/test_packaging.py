@@ -20,8 +20,29 @@ def pyproject() -> dict:
 
 def test_every_package_under_bot_is_listed():
     listed = set(pyproject()["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "bot").rglob("__init__.py")}
-    assert found | {"bot.knowledge"} == listed
+    folders = {p.parent.relative_to(REPO / "bot").parts for p in (REPO / "bot").rglob("__init__.py")}
+    found = {".".join(("nmbot", *parts)) for parts in folders}
+    assert found | {"nmbot.knowledge"} == listed
+
+
+def test_the_bot_folder_installs_as_nmbot():
+    package_dir = pyproject()["tool"]["setuptools"]["package-dir"]
+    assert package_dir == {"nmbot": "bot", "nmbot.knowledge": "knowledge"}
+    assert pyproject()["project"]["scripts"]["nmbot"] == "nmbot.cli.main:main"
+
+
+def test_no_module_named_bot_is_ever_loaded():
+    """Loading the code as `bot` beside `nmbot` would register every metric twice; everything imports nmbot."""
+    code = ("import sys, nmbot.cli.main, nmbot.slack.app, nmbot.slack.server, nmbot.slack.socket_mode, "
+            "nmbot.slack.web, nmbot.report, nmbot.cli.commands\n"
+            "print(sorted(m for m in sys.modules if m == 'bot' or m.startswith('bot.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    sources = [p for d in ("bot", "tests", "benchmarks") for p in (REPO / d).rglob("*.py")]
+    importing_bot = [str(p.relative_to(REPO)) for p in sources
+                     if re.search(r"^\s*(from bot[. ]|import bot\b)", p.read_text(), re.M)]
+    assert importing_bot == []
 
 
 def test_ci_runs_the_readme_test_command():
@@ -41,5 +62,6 @@ def test_wheel_carries_the_knowledge_base(tmp_path):
     assert proc.returncode == 0, proc.stderr
     [wheel] = tmp_path.glob("nmbot-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "bot/knowledge/number-masking.yaml" in names
-    assert "bot/cli/main.py" in names
+    assert "nmbot/knowledge/number-masking.yaml" in names
+    assert "nmbot/cli/main.py" in names
+    assert not [n for n in names if n.startswith("bot/")]  # nothing called `bot` lands in site-packages

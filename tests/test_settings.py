@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from nmbot.settings import Settings, SettingsError
 
 
 def test_defaults_need_no_environment():

@@ -1,4 +1,4 @@
-"""Block Kit rendering of `bot.cards.content` objects: the only place Slack messages are drawn.
+"""Block Kit rendering of `nmbot.cards.content` objects: the only place Slack messages are drawn.
 
 Every builder returns `{"text": fallback, "blocks": [...]}`, built with
 `slack_sdk.models.blocks` so `.to_dict()` validates what the SDK knows, and

@@ -480,7 +480,7 @@ def load_files(paths: Iterable[str | os.PathLike]) -> KnowledgeBase:
 def shipped_paths() -> list[Path]:
     """The knowledge files that ship with the package (or the checkout's knowledge/)."""
     package = Path(__file__).resolve().parents[1]
-    installed = package / "knowledge"  # where a wheel puts bot.knowledge
+    installed = package / "knowledge"  # where a wheel puts nmbot.knowledge
     folder = installed if installed.is_dir() else package.parent / "knowledge"
     return expand_paths([folder])
 

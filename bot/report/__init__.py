@@ -3,7 +3,7 @@
 Reads the state store that the Slack surfaces fill (usage events, votes,
 unanswered questions) and knows nothing about Slack itself:
 
-    from bot.report import build_report, render
+    from nmbot.report import build_report, render
     print(render(build_report(store, since=time.time() - 7 * 86400, kb=kb), "md"))
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ from ..engine.privacy import MASK
 from ..engine.text import words
 from ..store import Feedback, StateStore, Unanswered, UsageEvent
 
-# Usage-event kinds (see bot.slack.answers.remember and the listeners that record events).
+# Usage-event kinds (see nmbot.slack.answers.remember and the listeners that record events).
 EXPLAINED_KINDS = ("card", "summary")  # one event per code explained in a reply
 UNANSWERED_KINDS = ("suggestions", "not_sure")  # no confident answer
 SHARE_KIND = "share"

@@ -63,7 +63,7 @@ WATCH_SECONDS = 1.0  # how often the connection is looked at (the probes' resolu
 FIRST_RETRY, MAX_RETRY = 1.0, 30.0  # pauses between failed attempts double from the first up to the last
 CLOSE_SECONDS = 5.0  # closing a connection: the close frame's answer, the client's tasks
 ACK_DRAIN_SECONDS = 3.0  # Slack's ack deadline: at shutdown, envelopes being acknowledged get this long
-DISPATCH_THREADS = 8  # envelopes dispatched at once off the loop; most take milliseconds, a slash command up to its ack
+DISPATCH_THREADS = 4  # commands, clicks and views dispatched at once off the loop, each until its listener acks
 # apps.connections.open errors that mean the app-level token itself is wrong: nothing to retry.
 TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
                           "not_allowed_token_type", "missing_scope", "no_permission", "invalid_token"})

@@ -7,6 +7,9 @@ front of it, `SlackWsgiApp` adds only what the stock handler does not do:
 - chunked bodies (gunicorn de-chunks them and sets `wsgi.input_terminated`):
   read to their end, within the limit; a body with neither a length nor a
   known end is 411;
+- a deadline on the whole body (NMBOT_BODY_SECONDS): a client trickling its
+  body would otherwise hold one of the worker's threads for as long as it
+  likes; past the deadline it gets a 408;
 - 400, never a 500 or a traceback, for a body that is not UTF-8 or that Bolt
   cannot parse (Bolt parses before it checks the signature, so anyone can
   send one);
@@ -16,8 +19,10 @@ front of it, `SlackWsgiApp` adds only what the stock handler does not do:
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import socket
 import time
 from concurrent.futures import Executor
 from http import HTTPStatus
@@ -40,6 +45,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 # Slack's largest request, a 40,000-character message with its rich-text copy, is a few hundred kB.
 MAX_BODY_BYTES = 1 << 20
+BODY_CHUNK_BYTES = 64 * 1024
 REFUSAL_LOG_SECONDS = 10.0  # a flood of refused requests logs one line per reason this often, not one each
 TEXT = "text/plain; charset=utf-8"
 
@@ -52,9 +58,9 @@ class Refused(Exception):
         self.reason, self.status, self.text = reason, status, text
 
 
-def read_body(environ: dict) -> bytes:
-    """The request body, whole; raises Refused when it is too large or has no known end."""
-    stream = environ["wsgi.input"]
+def read_body(environ: dict, seconds: float) -> bytes:
+    """The request body, whole, read within `seconds`; raises Refused when it is too large, has no known end
+    or does not arrive in time."""
     declared = (environ.get("CONTENT_LENGTH") or "").strip()
     if declared:
         if not (declared.isascii() and declared.isdigit()):
@@ -62,14 +68,47 @@ def read_body(environ: dict) -> bytes:
         if int(declared) > MAX_BODY_BYTES:
             # Refused unread: reading it would cost the time and memory the limit protects.
             raise Refused("too_large", 413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
-        return stream.read(int(declared))
+        return _read_within(environ, int(declared), seconds)
     if not environ.get("wsgi.input_terminated"):
         # No length and a server that cannot tell where the body ends: reading would wait for the client to close.
         raise Refused("no_length", 411, "the request has no Content-Length")
-    body = stream.read(MAX_BODY_BYTES + 1)
+    body = _read_within(environ, MAX_BODY_BYTES + 1, seconds)
     if len(body) > MAX_BODY_BYTES:
         raise Refused("too_large", 413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
     return body
+
+
+def _read_within(environ: dict, limit: int, seconds: float) -> bytes:
+    """Up to `limit` bytes of the body (fewer when it ends first), all of them within `seconds`.
+
+    Each read waits at most for the time left, on the client's socket (gunicorn puts it in the environ as
+    `gunicorn.socket`); elsewhere, as under a test's WSGI server, the reads are only checked between them."""
+    stream, sock = environ["wsgi.input"], environ.get("gunicorn.socket")
+    deadline = time.monotonic() + seconds
+    chunks, got = [], 0
+    try:
+        while got < limit:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if isinstance(sock, socket.socket):
+                sock.settimeout(left)
+            chunk = stream.read(min(BODY_CHUNK_BYTES, limit - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    except TimeoutError:
+        if isinstance(sock, socket.socket):
+            # gunicorn would otherwise keep the connection and, before the next request, read the rest of
+            # this body for as long as the client trickles it; with nothing more to read it closes after the 408.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RD)
+        raise Refused("slow_body", 408, f"the request body did not arrive within {seconds:g} s") from None
+    finally:
+        if isinstance(sock, socket.socket):
+            sock.settimeout(None)  # gunicorn reads the next request on a blocking socket
+    return b"".join(chunks)
 
 
 class SlackWsgiApp:
@@ -95,7 +134,7 @@ class SlackWsgiApp:
     def _slack(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
         try:
-            body = read_body(environ)
+            body = read_body(environ, self.deps.settings.body_seconds)
             body.decode("utf-8")  # Bolt decodes it too, and would raise on bad bytes
         except Refused as refused:
             return self._refuse(start_response, refused)

@@ -278,6 +278,9 @@ def _entry(row: Any, attempts: Optional[int] = None) -> JournalEntry:
 Write = Callable[[Any, dict], bool]
 
 
+SQLITE_CACHE_KIB = 256  # each connection's page cache
+
+
 def _insert_of(dialect: str) -> Any:
     """The dialect's INSERT with ON CONFLICT. PostgreSQL's dialect is imported only when used: a SQLite
     process would otherwise carry it in memory for nothing."""
@@ -308,6 +311,10 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)
         cur.execute("PRAGMA synchronous=NORMAL")
+        # SQLite caches up to 2 MiB of pages per connection by default; the bot's working set is the few
+        # index pages of recent keys, and the OS caches the file anyway. A long-lived server would keep the
+        # whole default resident in every connection.
+        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     finally:
         cur.close()
 

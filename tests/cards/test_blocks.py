@@ -10,14 +10,14 @@ import pytest
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-from bot.cards import blocks
-from bot.cards.blocks import VoteRef, WhyRef
-from bot.cards.content import Card
-from bot.cards.content import (LogItem, LogSummary, NotNumberMasking, OtherProduct, Suggestion, card_for_entry,
+from nmbot.cards import blocks
+from nmbot.cards.blocks import VoteRef, WhyRef
+from nmbot.cards.content import Card
+from nmbot.cards.content import (LogItem, LogSummary, NotNumberMasking, OtherProduct, Suggestion, card_for_entry,
                                card_for_resolution, not_number_masking_for)
-from bot.cards.terminal import render_card, render_not_number_masking
-from bot.engine.knowledge import KnowledgeBase, Sourced
-from bot.engine.scanner import Finding
+from nmbot.cards.terminal import render_card, render_not_number_masking
+from nmbot.engine.knowledge import KnowledgeBase, Sourced
+from nmbot.engine.scanner import Finding
 
 OTHER_SMS = OtherProduct("2003", "SMS (8x8's Messaging API)", "SMS", "", "SMS errors are positive codes.",
                          "https://developer.8x8.com/connect/docs/api-error-codes", "Messaging API error codes", -2003)
@@ -197,7 +197,7 @@ def test_log_summary_of_hundreds_of_codes_stays_within_limits():
 
 
 def test_log_summary_says_whose_first_step_it_is(kb):
-    from bot.cards.content import log_summary
+    from nmbot.cards.content import log_summary
 
     findings = [Finding(-2005, True, 1, 1, "errorCode=-2005", kb.get(-2005)),
                 Finding(-2001, True, 1, 2, "errorCode=-2001", kb.get(-2001))]
@@ -324,7 +324,7 @@ def test_a_button_value_slack_would_refuse_is_refused(kb):
 def test_a_findings_own_blocks_are_what_the_sdk_draws(why, evidence):
     from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-    from bot.cards.blocks import _context, _evidence_text, _finding_dicts, escape
+    from nmbot.cards.blocks import _context, _evidence_text, _finding_dicts, escape
 
     card = Card(code=-2010, header="h", title="t", category="c", meaning="m", causes=(), steps=("s",), owner="o",
                 owner_detail="d", escalate=("e",), related=(), docs="https://docs.8x8.com", footer="f", why=why,
@@ -337,7 +337,7 @@ def test_a_findings_own_blocks_are_what_the_sdk_draws(why, evidence):
 # --- another product's code: no card, whose it is -----------------------------------------
 
 def test_another_products_code_gets_a_short_reply_naming_it_with_its_docs(kb):
-    from bot.engine.resolver import Resolver
+    from nmbot.engine.resolver import Resolver
 
     resolution = Resolver(kb).resolve("Viber 2010 on our chat campaign")
     reply = not_number_masking_for(resolution)
@@ -354,7 +354,7 @@ def test_another_products_code_gets_a_short_reply_naming_it_with_its_docs(kb):
 
 
 def test_several_products_each_get_a_line_and_one_docs_button(kb):
-    from bot.engine.resolver import Resolver
+    from nmbot.engine.resolver import Resolver
 
     resolution = Resolver(kb).resolve("SMS status 2003 and Number Lookup 2004 and statusCode -1015")
     message = blocks.not_number_masking_message(resolution.query, not_number_masking_for(resolution))
@@ -366,7 +366,7 @@ def test_several_products_each_get_a_line_and_one_docs_button(kb):
 
 
 def test_terminal_says_the_same(kb):
-    from bot.engine.resolver import Resolver
+    from nmbot.engine.resolver import Resolver
 
     resolution = Resolver(kb).resolve("Number Lookup 2004")
     text = render_not_number_masking(not_number_masking_for(resolution))
@@ -376,7 +376,7 @@ def test_terminal_says_the_same(kb):
 
 
 def test_a_card_for_a_sign_less_code_carries_the_note_in_slack_and_terminal(kb):
-    from bot.engine.resolver import Resolver
+    from nmbot.engine.resolver import Resolver
 
     card = card_for_resolution(kb, Resolver(kb).resolve("2004"))
     note = "Number Masking reports this code as -2004; a positive 2004 from SMS, chat apps or Number Lookup"

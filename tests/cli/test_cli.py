@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.main import protect_free_text
+from nmbot.cli.main import protect_free_text
 
-NMBOT = [sys.executable, "-m", "bot"]
+NMBOT = [sys.executable, "-m", "nmbot"]
 LOGS = Path(__file__).resolve().parents[1] / "eval" / "data" / "logs"
 
 
@@ -245,7 +245,7 @@ def test_offline_console_without_tokens_answers_lines():
 def test_ask_path_imports_no_slack_or_database_libraries():
     code = (
         "import sys, io, contextlib\n"
-        "from bot.cli.main import main\n"
+        "from nmbot.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()): main(['ask', '-2004'])\n"
         "heavy = [m for m in ('slack_bolt', 'slack_sdk', 'sqlalchemy', 'hyperscan', 'psycopg') if m in sys.modules]\n"
         "print(','.join(heavy))\n"

@@ -20,16 +20,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine.codes import ERROR_WORD_REACH, codes_in_question, looks_like_family, normalise_dashes
-from bot.engine.places import countries_as_words
-from bot.engine.privacy import mask_msisdns, mask_url
-from bot.engine.resolver import Resolver
-from bot.engine.scanner import Scanner, is_field_line
-from bot.engine.text import STOPWORDS, reports_a_problem, stem, words
-from bot.engine.times import times_as_words
-from bot.logs import RedactingFilter
-from bot.slack.answers import mentions, without_mention
-from bot.slack.files import MAX_FILES
+from nmbot.engine.codes import ERROR_WORD_REACH, codes_in_question, looks_like_family, normalise_dashes
+from nmbot.engine.places import countries_as_words
+from nmbot.engine.privacy import mask_msisdns, mask_url
+from nmbot.engine.resolver import Resolver
+from nmbot.engine.scanner import Scanner, is_field_line
+from nmbot.engine.text import STOPWORDS, reports_a_problem, stem, words
+from nmbot.engine.times import times_as_words
+from nmbot.logs import RedactingFilter
+from nmbot.slack.answers import mentions, without_mention
+from nmbot.slack.files import MAX_FILES
 
 MAX_KEY = 80  # a field's key, as long as the scanner reads keys
 BOUND_SECONDS = 2.0  # generous: the lines below took 3 to 20 s each before the rewrite
@@ -253,7 +253,7 @@ def test_property_one_edit_look_up_agrees_with_comparing_every_word(word):
     """The deletion index finds exactly the words a scan of the whole list finds, in the list's order."""
     from rapidfuzz.distance import OSA
 
-    from bot.engine.text import OneEditAway
+    from nmbot.engine.text import OneEditAway
 
     near = OneEditAway(KNOWN_WORDS)
     expected = tuple(w for w in KNOWN_WORDS if OSA.distance(word, w) <= 1)

@@ -5,8 +5,8 @@ import dataclasses
 
 import pytest
 
-from bot.engine.knowledge import KnowledgeError, Sourced, configured_paths, load, load_files, shipped_paths
-from bot.engine.lint import OFFICIAL_MESSAGES
+from nmbot.engine.knowledge import KnowledgeError, Sourced, configured_paths, load, load_files, shipped_paths
+from nmbot.engine.lint import OFFICIAL_MESSAGES
 
 
 def test_shipped_kb_has_every_official_code_with_its_exact_message(kb):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.lint import lint
+from nmbot.engine.lint import lint
 
 
 def messages(problems):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine.places import COUNTRY, ISO_CODES, countries_as_words
-from bot.engine.resolver import Resolver
+from nmbot.engine.places import COUNTRY, ISO_CODES, countries_as_words
+from nmbot.engine.resolver import Resolver
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.privacy import MASK, mask_msisdns
+from nmbot.engine.privacy import MASK, mask_msisdns
 
 M = MASK
 

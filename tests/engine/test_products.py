@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine.codes import code_tokens, codes_in_question, normalise_dashes
-from bot.engine.products import (MAX_SIGHTINGS, NOT_CODE_WORDS, PHRASES, PRODUCTS, Context, names_another_product,
+from nmbot.engine.codes import code_tokens, codes_in_question, normalise_dashes
+from nmbot.engine.products import (MAX_SIGHTINGS, NOT_CODE_WORDS, PHRASES, PRODUCTS, Context, names_another_product,
                                  read_codes)
-from bot.engine.resolver import Resolver
-from bot.engine.scanner import Scanner
+from nmbot.engine.resolver import Resolver
+from nmbot.engine.scanner import Scanner
 
 BOUND_SECONDS = 2.0
 

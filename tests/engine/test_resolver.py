@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.engine.codes import codes_in_question, nearest_codes
-from bot.engine.resolver import MAX_SUGGESTIONS, Resolver
+from nmbot.engine.codes import codes_in_question, nearest_codes
+from nmbot.engine.resolver import MAX_SUGGESTIONS, Resolver
 
 NEAR_MISSES = yaml.safe_load((Path(__file__).parent / "data" / "near-misses.yaml").read_text())
 
@@ -72,7 +72,7 @@ def test_every_example_resolves_to_its_own_entry(resolver, kb):
 
 def test_examples_are_not_matched_verbatim(kb):
     """Examples double as tests, so they must not be part of what is matched."""
-    from bot.engine.phrases import PhraseIndex
+    from nmbot.engine.phrases import PhraseIndex
 
     index = PhraseIndex(kb, kb.synonyms)
     indexed = {p.text for p in index.phrases}
@@ -135,7 +135,7 @@ def test_answer_needs_a_lead_over_the_runner_up(kb):
     """Two entries that share every phrase word: no confident answer for either."""
     import dataclasses
 
-    from bot.engine.knowledge import KnowledgeBase
+    from nmbot.engine.knowledge import KnowledgeBase
 
     a = dataclasses.replace(kb.get(-2001), phrases=("widget outage",))
     b = dataclasses.replace(kb.get(-2002), phrases=("widget outage",))

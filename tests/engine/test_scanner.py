@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import scanner as scanner_module
-from bot.engine.scanner import CHUNK_SIZE, MAX_LINE, PAIR_WINDOW, Scanner, ScanInputError
+from nmbot.engine import scanner as scanner_module
+from nmbot.engine.scanner import CHUNK_SIZE, MAX_LINE, PAIR_WINDOW, Scanner, ScanInputError
 
 EVAL_LOGS = sorted((Path(__file__).parents[1] / "eval" / "data" / "logs").iterdir())
 
@@ -183,7 +183,7 @@ def test_plain_prefilter_finds_what_hyperscan_finds(kb, monkeypatch):
 
 
 def test_team_codes_outside_the_number_masking_families_are_found(write_kb):
-    from bot.engine.knowledge import load_files, shipped_paths
+    from nmbot.engine.knowledge import load_files, shipped_paths
 
     merged = load_files([*shipped_paths(), write_kb()])
     found = Scanner(merged).scan_text("errorCode=-7001\nerrorCode=-7002\nfailed with -2004\n")

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.engine.resolver import Resolver
-from bot.engine.times import HOUR, SECONDS, times_as_words
+from nmbot.engine.resolver import Resolver
+from nmbot.engine.times import HOUR, SECONDS, times_as_words
 
 UNITS = ("s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes")
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.engine.knowledge import KnowledgeBase, load
-from bot.engine.resolver import Resolver
-from bot.engine.scanner import Scanner
+from nmbot.engine.knowledge import KnowledgeBase, load
+from nmbot.engine.resolver import Resolver
+from nmbot.engine.scanner import Scanner
 
 DATA = Path(__file__).parent / "data"
 ANSWERING_KINDS = ("code-form", "message", "paraphrase", "typo", "symptom")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.main import main
-from bot.report import build_report, describe_duration, group_questions, parse_duration, render
-from bot.store import MemoryStore, Unanswered, UsageEvent, open_store
+from nmbot.cli.main import main
+from nmbot.report import build_report, describe_duration, group_questions, parse_duration, render
+from nmbot.store import MemoryStore, Unanswered, UsageEvent, open_store
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = 86400.0
@@ -231,7 +231,7 @@ def test_cli_report_purges_only_what_nmbot_keep_days_lets_go(database, monkeypat
 
 def test_cli_report_never_loads_slack(database):
     # A fresh interpreter, as `nmbot report` runs: the report must work where Slack's libraries are not wanted.
-    code = ("import sys; from bot.cli.main import main; rc = main(['report', '--format', 'csv']); "
+    code = ("import sys; from nmbot.cli.main import main; rc = main(['report', '--format', 'csv']); "
             "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('slack_sdk', 'slack_bolt')); "
             "print('SLACK', loaded, file=sys.stderr); sys.exit(rc)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from slack_requests import SIGNING_SECRET
 from webapi_stub import BOT_TOKEN, WebApiStub
 
-from bot.settings import Settings
+from nmbot.settings import Settings
 
 
 def settings_for(stub: WebApiStub, **env: str) -> Settings:

@@ -23,10 +23,10 @@ from bot_settings import settings_for
 from slack_requests import SlackSender
 from webapi_stub import WebApiStub
 
-from bot.engine.knowledge import KnowledgeBase
-from bot.slack.probes import ProbeServer
-from bot.slack.web import SlackWsgiApp, create_wsgi_app
-from bot.store import MemoryStore, StateStore
+from nmbot.engine.knowledge import KnowledgeBase
+from nmbot.slack.probes import ProbeServer
+from nmbot.slack.web import SlackWsgiApp, create_wsgi_app
+from nmbot.store import MemoryStore, StateStore
 
 SHIPPED_KB = Path(__file__).resolve().parents[2] / "knowledge" / "number-masking.yaml"
 

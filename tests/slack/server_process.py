@@ -15,7 +15,7 @@ import time
 from slack_requests import SIGNING_SECRET, get
 from webapi_stub import APP_TOKEN, BOT_TOKEN, WebApiStub
 
-NMBOT = [sys.executable, "-m", "bot.cli.main"]
+NMBOT = [sys.executable, "-m", "nmbot.cli.main"]
 
 
 def clean_env(**values: str) -> dict:

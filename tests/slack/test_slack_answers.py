@@ -5,16 +5,16 @@ import logging
 
 import pytest
 
-from bot.engine.resolver import Resolver
-from bot.engine.scanner import Scanner
-from bot.settings import Settings
-from bot.slack import answers
-from bot.slack.deps import Deps
-from bot.slack.files import log_files, may_send_token
-from bot.slack.listeners.actions.buttons import parse_value
-from bot.slack.listeners.commands import nmerror
-from bot.slack.listeners.events.messages import is_person_posting
-from bot.store import MemoryStore
+from nmbot.engine.resolver import Resolver
+from nmbot.engine.scanner import Scanner
+from nmbot.settings import Settings
+from nmbot.slack import answers
+from nmbot.slack.deps import Deps
+from nmbot.slack.files import log_files, may_send_token
+from nmbot.slack.listeners.actions.buttons import parse_value
+from nmbot.slack.listeners.commands import nmerror
+from nmbot.slack.listeners.events.messages import is_person_posting
+from nmbot.store import MemoryStore
 
 BOT = "UBOT0001"
 

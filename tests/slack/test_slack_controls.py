@@ -10,9 +10,9 @@ import pytest
 from slack_interactions import reaction
 from slack_requests import CHANNEL, USER, SlackSender, mention, message
 
-from bot.settings import Settings
-from bot.slack.web import create_wsgi_app
-from bot.store import open_store
+from nmbot.settings import Settings
+from nmbot.slack.web import create_wsgi_app
+from nmbot.store import open_store
 
 PASTE = 'level=error sessionId=7d3f errorCode=-2005 errorMsg="Unable to synthesize text to speech"'
 OTHER_PASTE = 'level=error sessionId=9a1c errorCode=-2010 errorMsg="The trunk capacity has been exceeded"'

@@ -22,7 +22,7 @@ from server_process import ServerProcess, bot_env, wait_until
 from slack_requests import SlackSender, message
 from webapi_stub import Fault, WebApiStub
 
-from bot.store import open_store
+from nmbot.store import open_store
 
 BURST = 24
 IN_FLIGHT = 4  # replies under way, at least, when the kill lands

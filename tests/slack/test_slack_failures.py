@@ -13,8 +13,8 @@ from server_process import ServerProcess, bot_env
 from slack_requests import CHANNEL, SlackSender, mention, message, post_unsigned, raw_request
 from webapi_stub import Fault
 
-from bot.slack.deps import API_RETRIES
-from bot.slack.listeners.events.delivery import HINTS, PLAIN_TEXT_CHARS
+from nmbot.slack.deps import API_RETRIES
+from nmbot.slack.listeners.events.delivery import HINTS, PLAIN_TEXT_CHARS
 
 PASTE = "level=error sessionId=7d3f errorCode=-2010 errorMsg=\"The trunk capacity has been exceeded\""
 

@@ -7,7 +7,7 @@ import pytest
 from slack_interactions import buttons, click, view_closed, view_submission
 from slack_requests import CHANNEL, USER, mention, message
 
-from bot.cards.blocks import COMMENT_BLOCK, COMMENT_INPUT, VoteRef
+from nmbot.cards.blocks import COMMENT_BLOCK, COMMENT_INPUT, VoteRef
 
 OTHER_USER = "U0000OTHER"
 
@@ -226,9 +226,9 @@ def test_a_forged_why_value_gets_a_notice(bot):
 # --- what the buttons carry ----------------------------------------------------------------
 
 def test_button_values_stay_within_slacks_limit_whatever_was_asked(kb):
-    from bot.cards import blocks
-    from bot.cards.content import card_for_entry
-    from bot.engine.resolver import Match, Resolution
+    from nmbot.cards import blocks
+    from nmbot.cards.content import card_for_entry
+    from nmbot.engine.resolver import Match, Resolution
 
     junk = '"\\<>&' * 2000 + " +6591234567"
     runner_up = Match(-2009, 61.0, "phrase", junk, kb.get(-2009))

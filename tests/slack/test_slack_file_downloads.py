@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from slack_requests import mention, message
 from webapi_stub import BOT_TOKEN
 
-from bot.engine.resolver import Resolver
-from bot.engine.scanner import Scanner
-from bot.settings import Settings, SettingsError
-from bot.slack.engine_holder import Engine, LiveEngine
-from bot.slack.files import FileReaders, answer_with_files, may_send_token, scan_files
-from bot.slack.metrics import Metrics
+from nmbot.engine.resolver import Resolver
+from nmbot.engine.scanner import Scanner
+from nmbot.settings import Settings, SettingsError
+from nmbot.slack.engine_holder import Engine, LiveEngine
+from nmbot.slack.files import FileReaders, answer_with_files, may_send_token, scan_files
+from nmbot.slack.metrics import Metrics
 
 LOG = b'2024-06-03T04:15:20Z level=error errorCode=-2010 errorMsg="The trunk capacity has been exceeded"\n'
 SLACK_API = "https://slack.com/api/"
@@ -522,7 +522,7 @@ def share_slack_file(bot, file_id: str = "FP1") -> None:
 
 
 def file_warnings(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "bot.slack.files" and r.levelname == "WARNING"]
+    return [r.getMessage() for r in caplog.records if r.name == "nmbot.slack.files" and r.levelname == "WARNING"]
 
 
 def test_a_download_goes_through_the_proxy_with_tls_inside_the_tunnel(bot, start_proxy, far, resolver, monkeypatch):

@@ -6,7 +6,7 @@ import json
 from slack_interactions import click, home_opened
 from slack_requests import USER
 
-from bot.cards import blocks
+from nmbot.cards import blocks
 
 
 def open_home(bot, **kwargs) -> None:

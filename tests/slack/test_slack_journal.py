@@ -12,9 +12,9 @@ from slack_requests import CHANNEL, mention, message
 from store_faults import OUTAGES, DatabaseFault, Unavailable, database_fault
 from webapi_stub import BOT_ID, Fault
 
-from bot.slack.journal import Recovery
-from bot.slack.leases import Leases
-from bot.store import JournalEntry, MemoryStore, StateStore, StoreError, open_store
+from nmbot.slack.journal import Recovery
+from nmbot.slack.leases import Leases
+from nmbot.store import JournalEntry, MemoryStore, StateStore, StoreError, open_store
 
 PASTE = 'level=error sessionId=7d3f errorCode=-2005 errorMsg="Unable to synthesize text to speech" callee=+6591234567'
 LEASE = 60.0

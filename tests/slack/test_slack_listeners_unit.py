@@ -7,13 +7,13 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from bot.settings import Settings
-from bot.slack.deps import Deps
-from bot.slack.engine_holder import Engine
-from bot.slack.listeners.actions import handle_open_card
-from bot.slack.listeners.commands import handle_nmerror
-from bot.slack.listeners.events import handle_message
-from bot.store import MemoryStore
+from nmbot.settings import Settings
+from nmbot.slack.deps import Deps
+from nmbot.slack.engine_holder import Engine
+from nmbot.slack.listeners.actions import handle_open_card
+from nmbot.slack.listeners.commands import handle_nmerror
+from nmbot.slack.listeners.events import handle_message
+from nmbot.store import MemoryStore
 
 LOG = logging.getLogger("test.listeners")
 CHANNEL, USER = "C0000CHAN", "U0000USER"

@@ -14,9 +14,9 @@ from slack_interactions import interaction
 from slack_requests import CHANNEL, SIGNING_SECRET, USER, SlackSender, message, raw_request
 from webapi_stub import BOT_TOKEN
 
-from bot.cards.blocks import FEEDBACK_MODAL, SHARE_CARD
-from bot.settings import Settings, SettingsError
-from bot.slack.payloads import REFUSED_REASON
+from nmbot.cards.blocks import FEEDBACK_MODAL, SHARE_CARD
+from nmbot.settings import Settings, SettingsError
+from nmbot.slack.payloads import REFUSED_REASON
 
 REFUSED = "refused a signed request Slack would not send"
 PASTE = "level=error errorCode=-2010 callee=+6591234567"

@@ -11,7 +11,7 @@ import yaml
 from slack_interactions import message_shortcut
 from slack_requests import message
 
-from bot.slack.app import BOT_SCOPES
+from nmbot.slack.app import BOT_SCOPES
 
 ROOT = Path(__file__).parents[2]
 # Slack's published manifest schema (github.com/slackapi/manifest-schema, MIT), kept beside the test

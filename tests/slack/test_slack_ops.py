@@ -16,14 +16,14 @@ from server_process import ServerProcess, bot_env, wait_until
 from slack_requests import SIGNING_SECRET, SlackSender, get, mention, message, raw_request
 from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault
 
-from bot import logs
-from bot.engine.knowledge import load
-from bot.settings import Settings, SettingsError
-from bot.slack.deps import Deps, open_state
-from bot.slack.engine_holder import Engine
-from bot.slack.maintenance import Maintenance, reload_knowledge
-from bot.slack.web import create_wsgi_app
-from bot.store import MemoryStore, UsageEvent, open_store
+from nmbot import logs
+from nmbot.engine.knowledge import load
+from nmbot.settings import Settings, SettingsError
+from nmbot.slack.deps import Deps, open_state
+from nmbot.slack.engine_holder import Engine
+from nmbot.slack.maintenance import Maintenance, reload_knowledge
+from nmbot.slack.web import create_wsgi_app
+from nmbot.store import MemoryStore, UsageEvent, open_store
 
 TITLE = "title: Region outside your Number Masking coverage"
 EDITED = "title: Region outside the coverage map (edited)"

@@ -8,9 +8,9 @@ import pytest
 from slack_interactions import click, message_shortcut, reaction, view_closed, view_submission
 from slack_requests import CHANNEL, mention, message
 
-from bot.cards.blocks import COMMENT_BLOCK, COMMENT_INPUT, VOTE_DOWN, VOTE_UP
-from bot.cli.main import main
-from bot.store import open_store
+from nmbot.cards.blocks import COMMENT_BLOCK, COMMENT_INPUT, VOTE_DOWN, VOTE_UP
+from nmbot.cli.main import main
+from nmbot.store import open_store
 
 SHADOW_CHANNEL = "C0000SHADOW"
 PASTE = 'level=error sessionId=7d3f errorCode=-2005 errorMsg="Unable to synthesize text to speech"'

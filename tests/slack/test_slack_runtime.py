@@ -24,7 +24,7 @@ from server_process import ServerProcess, bot_env, wait_until
 from slack_requests import CHANNEL, USER, SlackSender, get, message, post_unsigned, raw_request, send
 from webapi_stub import Fault
 
-from bot.slack.web import MAX_BODY_BYTES, Refused, read_body
+from nmbot.slack.web import MAX_BODY_BYTES, Refused, read_body
 
 # --- the body rules ------------------------------------------------------------------------------
 
@@ -34,35 +34,56 @@ def environ(body: bytes, **values) -> dict:
 
 
 def test_a_declared_length_is_read_exactly():
-    assert read_body(environ(b"command=x&rest", CONTENT_LENGTH="9")) == b"command=x"
+    assert read_body(environ(b"command=x&rest", CONTENT_LENGTH="9"), 10) == b"command=x"
 
 
 @pytest.mark.parametrize("length", ["ten", "-1", "1e3", "\u0663"], ids=["word", "negative", "float", "arabic-digit"])
 def test_a_length_that_is_not_a_number_is_a_400(length):
     with pytest.raises(Refused) as refused:
-        read_body(environ(b"x", CONTENT_LENGTH=length))
+        read_body(environ(b"x", CONTENT_LENGTH=length), 10)
     assert (refused.value.status, refused.value.reason) == (400, "bad_length")
 
 
 def test_a_declared_length_over_the_limit_is_refused_unread():
     stream = environ(b"x" * 10, CONTENT_LENGTH=str(MAX_BODY_BYTES + 1))
     with pytest.raises(Refused) as refused:
-        read_body(stream)
+        read_body(stream, 10)
     assert (refused.value.status, refused.value.reason) == (413, "too_large")
     assert stream["wsgi.input"].tell() == 0
 
 
 def test_a_body_whose_end_the_server_knows_is_read_to_its_end_within_the_limit():
     # gunicorn de-chunks a chunked body: no Content-Length, and wsgi.input_terminated.
-    assert read_body(environ(b"a" * 5000, **{"wsgi.input_terminated": True})) == b"a" * 5000
+    assert read_body(environ(b"a" * 5000, **{"wsgi.input_terminated": True}), 10) == b"a" * 5000
     with pytest.raises(Refused) as refused:
-        read_body(environ(b"a" * (MAX_BODY_BYTES + 1), **{"wsgi.input_terminated": True}))
+        read_body(environ(b"a" * (MAX_BODY_BYTES + 1), **{"wsgi.input_terminated": True}), 10)
     assert (refused.value.status, refused.value.reason) == (413, "too_large")
+
+
+class Trickle(io.RawIOBase):
+    """A body arriving a few bytes at a time, each read taking `pause` seconds."""
+
+    def __init__(self, body: bytes, pause: float):
+        self.body, self.pause = body, pause
+
+    def read(self, size: int = -1) -> bytes:
+        time.sleep(self.pause)
+        part, self.body = self.body[:3], self.body[3:]
+        return part
+
+
+def test_a_body_that_does_not_arrive_in_time_is_a_408():
+    started = time.monotonic()
+    with pytest.raises(Refused) as refused:
+        read_body({"wsgi.input": Trickle(b"command=x" * 10, 0.05), "CONTENT_LENGTH": "90"}, 0.3)
+    assert (refused.value.status, refused.value.reason) == (408, "slow_body")
+    assert time.monotonic() - started < 1.0
+    assert read_body({"wsgi.input": Trickle(b"command=x", 0.01), "CONTENT_LENGTH": "9"}, 5) == b"command=x"
 
 
 def test_a_body_with_no_length_and_no_known_end_is_a_411():
     with pytest.raises(Refused) as refused:
-        read_body(environ(b"command=x"))
+        read_body(environ(b"command=x"), 10)
     assert (refused.value.status, refused.value.reason) == (411, "no_length")
 
 
@@ -165,6 +186,37 @@ def test_two_workers_each_answer_and_every_scrape_adds_up_both(stub, tmp_path):
     assert "Traceback" not in server.text
 
 
+def test_a_client_trickling_its_body_gets_a_408_and_holds_no_thread_past_the_deadline(stub, tmp_path):
+    """gunicorn hands the body over as it arrives: without a deadline a trickling client keeps a worker
+    thread for as long as it likes, and a handful of them keep every thread."""
+    server = ServerProcess(bot_env(stub, NMBOT_BODY_SECONDS="1"), tmp_path)
+    try:
+        url = server.start()
+        host, port = url.removeprefix("http://").split(":")
+        head = ("POST /slack/events HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                "Content-Length: 200\r\n\r\n")
+        trickling = []
+        for _ in range(12):  # more than the worker's threads
+            sock = socket.create_connection((host, int(port)), timeout=10)
+            sock.sendall(head.encode() + b"{")
+            trickling.append(sock)
+        started = time.monotonic()
+        answers = []
+        for sock in trickling:
+            with sock:
+                answer = b""
+                while data := sock.recv(65536):
+                    answer += data
+                answers.append(answer.decode().partition("\r\n")[0])
+        assert answers == ["HTTP/1.1 408 Request Timeout"] * 12
+        assert time.monotonic() - started < 8
+        assert get(url + "/healthz").status == 200
+        assert metrics_of(get(server.probe_url + "/metrics").body)[
+            'nmbot_refused_requests_total{reason="slow_body"}'] == 12
+    finally:
+        assert server.stop() == 0
+
+
 def test_the_probe_server_is_off_with_port_0_and_the_slack_port_still_answers_healthz(stub, tmp_path):
     server = ServerProcess(bot_env(stub, NMBOT_METRICS_PORT="0"), tmp_path)
     try:
@@ -203,7 +255,7 @@ def test_a_dead_workers_counts_stay_and_its_work_in_flight_goes(stub, tmp_path):
 def test_a_serving_process_reads_pastes_without_hyperscan(kb):
     """Pastes and shared files are a few MB at most: the plain prefilter reads them in milliseconds, and a
     serving process does not carry Hyperscan's library and database (nmbot scan of huge logs still does)."""
-    probe = ("import sys; from bot.engine.knowledge import load; from bot.slack.engine_holder import Engine; "
+    probe = ("import sys; from nmbot.engine.knowledge import load; from nmbot.slack.engine_holder import Engine; "
              "engine = Engine.build(load()); "
              "found = engine.scanner.scan_text('errorCode=-2004'); "
              "print('hyperscan' in sys.modules, [f.code for f in found])")

@@ -11,9 +11,9 @@ from server_process import NMBOT, ServerProcess, clean_env, wait_until_healthy
 from slack_requests import SIGNING_SECRET, SlackSender, message
 from webapi_stub import APP_TOKEN, BOT_TOKEN
 
-from bot.settings import Settings, SettingsError
-from bot.slack.server import serve
-from bot.slack.web import worker_app
+from nmbot.settings import Settings, SettingsError
+from nmbot.slack.server import serve
+from nmbot.slack.web import worker_app
 
 
 def test_serve_http_runs_a_real_server(stub, tmp_path):

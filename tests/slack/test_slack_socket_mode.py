@@ -22,10 +22,10 @@ from slack_requests import action_payload, command_form, event_envelope, get, me
 from socket_stub import SocketModeStub
 from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault, WebApiStub
 
-from bot.slack.app import assemble
-from bot.slack.server import stop_serving
-from bot.slack.socket_mode import EXIT_GAVE_UP, SocketModeRuntime
-from bot.store import MemoryStore
+from nmbot.slack.app import assemble
+from nmbot.slack.server import stop_serving
+from nmbot.slack.socket_mode import EXIT_GAVE_UP, SocketModeRuntime
+from nmbot.store import MemoryStore
 
 PING = 1.0  # NMBOT_SOCKET_PING_SECONDS in these tests
 CONNECTED = r"nmbot is connected to Slack in Socket Mode"

@@ -11,7 +11,7 @@ import pytest
 from slack_requests import CHANNEL, get, message
 from store_faults import OUTAGES, DatabaseFault, Unavailable, database_fault
 
-from bot.store import StateStore, open_store
+from nmbot.store import StateStore, open_store
 
 PASTE = "level=error sessionId=7d3f errorCode=-2010 errorMsg=\"The trunk capacity has been exceeded\""
 TABLES_DROPPED = ("sqlite_tables_dropped", "postgresql_tables_dropped")

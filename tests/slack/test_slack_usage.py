@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import time
 
-from bot.slack import usage as usage_module
-from bot.slack.usage import UsageLog
-from bot.store import MemoryStore, StoreError, UsageEvent
+from nmbot.slack import usage as usage_module
+from nmbot.slack.usage import UsageLog
+from nmbot.store import MemoryStore, StoreError, UsageEvent
 
 
 class FlakyStore(MemoryStore):

@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 
-from bot.store import open_store  # noqa: E402
+from nmbot.store import open_store  # noqa: E402
 
 TIMEOUT = 20.0
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 import pytest
 from pg_schema import fresh_schema, pg_base_url, pg_unreachable, psycopg_conninfo
 
-from bot.store import StateStore, open_store
+from nmbot.store import StateStore, open_store
 
 BACKENDS = ("memory", "sqlite", "postgresql")
 

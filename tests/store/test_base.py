@@ -6,9 +6,9 @@ import inspect
 
 import pytest
 
-from bot.store import (ChannelSettings, Feedback, JournalEntry, MemoryStore, SqlStore, StateStore, Unanswered,
+from nmbot.store import (ChannelSettings, Feedback, JournalEntry, MemoryStore, SqlStore, StateStore, Unanswered,
                        UsageEvent)
-from bot.store.base import AUTOREPLY_MODES
+from nmbot.store.base import AUTOREPLY_MODES
 
 
 def test_channel_settings_defaults_and_mute() -> None:

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from bot.store import ChannelSettings, Feedback, StateStore, StoreError, Unanswered
-from bot.store.base import UsageEvent
+from nmbot.store import ChannelSettings, Feedback, StateStore, StoreError, Unanswered
+from nmbot.store.base import UsageEvent
 
 # Stores on one database share state; memory stores share nothing by design.
 sql_only = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)

@@ -1,11 +1,11 @@
-"""The package's public face: what `bot.store` exports and how open_store picks a backend."""
+"""The package's public face: what `nmbot.store` exports and how open_store picks a backend."""
 from __future__ import annotations
 
 import inspect
 import time
 
-import bot.store as store_pkg
-from bot.store import MemoryStore, SqlStore, StateStore, StoreError, open_store
+import nmbot.store as store_pkg
+from nmbot.store import MemoryStore, SqlStore, StateStore, StoreError, open_store
 
 
 def test_public_names() -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import JournalEntry, StateStore, StoreError, open_store
-from bot.store.base import RECOVERY_ATTEMPTS
+from nmbot.store import JournalEntry, StateStore, StoreError, open_store
+from nmbot.store.base import RECOVERY_ATTEMPTS
 
 sql_only = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 REPO = Path(__file__).resolve().parents[2]

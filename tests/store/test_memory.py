@@ -1,7 +1,7 @@
 """MemoryStore specifics; its contract is checked in test_contract.py."""
 from __future__ import annotations
 
-from bot.store import MemoryStore, open_store
+from nmbot.store import MemoryStore, open_store
 
 
 def test_memory_urls_open_a_memory_store() -> None:

@@ -18,8 +18,8 @@ from pg_schema import fresh_schema, psycopg_conninfo
 from sqlalchemy.engine import make_url
 from store_faults import OUTAGES, Unavailable, database_fault, drop_tables
 
-from bot.store import MemoryStore, StateStore, StoreError, open_store
-from bot.store.outage import RecentClaims
+from nmbot.store import MemoryStore, StateStore, StoreError, open_store
+from nmbot.store.outage import RecentClaims
 
 TTL = 7200.0
 
@@ -46,7 +46,7 @@ def outage(request, tmp_path, clock) -> Iterator[Outage]:
 
 
 def store_warnings(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name.startswith("bot.store") and r.levelno >= logging.WARNING]
+    return [r for r in caplog.records if r.name.startswith("nmbot.store") and r.levelno >= logging.WARNING]
 
 
 # --- claims remembered in the process --------------------------------------------------------

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.store import ChannelSettings, JournalEntry, SqlStore, StoreError, open_store
-from bot.store import sql as sql_module
-from bot.store.sql import DEFAULT_SQLITE_PATH, SCHEMA_VERSION, display_url, resolve_url
+from nmbot.store import ChannelSettings, JournalEntry, SqlStore, StoreError, open_store
+from nmbot.store import sql as sql_module
+from nmbot.store.sql import DEFAULT_SQLITE_PATH, SCHEMA_VERSION, display_url, resolve_url
 
 SECRET = "hunter2-s3cret"
 WORKER = Path(__file__).with_name("claim_worker.py")
@@ -203,12 +203,12 @@ def test_a_database_made_before_the_journal_gains_it_quietly(tmp_path, caplog) -
     with sqlite3.connect(path) as raw:
         raw.execute("DROP TABLE nmbot_journal")
     caplog.clear()
-    caplog.set_level("INFO", logger="bot.store")
+    caplog.set_level("INFO", logger="nmbot.store")
     with open_store(str(path)) as store:
         assert store.channel_settings("C1").autoreply == "off"
         assert store.journal_event(JournalEntry("msg:C1:1.0", "message", "C1", "1.0"), owner="o", lease=60,
                                    keep=3600)
-    [line] = [r for r in caplog.records if r.name.startswith("bot.store")]
+    [line] = [r for r in caplog.records if r.name.startswith("nmbot.store")]
     assert line.levelname == "INFO" and "gained the tables of this version: nmbot_journal" in line.getMessage()
 
 
