@@ -186,7 +186,9 @@ class PhraseIndex:
     def _same_root(self, token: str) -> tuple[str, float] | None:
         """'cover' for 'coverage', 'provider' for 'provid': one word the other with a suffix."""
         longer = [t for t in self.prefixes.get(token, ()) if _suffixed(token, t[len(token):])]
-        shorter = [token[:cut] for cut in range(len(token) - 1, MIN_FUZZY_LENGTH - 1, -1)
+        # Only the last MAX_SUFFIX cuts: a root is at most that many letters shorter, and slicing
+        # every prefix of a long run of letters would cost its length squared.
+        shorter = [token[:cut] for cut in range(len(token) - 1, max(MIN_FUZZY_LENGTH, len(token) - MAX_SUFFIX) - 1, -1)
                    if token[:cut] in self.idf and _suffixed(token[:cut], token[cut:])]
         found = sorted(longer, key=len)[:1] + shorter[:1]
         if not found:
