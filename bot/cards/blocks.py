@@ -572,18 +572,20 @@ class WhyRef:
     question: str = ""  # masked, shortened
     count: int = 0  # log: times found
     line: int = 0  # log: first line
+    shared: str = ""  # a symptom several codes tie on, set aside so the rest of the question decided
 
     @classmethod
     def for_resolution(cls, resolution: Resolution) -> Optional["WhyRef"]:
         answer, runner_up = resolution.answer, resolution.runner_up
         if answer is None:
             return None
+        shared = _fit(resolution.shared[0].matched, MATCHED_CHARS) if resolution.shared else ""
         if runner_up is None or answer.field in ("code", "message"):
             return cls(answer.code, answer.field, _fit(answer.matched, MATCHED_CHARS), round(answer.score, 1),
-                       question=stored_text(resolution.query))
+                       question=stored_text(resolution.query), shared=shared)
         return cls(answer.code, answer.field, _fit(answer.matched, MATCHED_CHARS), round(answer.score, 1),
                    runner_up.code, round(runner_up.score, 1), runner_up.field,
-                   _fit(runner_up.matched, MATCHED_CHARS), stored_text(resolution.query))
+                   _fit(runner_up.matched, MATCHED_CHARS), stored_text(resolution.query), shared=shared)
 
     @classmethod
     def for_finding(cls, finding: Finding) -> "WhyRef":
@@ -600,7 +602,7 @@ class WhyRef:
         data = _json_object(value)
         if data is None or set(data) - set(cls.__dataclass_fields__):
             return None
-        texts = ("matched", "runner_up_matched", "question")
+        texts = ("matched", "runner_up_matched", "question", "shared")
         ok = (_is_int(data.get("code")) and isinstance(data.get("basis"), str) and _BASIS.fullmatch(data["basis"])
               and all(isinstance(data.get(k, ""), str) and len(data.get(k, "")) <= MATCHED_CHARS for k in texts)
               and isinstance(data.get("runner_up_basis", ""), str) and len(data.get("runner_up_basis", "")) <= 20
@@ -630,6 +632,10 @@ def why_message(why: WhyRef, kb=None) -> dict:
     if why.basis in exact:
         lines.append(f"*Matched*: {exact[why.basis]}")
     else:
+        if why.shared:
+            lines.append(f"*Set aside*: the symptom \u201c{escape(why.shared)}\u201d, which several codes show alike; "
+                         f"the rest of the question decided, with a lead of {MARGIN:.0f} and a score of "
+                         f"{ANSWER_MIN:.0f} unless the whole question already had the same code {MARGIN:.0f} ahead.")
         lines.append(f"*Matched*: the {escape(why.basis)} \u201c{escape(why.matched)}\u201d of {_entry_name(kb, why.code)}, "
                      f"score {why.score:.0f} out of 100.")
         if why.runner_up is not None:

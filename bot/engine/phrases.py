@@ -16,13 +16,18 @@ from typing import Iterable
 
 from .knowledge import Entry
 from .places import countries_as_words
+from .times import times_as_words
 from .text import OneEditAway, words
 
 SINGLE_WORD_FACTOR = 0.85  # a one-word phrase is weaker evidence than a whole phrase
 TYPO_SIMILARITY = {1: 0.85, 2: 0.7}  # credit for a word matched with 1 or 2 edits
 ROOT_SIMILARITY = 0.8  # credit for a word sharing its root with a known one (cover/coverage)
 MIN_FUZZY_LENGTH = 4  # shorter words must match exactly
+LONG_WORD = 6  # from this length a typed letter may stand for any other; shorter, only for a neighbouring key
 MAX_SUFFIX = 4  # at most this many letters between a word and its root
+# Endings (after stemming) that make a word from its root: "coverag" is "cover" + "ag", "validation"
+# is "validat" + "ion"; "backend" is not "back" + a suffix, nor "country" "count" + one.
+ROOT_SUFFIXES = frozenset("s d n er or ers est ion ation al ag abl ibl iv ment ity ur y ant ist ism".split())
 UNKNOWN_WORD_WEIGHT = 1.0  # a word the knowledge base never uses counts as this much of the question
 PHRASE_EXPONENT = 0.7  # weight of the best phrase against coverage of the whole question
 
@@ -41,16 +46,14 @@ class Synonyms:
     """Rewrites interchangeable wordings to one form before matching."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]]):
-        pairs = sorted(pairs, key=lambda kv: -len(kv[0]))
+        pairs = sorted(((_unhyphenated(k), v) for k, v in pairs), key=lambda kv: -len(kv[0]))
         self._map = dict(pairs)
-        self._pattern = (
-            re.compile(r"\b(?:" + "|".join(re.escape(k) for k, _ in pairs) + r")\b") if pairs else None
-        )
+        self._pattern = re.compile(r"\b(?:" + longest_first(k for k, _ in pairs) + r")\b") if pairs else None
         self._near_keys = OneEditAway(k for k, _ in pairs if " " not in k and len(k) >= 5)
 
     def apply(self, text: str, vocabulary: dict | None = None) -> str:
         """The text with every synonym replaced; with a vocabulary, misspelt one-word synonyms too."""
-        text = text.lower().replace("\u2019", "'")  # phones type a curly apostrophe in "don\u2019t"
+        text = _unhyphenated(text.lower().replace("\u2019", "'"))  # phones type a curly apostrophe in "don\u2019t"
         if self._pattern is None:
             return text
         if vocabulary is not None:
@@ -60,8 +63,38 @@ class Synonyms:
     def _respell(self, word: str, vocabulary: dict) -> str:
         if word in self._map or word in vocabulary:
             return word
-        near = self._near_keys.matches(word)
+        near = [key for key in self._near_keys.matches(word) if plausible_typo(word, key)]
         return near[0] if near else word
+
+
+def longest_first(keys: Iterable[str]) -> str:
+    """A pattern matching any of the keys, the longest that fits where several do, built as a trie:
+    at each position the engine follows one path of letters, at most one key long, instead of
+    trying every key in turn. Each group is an optional continuation with no repeat, so a match
+    attempt is bounded by the longest key and the whole search is linear in the text."""
+    trie: dict = {}
+    for key in keys:
+        node = trie
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _branches(trie)
+
+
+def _branches(node: dict) -> str:
+    parts = [re.escape(ch) + _branches(child) for ch, child in sorted(node.items()) if ch]
+    if not parts:
+        return ""
+    body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")  # one character between two letters: linear time
+
+
+def _unhyphenated(text: str) -> str:
+    """"read-out-loud" as "read out loud", so a synonym is written one way for both."""
+    return _HYPHEN.sub(" ", text)
 
 
 class PhraseIndex:
@@ -74,6 +107,7 @@ class PhraseIndex:
     def __init__(self, entries: Iterable[Entry], synonyms: Iterable[tuple[str, str]] = ()):
         entries = list(entries)
         self.synonyms = Synonyms(synonyms)
+        self._last_terms: tuple[str, tuple[dict[str, float], float]] | None = None
         sources: list[tuple[int, str, str]] = []
         for e in entries:
             sources.append((e.code, "official message", e.message))
@@ -83,7 +117,7 @@ class PhraseIndex:
         doc_freq: dict[str, set[int]] = {}
         tokenised = []
         for code, field, text in sources:
-            terms = tuple(dict.fromkeys(words(self.synonyms.apply(text))))
+            terms = self.terms_of(text)
             tokenised.append((code, field, text, terms))
             for t in terms:
                 doc_freq.setdefault(t, set()).add(code)
@@ -122,6 +156,10 @@ class PhraseIndex:
                 for cut in range(MIN_FUZZY_LENGTH, len(term)):
                     self.prefixes.setdefault(term[:cut], set()).add(term)
 
+    def terms_of(self, phrase: str) -> tuple[str, ...]:
+        """The words a knowledge-base phrase is matched on."""
+        return tuple(dict.fromkeys(words(self.synonyms.apply(phrase)))) if phrase else ()
+
     def lookup(self, token: str) -> tuple[str, float] | None:
         """The vocabulary word a query word stands for, with how sure (1.0 exact)."""
         if token in self.idf:
@@ -140,22 +178,25 @@ class PhraseIndex:
             for term in self.deletes.get(variant, ()):
                 distance = OSA.distance(token, term, score_cutoff=2)
                 allowed = 2 if min(len(token), len(term)) >= 8 else 1
-                if distance <= allowed and (best is None or (distance, term) < best):
+                if (distance <= allowed and (best is None or (distance, term) < best)
+                        and plausible_typo(token, term)):
                     best = (distance, term)
         return None if best is None else (best[1], TYPO_SIMILARITY[best[0]])
 
     def _same_root(self, token: str) -> tuple[str, float] | None:
-        """'cover' for 'coverage', 'playback' for 'play': one word the prefix of the other."""
-        longer = [t for t in self.prefixes.get(token, ()) if len(t) - len(token) <= MAX_SUFFIX]
-        shorter = [token[:cut] for cut in range(len(token) - 1, MIN_FUZZY_LENGTH - 1, -1)
-                   if len(token) - cut <= MAX_SUFFIX and token[:cut] in self.idf]
+        """'cover' for 'coverage', 'provider' for 'provid': one word the other with a suffix."""
+        longer = [t for t in self.prefixes.get(token, ()) if _suffixed(token, t[len(token):])]
+        # Only the last MAX_SUFFIX cuts: a root is at most that many letters shorter, and slicing
+        # every prefix of a long run of letters would cost its length squared.
+        shorter = [token[:cut] for cut in range(len(token) - 1, max(MIN_FUZZY_LENGTH, len(token) - MAX_SUFFIX) - 1, -1)
+                   if token[:cut] in self.idf and _suffixed(token[:cut], token[cut:])]
         found = sorted(longer, key=len)[:1] + shorter[:1]
         if not found:
             return None
         return min(found, key=lambda t: abs(len(t) - len(token))), ROOT_SIMILARITY
 
-    def features(self, text: str, min_score: float = 0.0,
-                 limit: int | None = None) -> dict[int, tuple[float, float, str, str]]:
+    def features(self, text: str, min_score: float = 0.0, limit: int | None = None,
+                 leave_out: str = "") -> dict[int, tuple[float, float, str, str]]:
         """Per code: (phrase coverage, question coverage, best field, best phrase).
 
         With `limit`, only the `limit` best codes (exactly those): codes are
@@ -165,6 +206,11 @@ class PhraseIndex:
         with the question, and their phrases are never looked at.
         """
         seen, query_weight = self._question_terms(text)
+        seen = dict(seen)  # the remembered terms stay whole
+        for term in self.terms_of(leave_out):
+            if term in seen:
+                del seen[term]
+                query_weight -= self.idf[term]
         if not seen:
             return {}
         explained: dict[int, float] = {}  # weight of the question each code's words account for
@@ -222,10 +268,19 @@ class PhraseIndex:
         return ceilings
 
     def _question_terms(self, text: str) -> tuple[dict[str, float], float]:
-        """The knowledge-base words a question uses (with how sure), and the question's total weight."""
+        """The knowledge-base words a question uses (with how sure), and the question's total weight.
+        The last question's are remembered: a question past a shared symptom is read twice."""
+        last = self._last_terms  # read once: listener threads share the index
+        if last is not None and last[0] == text:
+            return last[1]
+        terms = self._read_terms(text)
+        self._last_terms = (text, terms)
+        return terms
+
+    def _read_terms(self, text: str) -> tuple[dict[str, float], float]:
         seen: dict[str, float] = {}
         query_weight = 0.0
-        for token in dict.fromkeys(words(self.synonyms.apply(countries_as_words(text), self.idf))):
+        for token in dict.fromkeys(words(self.synonyms.apply(times_as_words(countries_as_words(text)), self.idf))):
             hit = self.lookup(token)
             if hit is None:
                 if token.isalpha():  # ids, times and sizes ("4f1c9a2e", "12t09", "30s") are not words
@@ -254,12 +309,14 @@ class PhraseIndex:
                 best_coverage, best = coverage, i
         return best_coverage, self.phrases[best]
 
-    def candidates(self, text: str, min_score: float = 0.0,
-                   limit: int | None = None) -> list[tuple[int, float, str, str]]:
-        """(code, score 0-100, field, phrase) of the best fuzzy match per code, highest first."""
+    def candidates(self, text: str, min_score: float = 0.0, limit: int | None = None,
+                   leave_out: str = "") -> list[tuple[int, float, str, str]]:
+        """(code, score 0-100, field, phrase) of the best fuzzy match per code, highest first.
+        With `leave_out`, a phrase of the knowledge base: the question less that phrase's words."""
         ranked = [
             (code, round(100.0 * combine(phrase_cov, query_cov), 1), field, phrase)
-            for code, (phrase_cov, query_cov, field, phrase) in self.features(text, min_score, limit).items()
+            for code, (phrase_cov, query_cov, field, phrase)
+            in self.features(text, min_score, limit, leave_out).items()
         ]
         return sorted(ranked, key=lambda m: -m[1])
 
@@ -267,6 +324,39 @@ class PhraseIndex:
 def combine(phrase_coverage: float, question_coverage: float) -> float:
     """How sure a code is meant: its best phrase must be there, and it must explain the question."""
     return phrase_coverage ** PHRASE_EXPONENT * question_coverage ** (1 - PHRASE_EXPONENT)
+
+
+def _suffixed(root: str, ending: str) -> bool:
+    """Whether root + ending reads as one word made from the other (or the root's last letter typed twice)."""
+    return len(ending) <= MAX_SUFFIX and (ending in ROOT_SUFFIXES or ending == root[-1])
+
+
+# Each letter's neighbours on a QWERTY keyboard: a slipped finger hits one of them.
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEIGHBOURS: dict[str, set[str]] = {}
+for _r, _row in enumerate(_KEY_ROWS):
+    for _c, _key in enumerate(_row):
+        for _dr in (-1, 0, 1):
+            for _dc in (-1, 0, 1):
+                _nr, _nc = _r + _dr, _c + _dc
+                if (_dr or _dc) and 0 <= _nr < len(_KEY_ROWS) and 0 <= _nc < len(_KEY_ROWS[_nr]):
+                    _NEIGHBOURS.setdefault(_key, set()).add(_KEY_ROWS[_nr][_nc])
+
+
+def plausible_typo(typed: str, known: str) -> bool:
+    """Whether `typed` reads as a slip for `known`, not as another word.
+
+    People rarely mistype a word's first letter ("rest" is not "test"), and a
+    short word with one letter changed is most often a different word ("read",
+    "real"; "gave", "give") unless the two letters sit side by side on the keyboard."""
+    if typed[0] != known[0] and typed[:2] != known[1::-1]:
+        return False
+    if len(typed) == len(known) and len(known) < LONG_WORD:
+        changed = [(a, b) for a, b in zip(typed, known) if a != b]
+        if len(changed) == 1:
+            a, b = changed[0]
+            return b in _NEIGHBOURS.get(a, ())
+    return True
 
 
 def _deletes(word: str) -> set[str]:

@@ -19,6 +19,7 @@ ANSWER_MIN = 65.0  # a fuzzy answer needs at least this score ...
 MARGIN = 8.0  # ... and this lead over the best other code
 SUGGEST_MIN = 55.0  # weaker candidates are not worth suggesting
 MAX_SUGGESTIONS = 3
+REST_MIN = 40.0  # the rest of a question, past a symptom several codes share, says something from this score
 TOPIC_WORDS = 3  # a query of at most this many content words may name a topic without a problem word
 
 
@@ -47,6 +48,17 @@ class Resolution:
     elsewhere: tuple[Sighting, ...] = ()  # numbers (or a message) of other 8x8 products
     doubtful: tuple[int, ...] = ()  # sign-less codes with nothing to say whose they are
     note: str = ""  # said on the card: whose a sign-less number is, and whose it is not
+    shared: tuple[Match, ...] = ()  # a symptom several codes tie on, set aside for the rest of the question
+
+    def shared_reason(self) -> str:
+        """How a symptom several codes show was set aside, or "" when none was."""
+        if not self.shared:
+            return ""
+        codes = [m.code for m in self.shared]
+        named = ", ".join(map(str, codes[:-1])) + f" and {codes[-1]}"
+        scores = ", ".join(f"{m.score:.0f}" for m in self.shared[:-1]) + f" and {self.shared[-1].score:.0f}"
+        return (f"the symptom \u201c{self.shared[0].matched}\u201d fits {named} alike (scores {scores} on the "
+                "whole question), so the rest of the question decided")
 
     def explain(self) -> str:
         """Why the resolver answered (or did not), in one sentence."""
@@ -58,6 +70,8 @@ class Resolution:
             }.get(a.field, f"the {a.field} \u201c{a.matched}\u201d matched with score {a.score:.0f}")
             if self.runner_up is not None and a.field not in ("code", "message"):
                 how += f"; runner-up {self.runner_up.code} scored {self.runner_up.score:.0f}"
+            if self.shared:
+                how = f"{self.shared_reason()}: {how}"
             return how[0].upper() + how[1:] + "."
         if self.unknown_codes:
             codes = ", ".join(str(c) for c in self.unknown_codes)
@@ -68,8 +82,7 @@ class Resolution:
             return doubt_reason(self.doubtful[0])
         if self.suggestions:
             best = self.suggestions[0]
-            sharers = [m.code for m in self.suggestions if m.field == "symptom" and m.matched == best.matched
-                       and m.score == best.score]
+            sharers = [m.code for m in self.suggestions if m.field == "symptom" and m.matched == best.matched]
             if best.field == "symptom" and len(sharers) > 1:
                 codes = ", ".join(map(str, sharers[:-1])) + f" and {sharers[-1]}"
                 return (f"The symptom \u201c{best.matched}\u201d fits {codes} alike (score {best.score:.0f}); "
@@ -92,6 +105,10 @@ class Resolver:
         # message is found by looking up the question's word runs of those lengths.
         self._messages = {squash(e.message): e for e in kb if squash(e.message)}
         self._message_lengths = sorted({m.count(" ") + 1 for m in self._messages}, reverse=True)
+        self._sharers: dict[str, set[int]] = {}  # symptom -> the codes that list it
+        for e in kb:
+            for symptom in e.symptoms:
+                self._sharers.setdefault(symptom, set()).add(e.code)
 
     @property
     def index(self):
@@ -171,11 +188,44 @@ class Resolver:
         best = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else None
         lead = best.score - (runner_up.score if runner_up else 0.0)
-        if best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query, best):
+        if self._is_shared(best):
+            decided = self._past_a_shared_symptom(query, ranked)
+            if decided is not None:
+                return decided
+        elif best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query, best):
             others = tuple(m for m in ranked[1:] if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
             return Resolution(query, best, others, runner_up)
         suggestions = tuple(m for m in ranked if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
         return Resolution(query, None, suggestions, runner_up)
+
+    def _is_shared(self, match: Match) -> bool:
+        return match.field == "symptom" and len(self._sharers.get(match.matched, ())) > 1
+
+    def _past_a_shared_symptom(self, query: str, ranked: list[Match]) -> Resolution | None:
+        """A symptom several codes show says nothing about which, however much more of the question
+        one of them happens to explain ("callA completed, callB in error" and a new caller ID). Set
+        its words aside: when the rest of the question alone clearly points at one of the codes that
+        share it, by the usual score and lead, that code is the answer; when it points nowhere, or
+        elsewhere, the question stays open."""
+        best = ranked[0]
+        sharers = self._sharers[best.matched]
+        if best.score < ANSWER_MIN or not self._reads_like_a_problem(query, best):
+            return None
+        top = self.index.candidates(query, min_score=REST_MIN, limit=2, leave_out=best.matched)  # leader, runner-up
+        rest = [self._match(code, score, field, phrase) for code, score, field, phrase in top]
+        if not rest or rest[0].code not in sharers:
+            return None
+        runner_up = rest[1] if len(rest) > 1 else None
+        if rest[0].score - (runner_up.score if runner_up else 0.0) < MARGIN:
+            return None
+        # The rest is a few words: it decides alone with an answer's score, or else when the whole
+        # question already had the same code clearly ahead.
+        whole_lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
+        if rest[0].score < ANSWER_MIN and not (rest[0].code == best.code and whole_lead >= MARGIN):
+            return None
+        shared = tuple(m for m in ranked if m.field == "symptom" and m.matched == best.matched)
+        others = tuple(m for m in ranked if m.code != rest[0].code and m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
+        return Resolution(query, rest[0], others, runner_up, shared=shared)
 
 
 OTHERS_WITH_THE_SAME_DIGITS = "SMS, chat apps or Number Lookup"

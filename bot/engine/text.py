@@ -35,6 +35,11 @@ STOPWORDS = frozenset(
     mask masks saying ticket tickets open escalate escalating collect check fix solve resolve
     need needs want should support bridge bridges bridged bridging customer customers user users people look looks
     s t d m
+    die dies died dying erroring errored
+    driver drivers rider riders passenger passengers courier couriers buyer buyers seller sellers
+    client clients merchant merchants patient patients guest guests phone phones mobile mobiles anymore
+    sessionstatus callcount callstatus callduration lastaction calltype calldirection callid sessionid
+    subaccountid starttime endtime eventtype eventid namespace sourcecountrycode destinationcountrycode
     """.split()
 )
 
@@ -74,7 +79,7 @@ PROBLEM_WORDS = frozenset(
     block blocked broken wrong bad missing issue issues problem problems trouble outage down drop drops
     dropped dropping stuck hit maxed max limit limits too unknown unavailable lost exhausted
     timeout cannot cant wont isnt arent doesnt dont didnt wasnt couldnt
-    break breaks breaking broke stop stops stopped dies died dead silence silent nothing
+    break breaks breaking broke stop stops stopped die dies died dying dead silence silent nothing
     expires expiring passed elapsed lapsed outdated none worse
     """.split()
 )

@@ -26,6 +26,7 @@ from nmbot.engine.privacy import mask_msisdns, mask_url
 from nmbot.engine.resolver import Resolver
 from nmbot.engine.scanner import Scanner, is_field_line
 from nmbot.engine.text import STOPWORDS, reports_a_problem, stem, words
+from nmbot.engine.times import times_as_words
 from nmbot.logs import RedactingFilter
 from nmbot.slack.answers import mentions, without_mention
 from nmbot.slack.files import MAX_FILES
@@ -184,6 +185,7 @@ def test_property_hostile_lines_take_linear_time_everywhere(line, kb, engines):
     RedactingFilter(["s3cret"]).redact(line)
     reports_a_problem(line)
     countries_as_words(line)
+    times_as_words(line)
     assert time.perf_counter() - started < BOUND_SECONDS, f"{len(line)} characters took too long"
 
 
