@@ -16,9 +16,6 @@ from evaluate import (
 
 # The look-alike targets (other products' codes, chatter, symptoms) are being built in
 # issue 11; the lead removes this mark when the features land.
-ISSUE_11_IN_PROGRESS = pytest.mark.xfail(strict=False, reason="issue 11 in progress")
-
-
 @pytest.fixture(scope="module")
 def report(kb):
     return evaluate(kb)
@@ -59,7 +56,6 @@ def test_no_wrong_cards_and_no_decoy_findings(report):
     assert report.decoy_findings == 0
 
 
-@ISSUE_11_IN_PROGRESS
 def test_answerable_questions_get_the_right_card(report):
     right, total = report.answerable
     assert right / total >= ANSWERABLE_TARGET, "\n".join(report.lines() + report.question_misses)
