@@ -71,6 +71,10 @@ class Entry:
     phrases: tuple[str, ...]
     examples: tuple[str, ...]
     symptoms: tuple[str, ...] = ()  # what people see when this code is behind a failure, for questions without it
+    # What this code shows but so do failures without a code of their own: offered, never a card alone.
+    clues: tuple[str, ...] = ()
+    # What sounds like this code but is not it: a question that reads most like one gets no card.
+    unlike: tuple[str, ...] = ()
     source: str = field(default="", compare=False)
     # The same meaning, causes and steps, each part with its source (8x8's page or our notes).
     meaning_items: tuple[Sourced, ...] = ()
@@ -236,7 +240,7 @@ def _flag(raw: Mapping[str, Any], name: str, where: dict) -> bool:
 
 KNOWN_FIELDS = frozenset(
     "code message title category meaning causes steps owner owner_detail escalate related docs phrases examples"
-    " message_only symptoms".split()
+    " message_only symptoms clues unlike".split()
 )
 
 
@@ -278,6 +282,8 @@ def parse_entry(raw: Any, source: str, index: int) -> Entry:
         phrases=_texts(raw, "phrases", where),
         examples=_texts(raw, "examples", where, required=False),
         symptoms=_texts(raw, "symptoms", where, required=False),
+        clues=_texts(raw, "clues", where, required=False),
+        unlike=_texts(raw, "unlike", where, required=False),
         source=source,
         meaning_items=meaning,
         cause_items=causes,

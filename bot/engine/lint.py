@@ -6,7 +6,8 @@ related codes that do not exist, official messages that drifted from 8x8's
 wording, example questions that do not resolve to their own entry, any
 meaning, cause or step that does not say whether it is 8x8's word or ours, and
 symptoms that are badly written, nearly repeat another code's, or do not
-lead where they should (their own code, or no answer when shared).
+lead where they should (their own code, or no answer when shared), and
+clues and look-alikes (`unlike`) that do not leave the question open.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ PHRASE_COLLISION_SCORE = 92  # phrases this alike under two codes confuse the re
 SYMPTOMS_PER_ENTRY = (2, 12)  # fewer says little; more and they start to describe other codes too
 SYMPTOM_WORDS = (3, 12)  # a symptom is a short sentence, not a keyword and not a story
 SYMPTOM_CHARS = 80
+HINTS_PER_ENTRY = 6  # clues, and look-alikes (`unlike`), each: a few at most; most entries need none
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,7 @@ def check_symptoms(entries: list[Entry]) -> list[Problem]:
             if symptom in seen:
                 problems.append(Problem(where, f"\u201c{symptom}\u201d is listed twice"))
             seen.add(symptom)
+        problems += _hints_form(e, seen)
     for e in entries:
         where = f"{e.source}: entry {e.code}, field 'symptoms'"
         for symptom in e.symptoms:
@@ -180,6 +183,22 @@ def check_symptoms(entries: list[Entry]) -> list[Problem]:
                                                    "write a shared symptom the same way under each code, or make it distinctive"))
                 if any(fuzz.ratio(mine, squash(p)) >= PHRASE_COLLISION_SCORE for p in other.phrases):
                     problems.append(Problem(where, f"\u201c{symptom}\u201d repeats a phrase of {other.code}"))
+    return problems
+
+
+def _hints_form(e: Entry, symptoms: set[str]) -> list[Problem]:
+    """Clues and look-alikes are written like symptoms, a few at most, and each only once in the entry."""
+    problems = []
+    seen = set(symptoms)
+    for name, items in (("clues", e.clues), ("unlike", e.unlike)):
+        where = f"{e.source}: entry {e.code}, field '{name}'"
+        if len(items) > HINTS_PER_ENTRY:
+            problems.append(Problem(where, f"has {len(items)} items; write at most {HINTS_PER_ENTRY}"))
+        for item in items:
+            problems += [Problem(where, f"\u201c{item}\u201d {p}") for p in _symptom_form(item)]
+            if item in seen:
+                problems.append(Problem(where, f"\u201c{item}\u201d is listed twice in the entry"))
+            seen.add(item)
     return problems
 
 
@@ -228,6 +247,33 @@ def check_symptom_answers(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
+def check_hint_answers(kb: KnowledgeBase) -> list[Problem]:
+    """A clue alone leaves the question open with its code offered; a look-alike alone gets no card
+    and does not offer its code."""
+    from .resolver import Resolver
+
+    resolver = Resolver(kb)
+    problems = []
+    for e in kb:
+        for clue in e.clues:
+            result = resolver.resolve(clue)
+            if result.answer is not None or e.code not in {s.code for s in result.suggestions}:
+                problems.append(Problem(f"{e.source}: entry {e.code}, field 'clues'",
+                                        f"\u201c{clue}\u201d resolves to {_got(result)} ({result.explain()}); "
+                                        f"a clue must leave the question open and offer {e.code}"))
+        for lookalike in e.unlike:
+            result = resolver.resolve(lookalike)
+            if result.ruled_out is None or result.ruled_out.code != e.code:
+                problems.append(Problem(f"{e.source}: entry {e.code}, field 'unlike'",
+                                        f"\u201c{lookalike}\u201d resolves to {_got(result)} ({result.explain()}); "
+                                        "it must read as what it is not, and get no card"))
+    return problems
+
+
+def _got(result) -> str:
+    return str(result.answer.code) if result.answer is not None else "no answer"
+
+
 def check_examples(kb: KnowledgeBase) -> list[Problem]:
     from .resolver import Resolver
 
@@ -260,4 +306,5 @@ def lint(paths: Iterable[str | Path]) -> tuple[KnowledgeBase | None, list[Proble
                        tuple(dict(synonyms).items()))
     problems += check_examples(kb)
     problems += check_symptom_answers(kb)
+    problems += check_hint_answers(kb)
     return kb, problems

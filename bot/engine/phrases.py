@@ -57,8 +57,15 @@ class Synonyms:
         if self._pattern is None:
             return text
         if vocabulary is not None:
+            if "_" in text:
+                text = _SNAKE_CASE.sub(lambda m: self._joined(m.group(0), vocabulary), text)
             text = re.sub(r"[a-z]{5,}", lambda m: self._respell(m.group(0), vocabulary), text)
         return self._pattern.sub(lambda m: self._map[m.group(0)], text)
+
+    def _joined(self, identifier: str, vocabulary: dict) -> str:
+        """"make_call" as "makecall" when that is a word of the knowledge base (or a synonym's)."""
+        joined = identifier.replace("_", "")
+        return joined if joined in vocabulary or joined in self._map else identifier
 
     def _respell(self, word: str, vocabulary: dict) -> str:
         if word in self._map or word in vocabulary:
@@ -89,6 +96,9 @@ def _branches(node: dict) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
+# An identifier in snake case: letters and digits joined by underscores, matched only from the start
+# of a run (the look-behind), so a run without an underscore is tried once: linear time.
+_SNAKE_CASE = re.compile(r"(?<![a-z0-9_])[a-z0-9]+(?:_[a-z0-9]+)+")
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")  # one character between two letters: linear time
 
 
@@ -114,10 +124,13 @@ class PhraseIndex:
             sources.append((e.code, "title", e.title))
             sources.extend((e.code, "phrase", p) for p in e.phrases)
             sources.extend((e.code, "symptom", s) for s in e.symptoms)
+            sources.extend((e.code, "clue", s) for s in e.clues)
+            sources.extend((e.code, "unlike", s) for s in e.unlike)
         doc_freq: dict[str, set[int]] = {}
         tokenised = []
+        self._phrase_terms: dict[str, tuple[str, ...]] = {}  # a knowledge-base text's terms, read once
         for code, field, text in sources:
-            terms = self.terms_of(text)
+            terms = self._phrase_terms[text] = self.terms_of(text)
             tokenised.append((code, field, text, terms))
             for t in terms:
                 doc_freq.setdefault(t, set()).add(code)
@@ -196,7 +209,8 @@ class PhraseIndex:
         return min(found, key=lambda t: abs(len(t) - len(token))), ROOT_SIMILARITY
 
     def features(self, text: str, min_score: float = 0.0, limit: int | None = None,
-                 leave_out: str = "") -> dict[int, tuple[float, float, str, str]]:
+                 leave_out: tuple[str, ...] = (), only: frozenset[int] | None = None
+                 ) -> dict[int, tuple[float, float, str, str]]:
         """Per code: (phrase coverage, question coverage, best field, best phrase).
 
         With `limit`, only the `limit` best codes (exactly those): codes are
@@ -206,11 +220,12 @@ class PhraseIndex:
         with the question, and their phrases are never looked at.
         """
         seen, query_weight = self._question_terms(text)
-        seen = dict(seen)  # the remembered terms stay whole
-        for term in self.terms_of(leave_out):
-            if term in seen:
-                del seen[term]
-                query_weight -= self.idf[term]
+        if leave_out:
+            seen = dict(seen)  # the remembered terms stay whole
+            for term in self._terms_of_all(leave_out):
+                if term in seen:
+                    del seen[term]
+                    query_weight -= self.idf[term]
         if not seen:
             return {}
         explained: dict[int, float] = {}  # weight of the question each code's words account for
@@ -233,6 +248,8 @@ class PhraseIndex:
         for ceiling, code, question_coverage in self._ceilings(explained, reachable, query_weight, min_score):
             if ceiling * 100.0 < min_score or (limit and len(kept) == limit and ceiling <= kept[0][0]):
                 break
+            if only is not None and code not in only:
+                continue
             coverage, phrase = self._best_phrase(code, seen)
             out[code] = (coverage, question_coverage, phrase.field, phrase.text)
             score = combine(coverage, question_coverage)
@@ -266,6 +283,22 @@ class PhraseIndex:
                 ceilings.append((combine(min(1.0, reach), question_coverage), code, question_coverage))
         ceilings.sort(reverse=True)
         return ceilings
+
+    def _terms_of_all(self, phrases: tuple[str, ...]) -> set[str]:
+        known = self._phrase_terms
+        return {t for phrase in phrases for t in (known.get(phrase) or self.terms_of(phrase))}
+
+    def share_left(self, text: str, leave_out: tuple[str, ...]) -> float:
+        """How much of the question's weight is left once the words of `leave_out` are set aside (0 to 1)."""
+        seen, query_weight = self._question_terms(text)
+        if query_weight <= 0:
+            return 0.0
+        gone = sum(self.idf[t] for t in self._terms_of_all(leave_out) if t in seen)
+        return max(0.0, query_weight - gone) / query_weight
+
+    def terms_in(self, text: str) -> set[str]:
+        """The knowledge-base words a text uses, typos and roots read as the words they stand for."""
+        return set(self._read_terms(text)[0])
 
     def _question_terms(self, text: str) -> tuple[dict[str, float], float]:
         """The knowledge-base words a question uses (with how sure), and the question's total weight.
@@ -310,13 +343,15 @@ class PhraseIndex:
         return best_coverage, self.phrases[best]
 
     def candidates(self, text: str, min_score: float = 0.0, limit: int | None = None,
-                   leave_out: str = "") -> list[tuple[int, float, str, str]]:
+                   leave_out: tuple[str, ...] = (), only: frozenset[int] | None = None
+                   ) -> list[tuple[int, float, str, str]]:
         """(code, score 0-100, field, phrase) of the best fuzzy match per code, highest first.
-        With `leave_out`, a phrase of the knowledge base: the question less that phrase's words."""
+        With `leave_out`, phrases of the knowledge base: the question less those phrases' words;
+        with `only`, the codes to score (no other)."""
         ranked = [
             (code, round(100.0 * combine(phrase_cov, query_cov), 1), field, phrase)
             for code, (phrase_cov, query_cov, field, phrase)
-            in self.features(text, min_score, limit, leave_out).items()
+            in self.features(text, min_score, limit, leave_out, only).items()
         ]
         return sorted(ranked, key=lambda m: -m[1])
 

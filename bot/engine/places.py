@@ -2,7 +2,8 @@
 
 "Calls to Kenya fail, Singapore is fine" describes where calls fail, which the
 knowledge base writes as "country": a coverage symptom. Country names and the
-adjectives people use for them match in any case; two-letter ISO codes, as in
+adjectives people use for them match in any case, and so does a calling code
+standing alone ("+44 callers"); two-letter ISO codes, as in
 a Session Summary's `destinationCountryCode`, only in capitals and only when
 they are not also everyday words or abbreviations ("ID", "IT", "PR"). Words
 that name a language as well ("thai text", "english prompt") are left alone,
@@ -70,8 +71,16 @@ _WORD = re.compile(r"[a-z]+")  # runs of one class: linear time
 _CAPITALS = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}(?![A-Za-z0-9])")  # exactly two capitals, standing alone
 
 
+# A country calling code standing alone ("+44", "(+61)", "+84 numbers"), not the start of a phone
+# number ("+6591234567", "+65 6xxx", "+1-555"): a plus, one to three digits, and no digit, letter or
+# number part after them. Fixed-length parts only: linear time.
+_DIALLING_CODE = re.compile(r"(?<![\w+])\+\d{1,3}(?![\w+])(?![ -]?[\dxX])")
+
+
 def countries_as_words(text: str) -> str:
     """The text with every country it names replaced by "country" (and in lower case)."""
+    if "+" in text:
+        text = _DIALLING_CODE.sub(f" {COUNTRY} ", text)
     text = _CAPITALS.sub(lambda m: f" {COUNTRY} " if m.group(0) in ISO_CODES else m.group(0), text)
     lowered = text.lower()
     if _FIRST_WORDS.isdisjoint(_WORD.findall(lowered)):  # most questions name no country

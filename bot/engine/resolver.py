@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .codes import nearest_codes_scored
 from .knowledge import Entry, KnowledgeBase
 from .products import PRODUCTS, CodeReading, Sighting, other_products_named, read_codes
-from .text import reports_a_problem, squash, words
+from .text import clauses, reports_a_problem, says_it_works, squash, words
 
 ANSWER_MIN = 65.0  # a fuzzy answer needs at least this score ...
 MARGIN = 8.0  # ... and this lead over the best other code
@@ -48,12 +48,18 @@ class Resolution:
     elsewhere: tuple[Sighting, ...] = ()  # numbers (or a message) of other 8x8 products
     doubtful: tuple[int, ...] = ()  # sign-less codes with nothing to say whose they are
     note: str = ""  # said on the card: whose a sign-less number is, and whose it is not
-    shared: tuple[Match, ...] = ()  # a symptom several codes tie on, set aside for the rest of the question
+    shared: tuple[Match, ...] = ()  # a symptom several codes tie on (or a clue), set aside for the rest of the question
+    ruled_out: Match | None = None  # what the question reads like, which the knowledge base says is not that code
+    second_cause: Match | None = None  # another code the rest of the question points at as clearly as the best
 
     def shared_reason(self) -> str:
-        """How a symptom several codes show was set aside, or "" when none was."""
+        """How a symptom several codes show (or a clue) was set aside, or "" when none was."""
         if not self.shared:
             return ""
+        if self.shared[0].field == "clue":
+            m = self.shared[0]
+            return (f"“{m.matched}” is a sign of {m.code} that other failures show too (score {m.score:.0f} "
+                    "on the whole question), so the rest of the question decided")
         codes = [m.code for m in self.shared]
         named = ", ".join(map(str, codes[:-1])) + f" and {codes[-1]}"
         scores = ", ".join(f"{m.score:.0f}" for m in self.shared[:-1]) + f" and {self.shared[-1].score:.0f}"
@@ -80,8 +86,20 @@ class Resolution:
             return elsewhere_reason(self.elsewhere[0])
         if self.doubtful:
             return doubt_reason(self.doubtful[0])
+        if self.ruled_out is not None:
+            m = self.ruled_out
+            return (f"The question reads most like “{m.matched}” (score {m.score:.0f}), which the knowledge "
+                    f"base says is not {m.code}.")
+        if self.second_cause is not None:
+            a, b = self.suggestions[0], self.second_cause
+            return (f"The question points at two codes: {a.code} through the {a.field} “{a.matched}” "
+                    f"(score {a.score:.0f}) and, in the rest of it, {b.code} through the {b.field} "
+                    f"“{b.matched}” (score {b.score:.0f}); what else you see decides.")
         if self.suggestions:
             best = self.suggestions[0]
+            if best.field == "clue":
+                return (f"“{best.matched}” is a sign of {best.code} that other failures show too "
+                        f"(score {best.score:.0f}); what else you see decides.")
             sharers = [m.code for m in self.suggestions if m.field == "symptom" and m.matched == best.matched]
             if best.field == "symptom" and len(sharers) > 1:
                 codes = ", ".join(map(str, sharers[:-1])) + f" and {sharers[-1]}"
@@ -104,11 +122,17 @@ class Resolver:
         # Official messages as squashed text, and how many words they run to, so a quoted
         # message is found by looking up the question's word runs of those lengths.
         self._messages = {squash(e.message): e for e in kb if squash(e.message)}
-        self._message_lengths = sorted({m.count(" ") + 1 for m in self._messages}, reverse=True)
+        # The lengths of the messages that start with each word: only a run starting with one is looked up.
+        self._message_starts: dict[str, list[int]] = {}
+        for m in self._messages:
+            self._message_starts.setdefault(m.split(" ", 1)[0], []).append(m.count(" ") + 1)
         self._sharers: dict[str, set[int]] = {}  # symptom -> the codes that list it
+        self._clue_codes: dict[str, set[int]] = {}  # clue -> the codes that list it
         for e in kb:
             for symptom in e.symptoms:
                 self._sharers.setdefault(symptom, set()).add(e.code)
+            for clue in e.clues:
+                self._clue_codes.setdefault(clue, set()).add(e.code)
 
     @property
     def index(self):
@@ -163,12 +187,13 @@ class Resolver:
     def _quoted_message(self, query: str) -> Match | None:
         """8x8's message for a code, quoted anywhere in the question; the longest wins."""
         words_ = squash(query).split(" ")
-        for length in self._message_lengths:
-            for start in range(len(words_) - length + 1):
+        found: tuple[int, int, Entry] | None = None  # (length, -start, entry), the longest and first best
+        for start, word in enumerate(words_):
+            for length in self._message_starts.get(word, ()):
                 entry = self._messages.get(" ".join(words_[start : start + length]))
-                if entry is not None:
-                    return self._match(entry.code, 100.0, "message", entry.message)
-        return None
+                if entry is not None and (found is None or (length, -start) > found[:2]):
+                    found = (length, -start, entry)
+        return None if found is None else self._match(found[2].code, 100.0, "message", found[2].message)
 
     def _reads_like_a_problem(self, query: str, best: Match) -> bool:
         """Short queries are topics ("trunk capacity"); longer ones must say something went wrong,
@@ -186,34 +211,46 @@ class Resolver:
         if not ranked:
             return Resolution(query, None)
         best = ranked[0]
-        runner_up = ranked[1] if len(ranked) > 1 else None
+        # A symptom the best code shares with the next one is no evidence against it.
+        runner_up = next((m for m in ranked[1:] if best.code not in self._sharers_of(m)), None)
         lead = best.score - (runner_up.score if runner_up else 0.0)
+        if best.field == "unlike":
+            return Resolution(query, None, _offered(ranked[1:], leaving_out=best.code), runner_up, ruled_out=best)
         if self._is_shared(best):
             decided = self._past_a_shared_symptom(query, ranked)
             if decided is not None:
                 return decided
         elif best.score >= ANSWER_MIN and lead >= MARGIN and self._reads_like_a_problem(query, best):
-            others = tuple(m for m in ranked[1:] if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
-            return Resolution(query, best, others, runner_up)
-        suggestions = tuple(m for m in ranked if m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
-        return Resolution(query, None, suggestions, runner_up)
+            second = self._second_cause(query, best, (best.matched,), ranked)
+            if second is not None:
+                return Resolution(query, None, _offered([best, second, *ranked[1:]]), runner_up, second_cause=second)
+            return Resolution(query, best, _offered(ranked[1:]), runner_up)
+        return Resolution(query, None, _offered(ranked), runner_up)
 
     def _is_shared(self, match: Match) -> bool:
+        """A symptom several codes list, or a clue: alone it cannot say which code is behind the failure."""
+        if match.field == "clue":
+            return True
         return match.field == "symptom" and len(self._sharers.get(match.matched, ())) > 1
+
+    def _sharers_of(self, match: Match) -> set[int]:
+        if match.field == "clue":
+            return self._clue_codes.get(match.matched, set())
+        return self._sharers.get(match.matched, set()) if match.field == "symptom" else {match.code}
 
     def _past_a_shared_symptom(self, query: str, ranked: list[Match]) -> Resolution | None:
         """A symptom several codes show says nothing about which, however much more of the question
         one of them happens to explain ("callA completed, callB in error" and a new caller ID). Set
         its words aside: when the rest of the question alone clearly points at one of the codes that
         share it, by the usual score and lead, that code is the answer; when it points nowhere, or
-        elsewhere, the question stays open."""
+        elsewhere, the question stays open. A clue is set aside the same way: other failures show it too."""
         best = ranked[0]
-        sharers = self._sharers[best.matched]
+        sharers = self._sharers_of(best)
         if best.score < ANSWER_MIN or not self._reads_like_a_problem(query, best):
             return None
-        top = self.index.candidates(query, min_score=REST_MIN, limit=2, leave_out=best.matched)  # leader, runner-up
+        top = self.index.candidates(query, min_score=REST_MIN, limit=2, leave_out=(best.matched,))  # leader, runner-up
         rest = [self._match(code, score, field, phrase) for code, score, field, phrase in top]
-        if not rest or rest[0].code not in sharers:
+        if not rest or rest[0].code not in sharers or rest[0].field == "unlike":
             return None
         runner_up = rest[1] if len(rest) > 1 else None
         if rest[0].score - (runner_up.score if runner_up else 0.0) < MARGIN:
@@ -223,9 +260,62 @@ class Resolver:
         whole_lead = best.score - (ranked[1].score if len(ranked) > 1 else 0.0)
         if rest[0].score < ANSWER_MIN and not (rest[0].code == best.code and whole_lead >= MARGIN):
             return None
-        shared = tuple(m for m in ranked if m.field == "symptom" and m.matched == best.matched)
+        shared = tuple(m for m in ranked if m.field == best.field and m.matched == best.matched)
+        second = self._second_cause(query, rest[0], (best.matched, rest[0].matched), ranked)
+        if second is not None:
+            return Resolution(query, None, _offered([rest[0], second, *ranked]), runner_up, shared=shared,
+                              second_cause=second)
         others = tuple(m for m in ranked if m.code != rest[0].code and m.score >= SUGGEST_MIN)[:MAX_SUGGESTIONS]
         return Resolution(query, rest[0], others, runner_up, shared=shared)
+
+    def _second_cause(self, query: str, answer: Match, explained: tuple[str, ...],
+                      ranked: list[Match]) -> Match | None:
+        """Another code the whole question offers, which the question points at as clearly once the
+        words that chose the answer are set aside ("new caller ID" and "calls to a new country"): two
+        causes in one question, none dominating. A symptom the answer shares, or words only in a part
+        of the question that says something works ("the playFile version works"), are no second cause."""
+        from .phrases import PHRASE_EXPONENT  # loaded with the index already
+
+        others = [m for m in ranked if m.code != answer.code]
+        if not others:
+            return None
+        # Setting words aside cannot raise a code's phrase coverage, only its share of what is left:
+        # when even the strongest of the others could not reach an answer's score on a rest that
+        # large, the rest is not read at all, which is most questions.
+        left = self.index.share_left(query, explained)
+        strongest = max(m.score for m in others) + 0.1  # scores are rounded to a tenth
+        if left <= 0 or strongest * left ** -(1 - PHRASE_EXPONENT) < ANSWER_MIN:
+            return None
+        if len(clauses(query)) < 2:  # two things that failed are told in two parts of a question
+            return None
+        top = self.index.candidates(query, min_score=ANSWER_MIN, limit=1, leave_out=explained,
+                                    only=frozenset(m.code for m in others))
+        if not top or top[0][1] < ANSWER_MIN:
+            return None
+        other = self._match(*top[0])
+        if other.field == "unlike" or answer.code in self._sharers_of(other) or self._only_as_contrast(query, other):
+            return None
+        return other
+
+    def _only_as_contrast(self, query: str, match: Match) -> bool:
+        """Whether the match's words are only in parts of the question that say something works
+        ("the playFile version works"): then they are what works, not what failed."""
+        parts = clauses(query)
+        failing = [part for part in parts if not says_it_works(part)]
+        if len(failing) == len(parts):  # most questions: nothing said to work
+            return False
+        terms = set(self.index.terms_of(match.matched))
+        return not terms & self.index.terms_in(" . ".join(failing))
+
+
+def _offered(matches: list[Match], leaving_out: int | None = None) -> tuple[Match, ...]:
+    """The codes worth suggesting, each once, best first: none through a text that says it is not that code."""
+    offered: list[Match] = []
+    for m in matches:
+        if (m.score >= SUGGEST_MIN and m.field != "unlike" and m.code != leaving_out
+                and all(o.code != m.code for o in offered)):
+            offered.append(m)
+    return tuple(offered[:MAX_SUGGESTIONS])
 
 
 OTHERS_WITH_THE_SAME_DIGITS = "SMS, chat apps or Number Lookup"

@@ -38,6 +38,7 @@ STOPWORDS = frozenset(
     die dies died dying erroring errored
     driver drivers rider riders passenger passengers courier couriers buyer buyers seller sellers
     client clients merchant merchants patient patients guest guests phone phones mobile mobiles anymore
+    duration durations zero equal equals identical list lists
     sessionstatus callcount callstatus callduration lastaction calltype calldirection callid sessionid
     subaccountid starttime endtime eventtype eventid namespace sourcecountrycode destinationcountrycode
     """.split()
@@ -80,10 +81,12 @@ PROBLEM_WORDS = frozenset(
     dropped dropping stuck hit maxed max limit limits too unknown unavailable lost exhausted
     timeout cannot cant wont isnt arent doesnt dont didnt wasnt couldnt
     break breaks breaking broke stop stops stopped die dies died dying dead silence silent nothing
-    expires expiring passed elapsed lapsed outdated none worse
+    expires expiring passed elapsed lapsed outdated none worse cut cuts
     """.split()
 )
-_PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time) out\b|n't\b")
+# A duration of 0 ("callDuration": 0, "0 duration") says the call never got going. Bounded repeats: linear time.
+_PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time) out\b|n't\b"
+                              r"|duration\W{0,4}(?:0|zero)\b|\b(?:0|zero) ?(?:s |sec |seconds )?duration")
 
 
 class OneEditAway:
@@ -141,3 +144,26 @@ def reports_a_problem(text: str) -> bool:
         if len(word) >= 5 and _NEAR_PROBLEM_WORDS.matches(word):
             return True
     return False
+
+
+# Words that say something works. A part of a question that has one and no problem word is a
+# contrast ("the playFile version works"), not a second thing that failed.
+WORKING_WORDS = frozenset(
+    """
+    work works worked working fine okay normal normally good great ok connects connected bridges bridged
+    succeed succeeds succeeded success successful completes completed unaffected
+    """.split()
+)
+# A question's parts: between punctuation that ends a clause, or a word that joins two. One
+# character class and fixed words, no repeat inside a repeat: linear time.
+_CLAUSE_BREAK = re.compile(r"[.;,!?()\n]|\b(?:but|while|whereas|though|although|and|also)\b", re.IGNORECASE)
+
+
+def clauses(text: str) -> list[str]:
+    """The parts of a text that each say one thing, as written (country codes are capitals)."""
+    return [part for part in _CLAUSE_BREAK.split(text) if part.strip()]
+
+
+def says_it_works(clause: str) -> bool:
+    """True when a clause says that something works and nothing that something went wrong."""
+    return not WORKING_WORDS.isdisjoint(_words_of(clause.lower())) and not reports_a_problem(clause)

@@ -31,8 +31,29 @@ SECONDS = "seconds"
 _DIGIT = re.compile(r"\d")
 
 
+# Failing "straight away" is how nearly every failure looks, so it says nothing about which code
+# is behind one; it must not read as the "right away" of a request used before it expires. A
+# failure verb and the word for "at once" after it, each one of a few fixed words: linear time.
+_AT_ONCE = re.compile(
+    r"\b(fail|fails|failed|failing|error|errors|errored|erroring|die|dies|died|dying|drop|drops|dropped|dropping"
+    r"|end|ends|ended|cut|cuts|disconnect|disconnects|disconnected|hangs up|hung up|rejected|refused)"
+    r"( out| off)? (?:right away|straight away|immediately|instantly|at once|right there)\b",
+    re.IGNORECASE,
+)
+_AT_ONCE_WORDS = ("away", "immediately", "instantly", "once", "there")
+
+
+def _duration(match: re.Match) -> str:
+    """A duration of 0 says the call never got going, which every failure shows: no word at all."""
+    return " " if int("".join(c for c in match.group(0) if c.isdigit())) == 0 else f" {SECONDS} "
+
+
 def times_as_words(text: str) -> str:
-    """The text with every clock time replaced by "hour", and every duration by "seconds"."""
+    """The text with every clock time replaced by "hour", every duration by "seconds" (none for a
+    duration of 0), and a failure "straight away" by the failure alone."""
+    lowered = text.lower()
+    if any(word in lowered for word in _AT_ONCE_WORDS):
+        text = _AT_ONCE.sub(r"\1\2", text)
     if _DIGIT.search(text) is None:  # most questions name no time
         return text
-    return _DURATION.sub(f" {SECONDS} ", _CLOCK.sub(f" {HOUR} ", text))
+    return _DURATION.sub(_duration, _CLOCK.sub(f" {HOUR} ", text))

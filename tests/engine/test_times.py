@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -103,7 +104,8 @@ def _duration_at(text: str, i: int) -> int | None:
     return end if text[k:end].lower() in UNITS else None
 
 
-def _replace_by_hand(text: str, at, word: str) -> str:
+def _replace_by_hand(text: str, at, word) -> str:
+    """Each stretch `at` finds, replaced by `word` of it, with a space either side."""
     out, i = [], 0
     while i < len(text):
         end = at(text, i)
@@ -111,13 +113,18 @@ def _replace_by_hand(text: str, at, word: str) -> str:
             out.append(text[i])
             i += 1
         else:
-            out.append(f" {word} ")
+            out.append(f" {word(text[i:end])} ".replace("  ", " "))
             i = end
     return "".join(out)
 
 
+def _duration_word(duration: str) -> str:
+    """A duration of 0 says nothing: the call never got going, whatever the code."""
+    return "" if all(unicodedata.decimal(c, 1) == 0 for c in duration if c.isdecimal()) else SECONDS
+
+
 def times_by_hand(text: str) -> str:
-    return _replace_by_hand(_replace_by_hand(text, _clock_at, HOUR), _duration_at, SECONDS)
+    return _replace_by_hand(_replace_by_hand(text, _clock_at, lambda _: HOUR), _duration_at, _duration_word)
 
 
 TIME_PARTS = ["0", "1", "2", "3", "9", "12", "23", ":", ":30", ":5", ":61", "am", "PM", "a.m.", "p.m.", "p", " ",
