@@ -572,7 +572,7 @@ class WhyRef:
     question: str = ""  # masked, shortened
     count: int = 0  # log: times found
     line: int = 0  # log: first line
-    shared: str = ""  # a symptom several codes tie on, set aside so the rest of the question decided
+    shared: str = ""  # a symptom several codes tie on (or a clue), set aside so the rest of the question decided
 
     @classmethod
     def for_resolution(cls, resolution: Resolution) -> Optional["WhyRef"]:
@@ -633,7 +633,8 @@ def why_message(why: WhyRef, kb=None) -> dict:
         lines.append(f"*Matched*: {exact[why.basis]}")
     else:
         if why.shared:
-            lines.append(f"*Set aside*: the symptom \u201c{escape(why.shared)}\u201d, which several codes show alike; "
+            lines.append(f"*Set aside*: the symptom \u201c{escape(why.shared)}\u201d, which alone does not tell which "
+                         "code is behind a failure; "
                          f"the rest of the question decided, with a lead of {MARGIN:.0f} and a score of "
                          f"{ANSWER_MIN:.0f} unless the whole question already had the same code {MARGIN:.0f} ahead.")
         lines.append(f"*Matched*: the {escape(why.basis)} \u201c{escape(why.matched)}\u201d of {_entry_name(kb, why.code)}, "

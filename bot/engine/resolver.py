@@ -250,7 +250,7 @@ class Resolver:
             return None
         top = self.index.candidates(query, min_score=REST_MIN, limit=2, leave_out=(best.matched,))  # leader, runner-up
         rest = [self._match(code, score, field, phrase) for code, score, field, phrase in top]
-        if not rest or rest[0].code not in sharers or rest[0].field == "unlike":
+        if not rest or rest[0].code not in sharers or rest[0].field in ("clue", "unlike"):
             return None
         runner_up = rest[1] if len(rest) > 1 else None
         if rest[0].score - (runner_up.score if runner_up else 0.0) < MARGIN:
@@ -272,8 +272,9 @@ class Resolver:
                       ranked: list[Match]) -> Match | None:
         """Another code the whole question offers, which the question points at as clearly once the
         words that chose the answer are set aside ("new caller ID" and "calls to a new country"): two
-        causes in one question, none dominating. A symptom the answer shares, or words only in a part
-        of the question that says something works ("the playFile version works"), are no second cause."""
+        causes in one question, none dominating. A symptom the answer shares, a clue (the answer may
+        well show it too), or words only in a part of the question that says something works ("the
+        playFile version works"), are no second cause."""
         from .phrases import PHRASE_EXPONENT  # loaded with the index already
 
         others = [m for m in ranked if m.code != answer.code]
@@ -293,7 +294,8 @@ class Resolver:
         if not top or top[0][1] < ANSWER_MIN:
             return None
         other = self._match(*top[0])
-        if other.field == "unlike" or answer.code in self._sharers_of(other) or self._only_as_contrast(query, other):
+        if (other.field in ("clue", "unlike") or answer.code in self._sharers_of(other)
+                or self._only_as_contrast(query, other)):
             return None
         return other
 

@@ -25,7 +25,7 @@ from nmbot.engine.places import countries_as_words
 from nmbot.engine.privacy import mask_msisdns, mask_url
 from nmbot.engine.resolver import Resolver
 from nmbot.engine.scanner import Scanner, is_field_line
-from nmbot.engine.text import STOPWORDS, reports_a_problem, stem, words
+from nmbot.engine.text import STOPWORDS, clauses, reports_a_problem, says_it_works, stem, words
 from nmbot.engine.times import times_as_words
 from nmbot.logs import RedactingFilter
 from nmbot.slack.answers import mentions, without_mention
@@ -186,6 +186,8 @@ def test_property_hostile_lines_take_linear_time_everywhere(line, kb, engines):
     reports_a_problem(line)
     countries_as_words(line)
     times_as_words(line)
+    for part in clauses(line):
+        says_it_works(part)
     assert time.perf_counter() - started < BOUND_SECONDS, f"{len(line)} characters took too long"
 
 
@@ -201,6 +203,10 @@ CRAFTED = {
     "colons before an at sign": ":" * 40_000 + "@",
     "country codes and a name's first word": "SG united " * 8000,
     "a long key, then many codes": "k" * 20_000 + "".join(f" err=-2{i:03d}" for i in range(1000))[:19_999] + ",",
+    "an identifier of underscores": "make_call_" * 12_000 + "!",
+    "failure words, then at once": "fails out " * 12_000 + "immediately",
+    "plus signs and digits": "+1" * 40_000,
+    "joining words": "and but, " * 12_000,
 }
 
 
@@ -221,6 +227,9 @@ def test_crafted_line_is_read_quickly(name, kb, engines):
     mask_url(line)
     codes_in_question(line, {e.code for e in kb})
     countries_as_words(line)
+    times_as_words(line)
+    for part in clauses(line):
+        says_it_works(part)
     assert time.perf_counter() - started < BOUND_SECONDS
     if name not in ("many bare numbers after an error word", "a long key, then many codes") and "-2004" in line:
         assert [f.code for f in findings] == [-2004]  # still found, as before
