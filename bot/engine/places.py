@@ -7,7 +7,9 @@ standing alone ("+44 callers"); two-letter ISO codes, as in
 a Session Summary's `destinationCountryCode`, only in capitals and only when
 they are not also everyday words or abbreviations ("ID", "IT", "PR"). Words
 that name a language as well ("thai text", "english prompt") are left alone,
-because a language is about text to speech, not about where a call goes.
+because a language is about text to speech, not about where a call goes;
+before a word for people, numbers or phones ("japanese customers") they name
+the country.
 """
 from __future__ import annotations
 
@@ -59,12 +61,25 @@ GT HK HN HU IE IL IQ IR JM JO JP KE KG KH KR KW KZ LB LK LT LU LV LY MM MN MX MY
 PH PK PL PT PY RO RS RU RW SE SG SI SK SN SV SY TH TJ TN TR TW TZ UA UG UK US UY UZ VE VN YE ZA ZM ZW
 """.split())
 
+# Adjectives that name a language as well as a country: a country only before a word for people,
+# numbers or phones ("japanese customers", "german numbers"), a language anywhere else ("thai text").
+_LANGUAGES = frozenset("""
+thai japanese vietnamese german french spanish chinese korean italian dutch portuguese russian turkish polish
+greek swedish danish norwegian finnish hungarian czech romanian ukrainian burmese khmer lao malay mongolian
+""".split())
+_BEARERS = frozenset("""
+customer customers caller callers user users number numbers mobile mobiles phone phones sim sims carrier carriers
+operator operators network networks market markets rider riders driver drivers buyer buyers seller sellers
+merchant merchants courier couriers passenger passengers tourist tourists visitor visitors traffic destination
+destinations side leg legs
+""".split())
+
 _PHRASES = frozenset(
     {(name,) for name in _ONE_WORD_NAMES.split()}
     | {(name,) for name in _ADJECTIVES.split()}
     | {tuple(name.split()) for name in _MULTI_WORD_NAMES.replace("\n", " ").split(",") if name.strip()}
 )
-_FIRST_WORDS = frozenset(p[0] for p in _PHRASES)
+_FIRST_WORDS = frozenset(p[0] for p in _PHRASES) | _LANGUAGES
 _LONGEST = max(len(p) for p in _PHRASES)
 
 _WORD = re.compile(r"[a-z]+")  # runs of one class: linear time
@@ -89,6 +104,13 @@ def countries_as_words(text: str) -> str:
     out, last, i = [], 0, 0
     while i < len(runs):
         if runs[i][2] not in _FIRST_WORDS:
+            i += 1
+            continue
+        if runs[i][2] in _LANGUAGES:
+            if i + 1 < len(runs) and runs[i + 1][2] in _BEARERS:
+                out.append(lowered[last : runs[i][0]])
+                out.append(COUNTRY)
+                last = runs[i][1]
             i += 1
             continue
         for n in range(min(_LONGEST, len(runs) - i), 0, -1):

@@ -273,8 +273,8 @@ class Resolver:
         """Another code the whole question offers, which the question points at as clearly once the
         words that chose the answer are set aside ("new caller ID" and "calls to a new country"): two
         causes in one question, none dominating. A symptom the answer shares, a clue (the answer may
-        well show it too), or words only in a part of the question that says something works ("the
-        playFile version works"), are no second cause."""
+        well show it too), or a match without words of its own where something failed, is no second
+        cause."""
         from .phrases import PHRASE_EXPONENT  # loaded with the index already
 
         others = [m for m in ranked if m.code != answer.code]
@@ -295,19 +295,22 @@ class Resolver:
             return None
         other = self._match(*top[0])
         if (other.field in ("clue", "unlike") or answer.code in self._sharers_of(other)
-                or self._only_as_contrast(query, other)):
+                or not self._evidence_of_its_own(query, other, answer.code)):
             return None
         return other
 
-    def _only_as_contrast(self, query: str, match: Match) -> bool:
-        """Whether the match's words are only in parts of the question that say something works
-        ("the playFile version works"): then they are what works, not what failed."""
+    def _evidence_of_its_own(self, query: str, match: Match, answer: int) -> bool:
+        """Whether the match has words the answer's code never uses ("caller hears silence" is as much
+        text to speech as audio files), and one of them in a part of the question that does not say
+        something works ("the playFile version works" is a contrast, not a second thing that failed)."""
+        own = set(self.index.terms_of(match.matched)) - self.index.phrases_with.get(answer, {}).keys()
+        if not own:
+            return False
         parts = clauses(query)
         failing = [part for part in parts if not says_it_works(part)]
         if len(failing) == len(parts):  # most questions: nothing said to work
-            return False
-        terms = set(self.index.terms_of(match.matched))
-        return not terms & self.index.terms_in(" . ".join(failing))
+            return True
+        return bool(own & self.index.terms_in(" . ".join(failing)))
 
 
 def _offered(matches: list[Match], leaving_out: int | None = None) -> tuple[Match, ...]:

@@ -38,7 +38,10 @@ STOPWORDS = frozenset(
     die dies died dying erroring errored
     driver drivers rider riders passenger passengers courier couriers buyer buyers seller sellers
     client clients merchant merchants patient patients guest guests phone phones mobile mobiles anymore
-    duration durations zero equal equals identical list lists
+    duration durations zero equal equals identical list lists numbers
+    week weeks weekend month months monday tuesday wednesday thursday friday saturday sunday
+    ok okay normal normally exact exactly put tried try trying everyone everybody sent
+    broken broke stop stops stopped drop drops dropped dropping none end ends ended ending
     sessionstatus callcount callstatus callduration lastaction calltype calldirection callid sessionid
     subaccountid starttime endtime eventtype eventid namespace sourcecountrycode destinationcountrycode
     """.split()

@@ -300,6 +300,25 @@ def test_property_dialling_codes_in_long_lines_take_linear_time(fragments, times
     assert time.perf_counter() - started < 2.0
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Japanese customers cannot call", f"{COUNTRY} customers cannot call"),
+    ("calls to German numbers fail", f"calls to {COUNTRY} numbers fail"),
+    ("our thai text is never spoken", "our thai text is never spoken"),  # a language: text to speech
+    ("the french prompt and french", "the french prompt and french"),
+])
+def test_a_language_names_a_country_before_people_or_numbers(text, expected):
+    assert countries_as_words(text) == expected
+
+
+@given(st.lists(st.sampled_from(["thai", "japanese", " ", "customers", "text", "numbers", "x", "-"]), min_size=1,
+                max_size=4), st.integers(min_value=200, max_value=5000))
+def test_property_languages_in_long_lines_take_linear_time(fragments, times):
+    line = "".join(fragments) * times
+    started = time.perf_counter()
+    countries_as_words(line)
+    assert time.perf_counter() - started < 2.0
+
+
 # --- identifiers in snake case -----------------------------------------------------------------
 def test_an_identifier_in_snake_case_is_the_word_it_joins_to(kb):
     synonyms = Synonyms(kb.synonyms)
