@@ -32,7 +32,7 @@ QUESTIONS = yaml.safe_load((Path(__file__).parent / "data" / "symptom-kinds.yaml
 # As measured when each batch was scored: right answers (a card, or no card with the codes named
 # offered) and wrong cards. The one wrong card of the first batch is a leak told with "caller ID"
 # and no other sign of a leak, which reads word for word like -2008's own number as caller ID.
-MEASURED = {"before": (47, 1)}
+MEASURED = {"before": (48, 1), "after": (38, 0)}
 FLOOR = 0.85  # of the right answers as measured
 _WORD = re.compile(r"\w")  # a word character, as the patterns under test read one
 
