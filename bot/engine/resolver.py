@@ -123,9 +123,10 @@ class Resolver:
         # message is found by looking up the question's word runs of those lengths.
         self._messages = {squash(e.message): e for e in kb if squash(e.message)}
         # The lengths of the messages that start with each word: only a run starting with one is looked up.
-        self._message_starts: dict[str, list[int]] = {}
+        starts: dict[str, set[int]] = {}
         for m in self._messages:
-            self._message_starts.setdefault(m.split(" ", 1)[0], []).append(m.count(" ") + 1)
+            starts.setdefault(m.split(" ", 1)[0], set()).add(m.count(" ") + 1)
+        self._message_starts = {word: sorted(lengths) for word, lengths in starts.items()}
         self._sharers: dict[str, set[int]] = {}  # symptom -> the codes that list it
         self._clue_codes: dict[str, set[int]] = {}  # clue -> the codes that list it
         for e in kb:
