@@ -96,8 +96,8 @@ class VersionAction(argparse.Action):
 def build_parser() -> Parser:
     parser = Parser(
         prog="nmbot",
-        description="Explains 8x8 Number Masking error codes. With no command: runs the Slack bot when "
-        "SLACK_BOT_TOKEN is set, otherwise an offline console that answers questions.",
+        description="Explains 8x8 Number Masking error codes. With no command: runs the Slack bot (Socket Mode)\n"
+        "when SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set, otherwise an offline console that answers questions.",
     )
     parser.add_argument("--version", action=VersionAction, help="show nmbot's version and the knowledge base's")
     add_color_option(parser, default="auto")
