@@ -319,11 +319,12 @@ def test_bash_completion_parses_and_completes_commands(tmp_path):
     script = run("completion", "bash").out
     syntax = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True, timeout=30)
     assert syntax.returncode == 0, syntax.stderr
-    assert bash_completes(script, "") == ["ask", "lookup", "scan", "kb", "serve", "report", "console", "completion"]
+    assert bash_completes(script, "") == ["ask", "lookup", "scan", "kb", "serve", "manifest", "report", "console",
+                                          "completion"]
     assert bash_completes(script, "sc") == ["scan"]
     assert bash_completes(script, "kb", "") == ["check"]
     assert bash_completes(script, "scan", "--f") == ["--follow"]
-    assert bash_completes(script, "report", "--format", "") == ["text", "md", "csv"]
+    assert bash_completes(script, "report", "--format", "") == ["text", "md", "csv", "json", "html"]
     assert bash_completes(script, "--color", "n") == ["never"]
     assert bash_completes(script, "completion", "") == ["bash", "zsh", "fish"]
     (tmp_path / "app.log").write_text("")
@@ -342,7 +343,7 @@ def test_zsh_completion_parses_and_offers_commands():
                               timeout=30).stdout.split("\n")
     assert "scan:find error codes in logs (exit 0 found, 1 none, 2 error)" in offers("")
     assert offers("kb", "")[0].startswith("check:")
-    assert offers("report", "--format", "")[:3] == ["text", "md", "csv"]
+    assert offers("report", "--format", "")[:3] == ["text", "md", "csv", "json", "html"]
     assert offers("scan", "")[0] == "FILES"
 
 
@@ -354,7 +355,7 @@ def test_fish_completion_offers_commands_and_options():
                              capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, out.stderr
         return [row.split("\t")[0] for row in out.stdout.splitlines()]
-    assert {"ask", "lookup", "scan", "kb", "serve", "report", "console", "completion"} <= set(offers("nmbot "))
+    assert {"ask", "lookup", "scan", "kb", "serve", "manifest", "report", "console", "completion"} <= set(offers("nmbot "))
     assert offers("nmbot kb ") == ["check"]
     assert "--follow" in offers("nmbot scan --")
     assert offers("nmbot completion ") == ["bash", "fish", "zsh"]
