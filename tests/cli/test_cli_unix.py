@@ -343,7 +343,7 @@ def test_zsh_completion_parses_and_offers_commands():
                               timeout=30).stdout.split("\n")
     assert "scan:find error codes in logs (exit 0 found, 1 none, 2 error)" in offers("")
     assert offers("kb", "")[0].startswith("check:")
-    assert offers("report", "--format", "")[:3] == ["text", "md", "csv", "json", "html"]
+    assert offers("report", "--format", "")[:5] == ["text", "md", "csv", "json", "html"]
     assert offers("scan", "")[0] == "FILES"
 
 
