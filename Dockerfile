@@ -1,8 +1,8 @@
 # nmbot's container image. The project goes in as wheels built on the host, so neither stage needs a compiler
 # or a package index:
 #
-#   rm -rf wheelhouse && python3 -m pip wheel --wheel-dir wheelhouse .    # nmbot and every dependency
-#   docker build -t nmbot .                                               # or: podman build --format docker
+#   rm -rf wheelhouse && python3 -m pip wheel --wheel-dir wheelhouse '.[postgres]'  # nmbot and every dependency
+#   docker build -t nmbot .                                                         # or: podman build --format docker
 #
 # Build the wheelhouse with the same Python minor version and architecture as the base image (3.11 on x86_64
 # for the default). docs/deploy.md explains running it; compose.yaml runs it beside PostgreSQL.
@@ -13,9 +13,10 @@ ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE} AS build
 COPY wheelhouse/ /wheelhouse/
 # --no-index: everything comes from the wheelhouse, so the build is the same with or without a network.
-# pip leaves the virtual environment afterwards: the running bot never installs anything.
+# With the postgres extra: replicas share a PostgreSQL database (compose.yaml). pip leaves the virtual
+# environment afterwards: the running bot never installs anything.
 RUN python3 -m venv /opt/nmbot \
- && /opt/nmbot/bin/python -m pip install --no-cache-dir --no-index --find-links /wheelhouse nmbot \
+ && /opt/nmbot/bin/python -m pip install --no-cache-dir --no-index --find-links /wheelhouse 'nmbot[postgres]' \
  && /opt/nmbot/bin/python -m pip uninstall --yes --quiet pip setuptools
 
 FROM ${BASE_IMAGE}

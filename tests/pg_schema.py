@@ -40,6 +40,17 @@ def pg_unreachable(url: str) -> str | None:
         )
 
 
+def reachable_pg_url() -> str:
+    """The base PostgreSQL URL; the calling test (or fixture) is skipped when its server is unreachable."""
+    import pytest
+
+    url = pg_base_url()
+    reason = pg_unreachable(url)
+    if reason:
+        pytest.skip(reason)
+    return url
+
+
 def psycopg_conninfo(url: str) -> str:
     parsed = make_url(url)
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)

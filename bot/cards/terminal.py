@@ -1,6 +1,7 @@
 """Cards for the terminal: the same content as the Slack card, as text.
 
-Colour only on a terminal that wants it (not when piped, not with NO_COLOR).
+Colour only on a terminal that wants it (not when piped, not with NO_COLOR), unless asked for
+(`--color always`, FORCE_COLOR).
 """
 from __future__ import annotations
 
@@ -22,9 +23,8 @@ class Style:
         self.enabled = enabled
 
     @classmethod
-    def for_stream(cls, stream: TextIO) -> "Style":
-        wants = hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("NO_COLOR")
-        return cls(bool(wants) and os.environ.get("TERM") != "dumb")
+    def for_stream(cls, stream: TextIO, mode: str = "auto") -> "Style":
+        return cls(wants_color(stream, mode))
 
     def _wrap(self, code: str, text: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.enabled else text
@@ -46,6 +46,20 @@ class Style:
 
 
 PLAIN = Style(False)
+
+
+def wants_color(stream: TextIO, mode: str = "auto", env=None) -> bool:
+    """`--color always|never` decides; with `auto`, NO_COLOR (no-color.org) turns colour off, FORCE_COLOR
+    (force-color.org) on, and otherwise a terminal that is not TERM=dumb gets it. Either variable counts only
+    when set to something."""
+    if mode != "auto":
+        return mode == "always"
+    env = os.environ if env is None else env
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    return bool(hasattr(stream, "isatty") and stream.isatty()) and env.get("TERM") != "dumb"
 
 
 def _para(text: str, indent: str = "  ") -> str:

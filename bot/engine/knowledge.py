@@ -210,7 +210,10 @@ def _sourced(value: Any, name: str, where: dict, position: str) -> Sourced:
                          field_name=name, **where)
 
 
-def _sourced_list(raw: Mapping[str, Any], name: str, where: dict) -> tuple[Sourced, ...]:
+def _sourced_list(raw: Mapping[str, Any], name: str, where: dict,
+                  found: list[KnowledgeError] | None = None) -> tuple[Sourced, ...]:
+    """The field's items. A problem with the field raises; a bad item raises too, or, with `found`, is
+    added there with every other bad item and left out."""
     value = raw.get(name)
     if value is None:
         raise KnowledgeError(problem="missing (a list of items is required)", field_name=name, **where)
@@ -218,14 +221,22 @@ def _sourced_list(raw: Mapping[str, Any], name: str, where: dict) -> tuple[Sourc
         raise KnowledgeError(problem=f"must be a list of texts, got {type(value).__name__}", field_name=name, **where)
     if not value:
         raise KnowledgeError(problem="is empty (at least one item is required)", field_name=name, **where)
-    return tuple(_sourced(item, name, where, f"item {i}") for i, item in enumerate(value, 1))
+    items = []
+    for i, item in enumerate(value, 1):
+        try:
+            items.append(_sourced(item, name, where, f"item {i}"))
+        except KnowledgeError as exc:
+            if found is None:
+                raise
+            found.append(exc)
+    return tuple(items)
 
 
-def _meaning(raw: Mapping[str, Any], where: dict) -> tuple[Sourced, ...]:
+def _meaning(raw: Mapping[str, Any], where: dict, found: list[KnowledgeError] | None = None) -> tuple[Sourced, ...]:
     """The meaning: one text or item, or a list of them when 8x8's word and ours both belong in it."""
     value = raw.get("meaning")
     if isinstance(value, list):
-        return _sourced_list(raw, "meaning", where)
+        return _sourced_list(raw, "meaning", where, found)
     if isinstance(value, dict):
         return (_sourced(value, "meaning", where, "the meaning"),)
     return (Sourced(_text(raw, "meaning", where), stated=False),)
@@ -244,52 +255,88 @@ KNOWN_FIELDS = frozenset(
 )
 
 
-def parse_entry(raw: Any, source: str, index: int) -> Entry:
+def parse_entry(raw: Any, source: str, index: int, errors: list[KnowledgeError] | None = None) -> Entry | None:
+    """One entry, every field checked even after a bad one. The first problem raises; with `errors`, every
+    problem is added there instead and None returned, so `nmbot kb check` lists them all in one run."""
     where: dict = {"source": source, "entry": f"#{index}"}
+    found: list[KnowledgeError] = []
+
+    def read(reader, *args):
+        try:
+            return reader(*args)
+        except KnowledgeError as exc:
+            found.append(exc)
+            return None
+
     if not isinstance(raw, dict):
-        raise KnowledgeError(problem=f"must be a mapping of fields, got {type(raw).__name__}", **where)
+        found.append(KnowledgeError(problem=f"must be a mapping of fields, got {type(raw).__name__}", **where))
+        return _problems_found(found, errors)
     if "code" not in raw:
-        raise KnowledgeError(problem="missing (every entry needs its error code)", field_name="code", **where)
-    code = _code(raw["code"], "code", where)
-    where["entry"] = f"{code} (#{index})"
+        found.append(KnowledgeError(problem="missing (every entry needs its error code)", field_name="code", **where))
+        code = None
+    else:
+        code = read(_code, raw["code"], "code", where)
+    if code is not None:
+        where["entry"] = f"{code} (#{index})"
     unknown = sorted(set(map(str, raw)) - KNOWN_FIELDS)
     if unknown:
-        raise KnowledgeError(
+        found.append(KnowledgeError(
             problem=f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(KNOWN_FIELDS))}", **where
-        )
-    owner = _text(raw, "owner", where)
-    if owner not in OWNERS:
-        raise KnowledgeError(problem=f"must be one of {', '.join(OWNERS)}, got {owner!r}", field_name="owner", **where)
-    docs = _text(raw, "docs", where)
-    if not docs.startswith(("https://", "http://")):
-        raise KnowledgeError(problem=f"must be an http(s) link, got {docs!r}", field_name="docs", **where)
-    meaning = _meaning(raw, where)
-    causes = _sourced_list(raw, "causes", where)
-    steps = _sourced_list(raw, "steps", where)
+        ))
+    owner = read(_text, raw, "owner", where)
+    if owner is not None and owner not in OWNERS:
+        found.append(KnowledgeError(problem=f"must be one of {', '.join(OWNERS)}, got {owner!r}", field_name="owner",
+                                    **where))
+    docs = read(_text, raw, "docs", where)
+    if docs is not None and not docs.startswith(("https://", "http://")):
+        found.append(KnowledgeError(problem=f"must be an http(s) link, got {docs!r}", field_name="docs", **where))
+    meaning = read(_meaning, raw, where, found)
+    causes = read(_sourced_list, raw, "causes", where, found)
+    steps = read(_sourced_list, raw, "steps", where, found)
+    texts = {name: read(_text, raw, name, where) for name in ("message", "title", "category", "owner_detail")}
+    escalate = read(_texts, raw, "escalate", where)
+    related = read(_codes, raw, "related", where)
+    phrases = read(_texts, raw, "phrases", where)
+    optional = {name: read(_optional_texts, raw, name, where) for name in ("examples", "symptoms", "clues", "unlike")}
+    message_only = read(_flag, raw, "message_only", where)
+    if found:
+        return _problems_found(found, errors)
     return Entry(
         code=code,
-        message=_text(raw, "message", where),
-        title=_text(raw, "title", where),
-        category=_text(raw, "category", where),
+        message=texts["message"],
+        title=texts["title"],
+        category=texts["category"],
         meaning=" ".join(m.text for m in meaning),
         causes=tuple(c.text for c in causes),
         steps=tuple(s.text for s in steps),
         owner=owner,
-        owner_detail=_text(raw, "owner_detail", where),
-        escalate=_texts(raw, "escalate", where),
-        related=_codes(raw, "related", where),
+        owner_detail=texts["owner_detail"],
+        escalate=escalate,
+        related=related,
         docs=docs,
-        phrases=_texts(raw, "phrases", where),
-        examples=_texts(raw, "examples", where, required=False),
-        symptoms=_texts(raw, "symptoms", where, required=False),
-        clues=_texts(raw, "clues", where, required=False),
-        unlike=_texts(raw, "unlike", where, required=False),
+        phrases=phrases,
+        examples=optional["examples"],
+        symptoms=optional["symptoms"],
+        clues=optional["clues"],
+        unlike=optional["unlike"],
         source=source,
         meaning_items=meaning,
         cause_items=causes,
         step_items=steps,
-        message_only=_flag(raw, "message_only", where),
+        message_only=message_only,
     )
+
+
+def _problems_found(found: list[KnowledgeError], errors: list[KnowledgeError] | None) -> None:
+    """Raise the first problem, or add them all to `errors` when the caller collects them."""
+    if errors is None:
+        raise found[0]
+    errors.extend(found)
+    return None
+
+
+def _optional_texts(raw: Mapping[str, Any], name: str, where: dict) -> tuple[str, ...]:
+    return _texts(raw, name, where, required=False)
 
 
 def parse_synonyms(raw: Any, source: str) -> tuple[tuple[str, str], ...]:
@@ -326,12 +373,9 @@ def parse_document(doc: Any, source: str,
         raise KnowledgeError(source, "missing 'entries': a list with at least one entry")
     entries = []
     for i, raw in enumerate(raw_entries, 1):
-        try:
-            entries.append(parse_entry(raw, source, i))
-        except KnowledgeError as exc:
-            if entry_errors is None:
-                raise
-            entry_errors.append(exc)
+        entry = parse_entry(raw, source, i, entry_errors)
+        if entry is not None:
+            entries.append(entry)
     return str(version).strip(), tuple(entries)
 
 
@@ -505,12 +549,20 @@ def configured_paths(env: Mapping[str, str] | None = None) -> list[Path]:
     value = env.get(ENV_VAR, "").strip()
     if not value:
         return shipped_paths()
+    return source_paths([value])
+
+
+def source_paths(sources: Iterable[str], *, expand: bool = True) -> list[Path]:
+    """The files that knowledge sources name, read as NMBOT_KNOWLEDGE is: files, folders and the word
+    `shipped`, several in one string separated by the OS path separator. Without `expand`, folders are
+    left as they are (`nmbot kb check` reports an empty one as a problem among the others)."""
     paths: list[Path] = []
-    for part in (p.strip() for p in value.split(os.pathsep)):
-        if part == SHIPPED:
-            paths.extend(shipped_paths())
-        elif part:
-            paths.extend(expand_paths([part]))
+    for source in sources:
+        for part in (p.strip() for p in str(source).split(os.pathsep)):
+            if part == SHIPPED:
+                paths.extend(shipped_paths())
+            elif part:
+                paths.extend(expand_paths([part]) if expand else [Path(part)])
     return paths
 
 

@@ -3,7 +3,10 @@
 Number Masking exists to hide phone numbers (MSISDNs), so the bot must not
 undo that by quoting a log line verbatim. Masking errs on the side of hiding:
 a long digit run that is not a phone number (an epoch timestamp) is masked
-too, which costs little; a phone number left visible costs a lot.
+too, which costs little; a phone number left visible costs a lot. Ids are
+not phone numbers, and support needs them whole to find a session: the
+digits of a UUID or another hex id (a Session Summary's sessionId, a request
+id) stay as they are.
 
 A URL from the configuration (the database, Slack's Web API) may carry a
 password or a token; error messages and logs show it with them masked.
@@ -14,16 +17,22 @@ import re
 
 MASK = "\u2022" * 7  # the same width for every number, so the mask does not reveal its length
 KEEP_DIGITS = 2
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+HEX_LETTERS = frozenset("abcdefABCDEF")
+ID_REACH = 64  # how far around a digit run masking looks for the rest of its id: bounded, so linear
 
-# +65 9123 4567, +1-202-555-0143, +44 (20) 7946 0958, 6591234567, 202-555-0143.
-# Not: dates (2026-11-27), times, UUID segments, error codes, version numbers.
+# +65 9123 4567, 0065 9123 4567, +1-202-555-0143, +44 (20) 7946 0958, (555) 123-4567, 020 7946 0958,
+# 0412 345 678, 6591234567, callerId=6591234567.
+# Not: dates (2026-11-27), times, UUIDs and hex ids (5212360d-a991-..., 0123456789abcdef), error codes,
+# version numbers. Every alternative is bounded in length, so each position costs a constant.
 _PHONE = re.compile(
     r"""
     (?<![\d.+\-/])
     (?:
-        \+\d(?:[ \-().]{0,2}\d){6,16}            # international, with a plus
+        (?:\+|(?<!\w)00)\d(?:[ \-().]{0,2}\d){6,16}  # international: a plus, or 00 dialled for it
       | (?<![\w-])\(?\d{3}\)?[ \-.]\d{3}[ \-.]\d{4}  # national 3-3-4
-      | (?<!-)\d{7,15}                           # bare digit run, even glued to letters (tel6591234567)
+      | (?<![\w-])0\d{2,4}[ \-]\d{3,4}[ \-]\d{3,4}   # national with a trunk 0
+      | (?<!-)\d{7,15}                             # bare digit run, even glued to letters (tel6591234567)
     )
     (?![\d\-]|\.\d)
     """,
@@ -33,12 +42,39 @@ _PHONE = re.compile(
 
 def _mask(match: re.Match) -> str:
     number = match.group(0)
+    if _part_of_an_id(match.string, match.start(), match.end()):
+        return number
     digits = [c for c in number if c.isdigit()]
     return ("+" if number.startswith("+") else "") + MASK + "".join(digits[-KEEP_DIGITS:])
 
 
+def _part_of_an_id(text: str, start: int, end: int) -> bool:
+    """The digits text[start:end] begin or end inside a hex id: 5212360d of a UUID, 0123456789abcdef,
+    a UUID whose groups are mostly digits (00380950-5505-54a2-...)."""
+    return _in_hex_word(text, start) or _in_hex_word(text, end - 1)
+
+
+def _in_hex_word(text: str, at: int) -> bool:
+    """The letters and digits glued to text[at], within ID_REACH either way, are all hex digits and some of
+    them letters, or follow 0x. Other letters (tel6591234567x) make no id: that number is masked."""
+    left = at
+    while left > 0 and at - left < ID_REACH and _is_word_char(text[left - 1]):
+        left -= 1
+    right = at + 1
+    while right < len(text) and right - at < ID_REACH and _is_word_char(text[right]):
+        right += 1
+    word = text[left:right]
+    if word[:2] in ("0x", "0X"):
+        return True
+    return not set(word) - HEX_DIGITS and bool(set(word) & HEX_LETTERS)
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isascii() and c.isalnum()
+
+
 def mask_msisdns(text: str) -> str:
-    """The text with every phone number's digits hidden but the last two."""
+    """The text with every phone number's digits hidden but the last two; ids left whole."""
     if not any(c.isdigit() for c in text):
         return text
     return _PHONE.sub(_mask, text)

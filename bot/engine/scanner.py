@@ -127,6 +127,28 @@ class Scanner:
     def scan_chunks(self, chunks: Iterable[bytes]) -> list[Finding]:
         return self._findings(self._tally(chunks, _Lines(numbering=True)))
 
+    def follow(self, chunks: Iterable[bytes]) -> Iterator[Finding]:
+        """Each occurrence as soon as the chunk that completes its line has arrived (`tail -f | grep`).
+
+        The same rules as a scan, occurrence by occurrence: a code and its message on neighbouring
+        field lines are one occurrence, given once. Each Finding's `line` is that occurrence's line
+        and its `count` how many of its code there have been so far.
+        """
+        lines = _Lines(numbering=True)
+        tallies: dict[int, _Tally] = {}
+        for stretch in _stretches(chunks):
+            lines.enter(stretch)
+            for pos, line, may_quote in self._candidate_lines(stretch):
+                hits = self.judge_line(line, may_quote)
+                field = bool(hits) and is_field_line(line)
+                for code, kind, at in hits:
+                    before = tallies[code].count if code in tallies else 0
+                    self._count(tallies, code, kind, pos, line, at, lines, field)
+                    if tallies[code].count > before:
+                        yield Finding(code, code in self._known, tallies[code].count, lines.number(pos),
+                                      _evidence(line, at), self._known.get(code))
+            lines.leave()
+
     def judge_line(self, line: str, may_quote: bool = True) -> list[tuple[int, str, int]]:
         """(code, "code" | "message", position) for each code this line reports, once per code.
 

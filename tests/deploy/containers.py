@@ -104,7 +104,8 @@ def python_of(image: str) -> str:
 
 def build_wheelhouse(into: Path) -> None:
     """nmbot and every dependency as wheels, built by this interpreter's pip (the Dockerfile's first step)."""
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(into), str(REPO)],
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(into),
+                           f"{REPO}[postgres]"],
                           capture_output=True, text=True, timeout=BUILD_SECONDS)
     if proc.returncode != 0:
         raise AssertionError(f"pip wheel failed:\n{(proc.stdout + proc.stderr)[-3000:]}")

@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 from containers import Container, base_image, build_image, engine, python_of, python_version, remove_image, \
     wait_for, why_no_engine
-from pg_schema import fresh_schema, pg_base_url, pg_unreachable, psycopg_conninfo
+from pg_schema import fresh_schema, psycopg_conninfo, reachable_pg_url
 from server_process import free_port
 from slack_requests import SIGNING_SECRET, SlackSender, command_form, get, message
 from socket_stub import SocketModeStub
@@ -132,10 +132,7 @@ def test_http_mode_answers_a_signed_command_on_a_read_only_root(run, api):
 
 @pytest.fixture
 def database_url() -> Iterator[str]:
-    url = pg_base_url()
-    reason = pg_unreachable(url)
-    if reason:
-        pytest.skip(reason)
+    url = reachable_pg_url()
     with fresh_schema(url) as (_, schema_url):
         yield schema_url
 

@@ -385,3 +385,33 @@ def test_a_real_pipe_is_numbered_as_it_is_read(scanner):
         assert not stream.seekable()
         [found] = scanner.scan_stream(stream, chunk_size=5)
     assert (found.code, found.line) == (-2004, 3)
+
+
+@pytest.mark.parametrize("log", EVAL_LOGS, ids=lambda p: p.name)
+def test_following_a_log_gives_every_occurrence_the_scan_counts(scanner, log):
+    """`scan --follow`: one finding per occurrence as its line arrives, in pieces of any size; in all,
+    what the scan counts, each code's first occurrence on the line the scan names."""
+    data = log.read_bytes()
+    step = random.Random(log.name).randint(1, 97)
+    occurrences = list(scanner.follow(data[i:i + step] for i in range(0, len(data), step)))
+    whole = scanner.scan_text(data.decode("utf-8", "replace"))
+    last = {o.code: o for o in occurrences}
+    assert {c: o.count for c, o in last.items()} == {f.code: f.count for f in whole}
+    first = {o.code: o.line for o in reversed(occurrences)}
+    assert first == {f.code: f.line for f in whole}
+    assert [o.line for o in occurrences] == sorted(o.line for o in occurrences)
+
+
+def test_following_gives_a_line_as_soon_as_it_is_complete(scanner):
+    arrived = []
+
+    def chunks():
+        for piece in (b"errorCode=-20", b"04 callerId=6591234567\nquiet", b"\nerrorCode=-2010\n"):
+            arrived.append(piece)
+            yield piece
+
+    found = scanner.follow(chunks())
+    first = next(found)
+    assert (first.code, first.line, len(arrived)) == (-2004, 1, 2)  # before the third piece was read
+    assert "6591234567" not in first.evidence
+    assert [(f.code, f.line) for f in found] == [(-2010, 3)]

@@ -460,8 +460,10 @@ def zero_duration_by_hand(text: str) -> bool:
                         return True
         if not (i > 0 and _WORD.match(lowered[i - 1])):
             for zero in ("0", "zero"):
-                if lowered.startswith(zero, i) and any(lowered.startswith(space + unit + "duration", i + len(zero))
-                                                       for space in ("", " ") for unit in ("", "s ", "sec ", "seconds ")):
+                after = i + len(zero)
+                if lowered.startswith(zero, i) and any(lowered.startswith(space + unit + "duration", after)
+                                                       for space in ("", " ")
+                                                       for unit in ("", "s ", "sec ", "seconds ")):
                     return True
     return False
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from pg_schema import fresh_schema, pg_base_url, pg_unreachable, psycopg_conninfo
+from pg_schema import fresh_schema, psycopg_conninfo, reachable_pg_url
 from sqlalchemy.engine import make_url
 
 from nmbot.cli.main import main
@@ -107,11 +107,7 @@ def test_read_only_memory_store_has_nothing_to_read():
 
 @pytest.fixture(scope="module")
 def pg_url() -> str:
-    url = pg_base_url()
-    reason = pg_unreachable(url)
-    if reason:
-        pytest.skip(reason)
-    return url
+    return reachable_pg_url()
 
 
 @contextlib.contextmanager

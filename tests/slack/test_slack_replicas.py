@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import pytest
-from pg_schema import fresh_schema, pg_base_url, pg_unreachable
+from pg_schema import fresh_schema, reachable_pg_url
 from server_process import ServerProcess, bot_env, wait_until
 from slack_requests import SlackSender, get, mention, message
 from webapi_stub import WebApiStub
@@ -39,10 +39,7 @@ class Replica:
 
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
-    url = pg_base_url()
-    reason = pg_unreachable(url)
-    if reason:
-        pytest.skip(reason)
+    url = reachable_pg_url()
     with fresh_schema(url) as (_, schema_url):
         yield schema_url
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 import pytest
-from pg_schema import fresh_schema, pg_base_url, pg_unreachable, psycopg_conninfo
+from pg_schema import fresh_schema, psycopg_conninfo, reachable_pg_url
 
 from nmbot.store import StateStore, open_store
 
@@ -40,11 +40,7 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """The base PostgreSQL URL, or skip when its server is unreachable."""
-    url = pg_base_url()
-    reason = pg_unreachable(url)
-    if reason:
-        pytest.skip(reason)
-    return url
+    return reachable_pg_url()
 
 
 @pytest.fixture
