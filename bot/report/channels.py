@@ -20,6 +20,8 @@ LOOKUP_SECONDS = 5.0  # one lookup, connecting and reading included
 TOTAL_SECONDS = 20.0  # every lookup of one report
 MAX_LOOKUPS = 500  # channels named per report; the rest keep their IDs
 MAX_ANSWER_BYTES = 256 * 1024  # conversations.info answers in a few KiB
+MAX_NAME_CHARS = 80  # Slack's own limit on a channel's name
+HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
 # Errors that every further call would get too: stop asking.
 FINAL_ERRORS = frozenset({"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired",
                           "missing_scope", "no_permission", "ratelimited", "org_login_required",
@@ -46,6 +48,8 @@ def token_may_go(api_url: str) -> bool:
         return False
     if is_loopback(host):
         return True
+    if not HOST_CHARS.issuperset(host):  # a space or a backslash would reach the resolver, or crash http.client
+        return False
     return parts.scheme == "https" and any(host == d or host.endswith("." + d) for d in SLACK_DOMAINS)
 
 
@@ -53,6 +57,13 @@ def looks_like_channel_id(value: str) -> bool:
     """Slack's conversation IDs: C…, G… or D… followed by upper-case letters and digits."""
     return (2 < len(value) <= 32 and value[0] in "CGD" and value.isascii() and value.isalnum()
             and value == value.upper())
+
+
+def printable_name(name: object) -> Optional[str]:
+    """A channel's name as Slack allows it: no control characters (reports go to terminals), 80 characters."""
+    if isinstance(name, str) and name and name.isprintable() and len(name) <= MAX_NAME_CHARS:
+        return name
+    return None
 
 
 class ChannelNames:
@@ -105,8 +116,7 @@ class ChannelNames:
         info = answer.get("channel")
         if not isinstance(info, dict) or info.get("is_im"):
             return None
-        name = info.get("name")
-        return name if isinstance(name, str) and name else None
+        return printable_name(info.get("name"))
 
     def _post(self, method: str, fields: dict, seconds: float) -> dict:
         """POST one Web API call and read its JSON answer, all within `seconds`."""
@@ -133,6 +143,6 @@ class ChannelNames:
             raise LookupFailed(f"HTTP {status}", final=True)
         try:
             answer = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             raise LookupFailed("an answer that is not JSON", final=True) from None
         return answer if isinstance(answer, dict) else {}

@@ -161,3 +161,58 @@ def test_cli_report_says_once_why_it_shows_ids(database, names_stub, monkeypatch
     assert captured.err == ("nmbot: warning: channel names unavailable (conversations.info: missing_scope); "
                             "the report shows channel IDs\n")
     assert "C0SUPPORT" in captured.out
+
+
+# --- hostile answers and settings ------------------------------------------------------------
+
+@pytest.fixture
+def raw_answer():
+    """A loopback server that answers every request with the bytes the test gives it."""
+    import socketserver
+
+    answer = {"body": b""}
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.recv(65536)
+            body = answer["body"]
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield answer, f"http://127.0.0.1:{server.server_address[1]}/api/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_answer_nested_too_deep_leaves_the_ids(raw_answer):
+    answer, api_url = raw_answer
+    answer["body"] = b"[" * 100_000
+    names = ChannelNames(BOT_TOKEN, api_url, lookup_seconds=2)
+    assert names.names(["C0SUPPORT"]) == {}
+    assert names.problem == "conversations.info: an answer that is not JSON"
+
+
+@pytest.mark.parametrize("name", ["\x1b]0;owned\x07support", "sup\u202eport", "x" * 81, "line\nbreak"])
+def test_a_name_slack_would_not_allow_is_not_shown(raw_answer, name):
+    answer, api_url = raw_answer
+    answer["body"] = json.dumps({"ok": True, "channel": {"id": "C0SUPPORT", "name": name}}).encode()
+    assert ChannelNames(BOT_TOKEN, api_url, lookup_seconds=2).names(["C0SUPPORT"]) == {}
+
+
+@pytest.mark.parametrize("api_url", ["https://evil.example .slack.com/api/", "https://evil.example\\.slack.com/api/",
+                                     "https://evil.example%2f.slack.com/api/", "https://evil.example;.slack.com/api/"])
+def test_a_host_name_no_resolver_should_read_is_refused(api_url, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a connection was attempted: {args}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    assert token_may_go(api_url) is False
+    names = ChannelNames(BOT_TOKEN, api_url)
+    assert names.names(["C0SUPPORT"]) == {}
+    assert "not one of Slack's hosts" in names.problem
