@@ -129,19 +129,19 @@ def yaml_change(report: Report) -> list[str]:
         lines.append(f"- code: {code}  # {title + ': ' if title else ''}asked {asked} time{'s' if asked != 1 else ''}")
         lines.append("  examples:")
         for g in groups:
-            lines.append(f"    - {json.dumps(g.text, ensure_ascii=False)}  # {g.count}\u00d7")
+            lines.append(f"    - {quoted(g.text)}  # {g.count}\u00d7")
     if wrong:
         lines.append("# Answered, but the card got a thumbs-down: find the code they mean, or fix the card's phrases:")
         for g in wrong:
             got = ", ".join(str(code) for code, _ in g.rejected)
-            lines.append(f"#   {json.dumps(g.text, ensure_ascii=False)}  (got {got}, {g.count}\u00d7)")
+            lines.append(f"#   {quoted(g.text)}  (got {got}, {g.count}\u00d7)")
     if missing:
         asked = ", ".join(f"{code} ({n}\u00d7)" for code, n in missing.items())
         lines.append(f"# Codes people asked about that the knowledge base does not have: {asked}")
     if orphans:
         lines.append("# No code offered: a new entry, or questions nmbot need not answer:")
         for g in orphans:
-            lines.append(f"#   {json.dumps(g.text, ensure_ascii=False)}  ({g.count}\u00d7)")
+            lines.append(f"#   {quoted(g.text)}  ({g.count}\u00d7)")
     return lines
 
 
@@ -205,7 +205,7 @@ def render_text(report: Report) -> str:
         asked = sum(g.count for g in report.groups)
         out += ["", f"Unanswered questions, similar ones together ({asked} questions in {len(report.groups)} groups)"]
         for g in report.groups:
-            out.append(f"  {g.count:>3}\u00d7  {json.dumps(one_line(g.text), ensure_ascii=False)}")
+            out.append(f"  {g.count:>3}\u00d7  {quoted(one_line(g.text))}")
             detail = [offered(g), "via " + ", ".join(g.surfaces)]
             if g.channels:
                 detail.append("in " + ", ".join(channels_of(report, g)))
@@ -213,12 +213,12 @@ def render_text(report: Report) -> str:
                 detail.append(f"{g.downvoted} from thumbs-down")
             out.append("        " + " \u00b7 ".join(detail))
             if g.variants:
-                out.append("        also: " + ", ".join(json.dumps(one_line(v, 60), ensure_ascii=False)
+                out.append("        also: " + ", ".join(quoted(one_line(v, 60))
                                                      for v in g.variants))
     if report.downvotes:
         out += ["", "Thumbs-down"]
         for d in report.downvotes:
-            comment = json.dumps(one_line(d.comment), ensure_ascii=False) if d.comment else "(no comment)"
+            comment = quoted(one_line(d.comment)) if d.comment else "(no comment)"
             out.append(f"  {code_label(d.code, d.title)}: {comment} \u00b7 {d.surface}"
                        f"{' in ' + report.channel_label(d.channel) if d.channel else ''} \u00b7 {when(d.at)} \u00b7 knowledge base {d.kb_version}")
     change = yaml_change(report)
@@ -233,7 +233,17 @@ def md_cell(value: object) -> str:
     text = one_line(str(value))
     for char in ("\\", "|", "`", "*", "_", "<", ">", "[", "]"):
         text = text.replace(char, "\\" + char)
-    return text
+    return visible(text)
+
+
+def visible(text: str) -> str:
+    """Control and bidirectional characters written out as \\uXXXX, as JSON and YAML read them: reports are
+    read in terminals, where an escape sequence in a question would act, and a U+202E reverse the line."""
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
+def quoted(text: str) -> str:
+    return visible(json.dumps(text, ensure_ascii=False))
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:

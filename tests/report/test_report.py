@@ -239,3 +239,17 @@ def test_long_distinct_questions_are_grouped_quickly():
     groups = group_questions(questions)
     assert time.perf_counter() - started < 5
     assert len(groups) == 200  # all different
+
+
+def test_reports_show_control_characters_instead_of_sending_them_to_the_terminal(kb):
+    store = MemoryStore(clock=lambda: NOW - DAY)
+    store.record_event(kind="not_sure", surface="mention", channel="C1", code=None)
+    store.record_unanswered(text="\x1b]0;owned\x07\x1b[2J why \u202eexe.gnp fail\u2028- code: -9999",
+                            surface="mention", channel="C1", suggestions=[])
+    report = build_report(store, since=NOW - 7 * DAY, until=NOW, kb=kb)
+    for fmt in ("text", "md"):
+        out = render(report, fmt)
+        assert not [c for c in out if not c.isprintable() and c != "\n"], fmt
+    assert "\\u001b\\]0;owned\\u0007\\u001b\\[2J why \\u202eexe.gnp fail" in render(report, "md")
+    assert '#   "\\u001b]0;owned\\u0007\\u001b[2J why \\u202eexe.gnp fail - code: -9999"  (1\u00d7)' \
+        in render(report, "text")
