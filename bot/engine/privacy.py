@@ -21,21 +21,24 @@ HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 HEX_LETTERS = frozenset("abcdefABCDEF")
 ID_REACH = 64  # how far around a digit run masking looks for the rest of its id: bounded, so linear
 
+# Between digit groups pasted from documents: no-break spaces, non-breaking hyphens, en dashes.
+SEPARATORS = "\u00a0\u202f\u2010\u2011\u2013"
+
 # +65 9123 4567, 0065 9123 4567, +1-202-555-0143, +44 (20) 7946 0958, (555) 123-4567, 020 7946 0958,
-# 0412 345 678, 6591234567, callerId=6591234567.
+# 0412 345 678, 6591234567, callerId=6591234567, ?to=%2B6591234567.
 # Not: dates (2026-11-27), times, UUIDs and hex ids (5212360d-a991-..., 0123456789abcdef), error codes,
 # version numbers. Every alternative is bounded in length, so each position costs a constant.
 _PHONE = re.compile(
     r"""
     (?<![\d.+\-/])
     (?:
-        (?:\+|(?<!\w)00)\d(?:[ \-().]{0,2}\d){6,16}  # international: a plus, or 00 dialled for it
-      | (?<![\w-])\(?\d{3}\)?[ \-.]\d{3}[ \-.]\d{4}  # national 3-3-4
-      | (?<![\w-])0\d{2,4}[ \-]\d{3,4}[ \-]\d{3,4}   # national with a trunk 0
-      | (?<!-)\d{7,15}                             # bare digit run, even glued to letters (tel6591234567)
+        (?:\+|%2[Bb]|(?:(?<!\w)|(?<=%3[Dd]))00)\d(?:[ \-().{sep}]{{0,2}}\d){{6,16}}  # international: +, %2B or 00
+      | (?<![\w-])\(?\d{{3}}\)?[ \-.{sep}]\d{{3}}[ \-.{sep}]\d{{4}}  # national 3-3-4
+      | (?<![\w-])0\d{{2,4}}[ \-{sep}]\d{{3,4}}[ \-{sep}]\d{{3,4}}  # trunk 0 national
+      | (?<!-)\d{{7,15}}                             # bare digit run, even glued to letters (tel6591234567)
     )
     (?![\d\-]|\.\d)
-    """,
+    """.format(sep=SEPARATORS),
     re.VERBOSE,
 )
 
@@ -45,7 +48,8 @@ def _mask(match: re.Match) -> str:
     if _part_of_an_id(match.string, match.start(), match.end()):
         return number
     digits = [c for c in number if c.isdigit()]
-    return ("+" if number.startswith("+") else "") + MASK + "".join(digits[-KEEP_DIGITS:])
+    plus = number[:3] if number[:3] in ("%2B", "%2b") else "+" if number.startswith("+") else ""
+    return plus + MASK + "".join(digits[-KEEP_DIGITS:])
 
 
 def _part_of_an_id(text: str, start: int, end: int) -> bool:
@@ -63,6 +67,8 @@ def _in_hex_word(text: str, at: int) -> bool:
     right = at + 1
     while right < len(text) and right - at < ID_REACH and _is_word_char(text[right]):
         right += 1
+    if left >= 1 and text[left - 1] == "%" and at >= left + 2:
+        left += 2  # a percent-escape (%2B6591234567, a plus in a URL) is no part of a word
     word = text[left:right]
     if word[:2] in ("0x", "0X"):
         return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from nmbot.engine.privacy import MASK, mask_msisdns
@@ -39,6 +39,13 @@ M = MASK
         ('{"source":"+6591234567","callId":"3d6917d0-e22a-439d-a835-913bd45a4bcb"}',
          f'{{"source":"+{M}67","callId":"3d6917d0-e22a-439d-a835-913bd45a4bcb"}}'),
         ("msisdn_6591234567", f"msisdn_{M}67"),
+        # URL-encoded: %2B is a plus, %3D an equals sign; their hex digits make no id of the number.
+        ("GET /send?to=%2B6591234567&from=%2B6598765432", f"GET /send?to=%2B{M}67&from=%2B{M}32"),
+        ("phone%3D6591234567", f"phone%3D{M}67"),
+        # Pasted from a document: no-break spaces, non-breaking hyphens, en dashes.
+        ("+65\u00a09123\u00a04567", f"+{M}67"),
+        ("+65\u20119123\u20114567", f"+{M}67"),
+        ("+1 415\u2013555\u20130132", f"+{M}32"),
     ],
 )
 def test_phone_numbers_keep_only_their_last_two_digits(text, masked):
@@ -95,7 +102,7 @@ def phone_numbers(draw) -> str:
     """A phone number as people and systems write one: +CC or 00CC, or none, then digit groups."""
     country = draw(st.sampled_from(["+65", "+1", "+44", "+852", "0065", "0091", ""]))
     digits = draw(st.text(alphabet="0123456789", min_size=8, max_size=10))
-    separator = draw(st.sampled_from(["", " ", "-"]))
+    separator = draw(st.sampled_from(["", " ", "-", "\u00a0", "\u2011"]))
     if not separator:
         return country + digits
     if not country:  # a national number: (555) 123-4567 and its kin
@@ -103,11 +110,16 @@ def phone_numbers(draw) -> str:
     return country + separator + separator.join([digits[:4], digits[4:]])
 
 
-@given(phone_numbers(), st.sampled_from(["callerId=", "source: ", '"destination":"', "call ", "tel:"]))
-def test_property_phone_numbers_show_at_most_two_digits(number, key):
+@given(phone_numbers(), st.sampled_from(["callerId=", "source: ", '"destination":"', "call ", "tel:"]),
+       st.booleans())
+def test_property_phone_numbers_show_at_most_two_digits(number, key, in_a_url):
+    if in_a_url:  # a query string: a plus as %2B, after = or after an escaped =
+        assume(" " not in number and "\u00a0" not in number)
+        key = "?to=" if key == "tel:" else "msisdn%3D"
+        number = number.replace("+", "%2B")
     masked = mask_msisdns(key + number)
     assert MASK in masked
-    assert sum(c.isdigit() for c in masked) == 2
+    assert sum(c.isdigit() for c in masked.replace("%2B", "").replace("%3D", "")) == 2
 
 
 @given(st.text(alphabet="0123456789abcdefxyz+-(). =", min_size=1000, max_size=20_000))
