@@ -160,8 +160,9 @@ class _TablesMissing(StoreError):
     """A statement named a table of ours the database does not have (dropped, or a database restored empty)."""
 
 
-def _is_missing_table(exc: SQLAlchemyError) -> bool:
-    inner = getattr(exc, "orig", None)
+def _is_missing_table(exc: Exception) -> bool:
+    """For SQLAlchemy's errors and the driver's own (the SQLite hot path meets those)."""
+    inner = getattr(exc, "orig", None) or exc
     if getattr(inner, "sqlstate", None) == "42P01":  # PostgreSQL's undefined_table
         return True
     return isinstance(inner, sqlite3.OperationalError) and str(inner).startswith("no such table")
@@ -654,9 +655,9 @@ class SqlStore(StateStore):
                     raise
                 finally:
                     cursor.close()
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, SQLAlchemyError) as exc:  # SQLAlchemy's own when the connection cannot open
                 self._drop_driver_connection()  # a fresh one next time, whatever state this one is in
-                kind = _TablesMissing if str(exc).startswith("no such table") else StoreError
+                kind = _TablesMissing if _is_missing_table(exc) else StoreError
                 raise kind(f"state store {self._display} failed: {_one_line(exc)}") from exc
 
     def _driver_connection(self) -> Any:
