@@ -43,7 +43,16 @@ TRICKY = [
     ("What does errorCode -2004 mean? not -2010", -2004),
     ("HLR lookup says 2005 for calla of the masked session", NO_CARD),
     ("the trunk is fine but TTS fails for our masked calls", -2005),
+    ("the masked number shows 2003 in the DLR", NO_CARD),
+    ("our SMS errorId 2008 while masked calls work fine", NO_CARD),
 ]
+
+
+def test_a_number_between_number_masking_and_another_product_named_about_as_near_is_in_doubt(kb):
+    from nmbot.engine.products import read_codes
+
+    assert read_codes("the masked number shows 2003 in the DLR", kb.codes).doubtful == (-2003,)
+    assert read_codes("our SMS DLR shows 2004 for the masked session's customer", kb.codes).elsewhere[0].number == 2004
 
 
 @pytest.fixture(scope="module")
