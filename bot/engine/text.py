@@ -88,7 +88,7 @@ PROBLEM_WORDS = frozenset(
     """.split()
 )
 # A duration of 0 ("callDuration": 0, "0 duration") says the call never got going. Bounded repeats: linear time.
-_PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time) out\b|n't\b"
+_PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time|times|timing) out\b|n't\b"
                               r"|duration\W{0,4}(?:0|zero)\b|\b(?:0|zero) ?(?:s |sec |seconds )?duration")
 
 

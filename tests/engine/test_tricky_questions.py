@@ -45,6 +45,11 @@ TRICKY = [
     ("the trunk is fine but TTS fails for our masked calls", -2005),
     ("the masked number shows 2003 in the DLR", NO_CARD),
     ("our SMS errorId 2008 while masked calls work fine", NO_CARD),
+    # A timeout anywhere (a proxy, a webhook, an HTTP request) is not a call flow whose validity expired.
+    ("the masking API request times out", NO_CARD),
+    ("port 9999 on the masking proxy times out", NO_CARD),
+    ("our webhook for masked sessions timed out", NO_CARD),
+    ("the call flow request timed out before the call connected", -2007),
 ]
 
 
