@@ -212,10 +212,29 @@ def scan_inputs(files: list[str]) -> list[str]:
     names = []
     for name in files:
         if name != "-" and GLOB_CHARS & set(name) and not os.path.lexists(name):
-            names.extend(sorted(glob.glob(os.path.expanduser(name), recursive=True)) or [name])
+            matches = sorted(glob.glob(os.path.expanduser(name), recursive=True))
+            names.extend(regular_files(matches) if matches else [name])
         else:
             names.append(name)
     return names
+
+
+def regular_files(paths: list[str]) -> list[str]:
+    """The regular files among a glob's matches. A FIFO would block the scan until something writes to it, and
+    a device such as /dev/zero never ends: like grep -r, they are skipped, each with a one-line note."""
+    import stat
+
+    kept = []
+    for path in paths:
+        try:
+            regular = stat.S_ISREG(os.stat(path).st_mode)
+        except OSError:  # a dangling link: opening it says why
+            regular = True
+        if regular:
+            kept.append(path)
+        else:
+            print(f"nmbot: {path}: not a regular file, skipped", file=sys.stderr)
+    return kept
 
 
 def scan_one(scanner, name: str) -> list:

@@ -22,6 +22,7 @@ from .codes import CodeToken, code_tokens, counts_as_unknown, normalise_dashes, 
 
 NUMBER_MASKING = "nm"
 REACH = 60  # characters either side of a number in which its words count as "beside it"
+NEAR_ALIKE = 1.25  # names on both sides of a number this alike in distance leave it in doubt
 AFTER_WEIGHT = 2  # people name a product before its number ("SMS status 2003") more often than after
 DEVELOPER_DOCS = "https://developer.8x8.com/connect"
 MAX_SIGHTINGS = 10
@@ -183,6 +184,19 @@ class Context:
                     return found
         return None
 
+    def names_disagree(self, start: int, end: int) -> bool:
+        """Number Masking and another product are both named within REACH of text[start:end], one on each
+        side and about as near ("the masked number shows 2003 in the DLR"): whose the number is, the words
+        cannot say."""
+        i = bisect_left(self._name_starts, start)
+        if i == 0 or i == len(self.names):
+            return False
+        before, after = self.names[i - 1], self.names[i]
+        gaps = sorted((max(1, start - before.end), AFTER_WEIGHT * max(1, after.start - end)))
+        if gaps[1] > REACH or gaps[1] > NEAR_ALIKE * gaps[0]:  # one clearly nearer decides, as always
+            return False
+        return (before.family == NUMBER_MASKING) != (after.family == NUMBER_MASKING)
+
     def is_not_a_code(self, token: CodeToken) -> bool:
         """A sign-less number that reads as a year, a room, a port, a line, an amount or part of a phone number."""
         i = bisect_left(self._run_starts, token.start)
@@ -296,7 +310,7 @@ def read_codes(text: str, known: Iterable[int]) -> CodeReading:
             context = Context(text, [Mention(t.start, t.end, "voice", "term", "") for t in voice])
         if context.is_not_a_code(token):
             continue
-        mention = context.mention_at(token.start, token.end)
+        mention = None if context.names_disagree(token.start, token.end) else context.mention_at(token.start, token.end)
         if mention is None:
             (doubtful if is_known else unknown)[token.code] = None
         elif mention.family == NUMBER_MASKING:

@@ -8,12 +8,12 @@ A wrong card is worse than no card.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .codes import nearest_codes_scored
 from .knowledge import Entry, KnowledgeBase
 from .products import PRODUCTS, CodeReading, Sighting, other_products_named, read_codes
-from .text import clauses, reports_a_problem, says_it_works, squash, words
+from .text import clauses, reports_a_problem, says_it_works, squash, without_denials, words
 
 ANSWER_MIN = 65.0  # a fuzzy answer needs at least this score ...
 MARGIN = 8.0  # ... and this lead over the best other code
@@ -146,6 +146,12 @@ class Resolver:
 
     def resolve(self, text: str) -> Resolution:
         query = text if isinstance(text, str) else str(text)
+        kept = without_denials(query)  # "not -2004", "it's not a coverage problem": no evidence for what is ruled out
+        if kept == query:
+            return self._resolve(query)
+        return replace(self._resolve(kept), query=query)
+
+    def _resolve(self, query: str) -> Resolution:
         reading = read_codes(query, self.kb.codes)
         if reading.number_masking:
             return self._by_codes(query, reading)

@@ -88,7 +88,7 @@ PROBLEM_WORDS = frozenset(
     """.split()
 )
 # A duration of 0 ("callDuration": 0, "0 duration") says the call never got going. Bounded repeats: linear time.
-_PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time) out\b|n't\b"
+_PROBLEM_PHRASES = re.compile(r"\b(?:ran|run|runs|running|timed|time|times|timing) out\b|n't\b"
                               r"|duration\W{0,4}(?:0|zero)\b|\b(?:0|zero) ?(?:s |sec |seconds )?duration")
 
 
@@ -170,3 +170,55 @@ def clauses(text: str) -> list[str]:
 def says_it_works(clause: str) -> bool:
     """True when a clause says that something works and nothing that something went wrong."""
     return not WORKING_WORDS.isdisjoint(_words_of(clause.lower())) and not reports_a_problem(clause)
+
+
+# "It's not a coverage problem", "calls fail, not because of the whitelist": the person rules a cause
+# out, and its words must not pick that cause. A negation rules out when "because" / "due to" follows it,
+# when it follows "it's" / "that is", or when it opens a part of the question that names a cause
+# ("not a trunk capacity issue") or a code ("not -2004"). "Caller ID not whitelisted", "it's not working" and "but not with the
+# new number" say what went wrong, and stay.
+_DENIAL_WORD = re.compile(r"[a-z0-9'\u2019]+")  # one character class: linear time
+NEGATIONS = frozenset("not isn't isnt aren't arent wasn't wasnt weren't werent".split())
+DENIAL_LEADS = frozenset("it's its that's thats it this that".split())
+CAUSE_FRAMES = frozenset("because due related caused".split())
+CAUSE_WORDS = frozenset("problem problems issue issues cause reason fault related matter thing".split())
+STATE_ENDINGS = ("ed", "ing", "able", "ible", "en")
+
+
+def without_denials(text: str) -> str:
+    """The text less every part that rules a cause out, from its negation to the end of that part."""
+    lowered = text.lower()
+    if "not" not in lowered and "n't" not in lowered and "n\u2019t" not in lowered and "nt" not in lowered:
+        return text
+    kept, last = [], 0
+    for start, end in _clause_spans(text):
+        found = [m.group().replace("\u2019", "'") for m in _DENIAL_WORD.finditer(lowered, start, end)]
+        at = [m.start() for m in _DENIAL_WORD.finditer(lowered, start, end)]
+        for i, word in enumerate(found):
+            if word in NEGATIONS and _is_denial(found[max(0, i - 2) : i], found[i + 1 :]):
+                kept.append(text[last : at[i]])
+                last = end
+                break
+    kept.append(text[last:])
+    return "".join(kept)
+
+
+def _clause_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _is_denial(before: list[str], after: list[str]) -> bool:
+    """Whether a negation, with the words before it in its part and the words after, rules a cause out."""
+    following = after[0] if after else ""
+    if following in CAUSE_FRAMES:
+        return True
+    if following.endswith(STATE_ENDINGS):  # "it's not whitelisted", "not working": what went wrong, said
+        return False
+    if before and (before[-1] in DENIAL_LEADS or (before[-1] in ("is", "was", "s") and before[0] in DENIAL_LEADS)):
+        return True
+    return not before and (following.isdigit() or not CAUSE_WORDS.isdisjoint(after))  # "not -2004, ..."

@@ -113,6 +113,32 @@ def test_scan_expands_a_quoted_glob_and_reads_gzip_by_its_content(logs):
     assert {f["code"] for f in json.loads(piped.out)["findings"]} == {-2004, -2007}
 
 
+def test_a_quoted_glob_skips_a_fifo_and_a_device_with_a_note_and_scans_the_rest(logs):
+    os.mkfifo(logs / "pipe.log")  # nobody writes to it: opening it would wait forever
+    (logs / "zero.log").symlink_to("/dev/zero")  # never ends
+    proc = subprocess.run([*NMBOT, "scan", "--json", "*.log"], capture_output=True, timeout=20, env=clean_env(),
+                          cwd=logs)
+    err = proc.stderr.decode()
+    assert "nmbot: pipe.log: not a regular file, skipped" in err and "nmbot: zero.log: not a regular file" in err
+    assert {f["file"] for f in json.loads(proc.stdout)["findings"]} == {"a.log"}
+
+
+def test_a_gzip_that_expands_to_hundreds_of_megabytes_is_scanned_in_bounded_memory(tmp_path):
+    line = b"2026-11-30 12:00:00 INFO session ok, nothing wrong here\n"
+    with gzip.open(tmp_path / "big.log.gz", "wb", compresslevel=1) as f:
+        block = line * ((4 << 20) // len(line))
+        for _ in range(64):  # about 256 MiB once expanded
+            f.write(block)
+        f.write(b"errorCode=-2004\n")
+    probe = ("import resource, subprocess, sys; "
+             "p = subprocess.run(sys.argv[1:], capture_output=True); "
+             "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *NMBOT, "scan", "--json", str(tmp_path / "big.log.gz")],
+                         capture_output=True, timeout=300, env=clean_env()).stdout.decode().split()
+    assert out[0] == "0"  # the code at the very end was found
+    assert int(out[1]) < 150 * 1024  # KiB: a streamed read, not the 256 MiB file held whole
+
+
 def test_scan_reports_a_missing_file_scans_the_rest_and_exits_2(logs):
     (logs / "broken.gz").write_bytes(gzip.compress(b"errorCode=-2004\n")[:12])
     proc = run("scan", "missing.log", "nothing-*.log", "broken.gz", "a.log", cwd=logs)
