@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from .codes import nearest_codes_scored
 from .knowledge import Entry, KnowledgeBase
 from .products import PRODUCTS, CodeReading, Sighting, other_products_named, read_codes
-from .text import clauses, reports_a_problem, says_it_works, squash, without_denials, words
+from .text import clauses, reports_a_problem, says_it_works, squash, without_denials, without_retractions, words
 
 ANSWER_MIN = 65.0  # a fuzzy answer needs at least this score ...
 MARGIN = 8.0  # ... and this lead over the best other code
@@ -146,7 +146,8 @@ class Resolver:
 
     def resolve(self, text: str) -> Resolution:
         query = text if isinstance(text, str) else str(text)
-        kept = without_denials(query)  # "not -2004", "it's not a coverage problem": no evidence for what is ruled out
+        # "not -2004", "it's not a coverage problem", "-2004? no, it's -2010": no evidence for what is ruled out
+        kept = without_denials(without_retractions(query))
         if kept == query:
             return self._resolve(query)
         return replace(self._resolve(kept), query=query)

@@ -222,3 +222,37 @@ def _is_denial(before: list[str], after: list[str]) -> bool:
     if before and (before[-1] in DENIAL_LEADS or (before[-1] in ("is", "was", "s") and before[0] in DENIAL_LEADS)):
         return True
     return not before and (following.isdigit() or not CAUSE_WORDS.isdisjoint(after))  # "not -2004, ..."
+
+
+# "-2004? no, it's -2010 actually", "I thought it was -2004 but it's not": the person takes back what
+# they said before, and a code they correct away from is no evidence. A part of the question made
+# only of these words takes back everything before it; so does a part that opens with "I mean" or
+# "actually" and names a code of its own. Only text that holds a number is ever taken back.
+RETRACTION_WORDS = frozenset("no nope nah sorry oops wait correction wrong it's its it that's thats not isn't isnt "
+                             "wasn't wasnt was is i mean meant actually".split())
+RETRACTION_SIGNS = frozenset("no nope nah sorry oops correction wrong not isn't isnt wasn't wasnt".split())
+CORRECTION_OPENERS = (("i", "mean"), ("i", "meant"), ("actually",), ("sorry", "i", "meant"))
+
+
+def without_retractions(text: str) -> str:
+    """The text from the last part that takes back an earlier number, when there is one."""
+    cut, number_since_cut = 0, False
+    lowered = text.lower()
+    tail = len(text.rstrip(" ,.;!?"))
+    for start, end in _clause_spans(text):
+        found = [m.group().replace("\u2019", "'") for m in _DENIAL_WORD.finditer(lowered, start, end)]
+        if number_since_cut and end < tail and _takes_back(found):
+            cut, number_since_cut = end, False
+        elif number_since_cut and _corrects_to_a_number(found):
+            cut = start
+        number_since_cut = number_since_cut or any(word[-1].isdigit() for word in found)
+    return text[cut:].lstrip(" ,.;!?") if cut else text
+
+
+def _takes_back(found: list[str]) -> bool:
+    return 0 < len(found) <= 4 and set(found) <= RETRACTION_WORDS and not RETRACTION_SIGNS.isdisjoint(found)
+
+
+def _corrects_to_a_number(found: list[str]) -> bool:
+    opens = any(tuple(found[: len(o)]) == o for o in CORRECTION_OPENERS)
+    return opens and any(word.isdigit() for word in found)

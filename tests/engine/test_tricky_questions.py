@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nmbot.engine.resolver import Resolver
-from nmbot.engine.text import without_denials
+from nmbot.engine.text import without_denials, without_retractions
 
 NO_CARD = None
 
@@ -50,6 +50,13 @@ TRICKY = [
     ("port 9999 on the masking proxy times out", NO_CARD),
     ("our webhook for masked sessions timed out", NO_CARD),
     ("the call flow request timed out before the call connected", -2007),
+    # A code the person corrects away from is no evidence; the one they correct to is.
+    ("-2004? no, it's -2010 actually", -2010),
+    ("I thought it was -2004 but it's not, it's a trunk capacity thing", -2010),
+    ("-2004, sorry, I meant -2010", -2010),
+    ("it says -2004, no wait, -2010", -2010),
+    ("we got -2004. Actually -2010, sorry", -2010),
+    ("we see -2004 and -2010", -2004),
 ]
 
 
@@ -96,4 +103,18 @@ def test_property_denials_only_ever_remove_text(text):
 def test_crafted_denial_lines_are_read_quickly(line):
     started = time.perf_counter()
     without_denials(line)
+    assert time.perf_counter() - started < 2.0
+
+
+@given(st.text(alphabet="no,it's -2004 ?actually I mean\u2019.", max_size=80))
+def test_property_retractions_only_ever_cut_a_head_off(text):
+    kept = without_retractions(text)
+    assert kept == text or text.endswith(kept)
+
+
+@pytest.mark.parametrize("line", ["-2004, no, " * 20_000, "no," * 100_000, "2" * 200_000 + ", no, x",
+                                  "actually 1, " * 20_000])
+def test_crafted_retraction_lines_are_read_quickly(line):
+    started = time.perf_counter()
+    without_retractions(line)
     assert time.perf_counter() - started < 2.0
