@@ -48,6 +48,10 @@ TRICKY = [
     # A timeout anywhere (a proxy, a webhook, an HTTP request) is not a call flow whose validity expired.
     ("the masking API request times out", NO_CARD),
     ("port 9999 on the masking proxy times out", NO_CARD),
+    # A webhook or callback timing out is not a session expiring (-2007's `unlike`).
+    ("our webhook for masked sessions times out", NO_CARD),
+    ("our callback endpoint times out on masked calls", NO_CARD),
+    ("the session times out before the call connects", -2007),
     ("our webhook for masked sessions timed out", NO_CARD),
     ("the call flow request timed out before the call connected", -2007),
     # A code the person corrects away from is no evidence; the one they correct to is.
