@@ -97,6 +97,9 @@ class Resolution:
                     f"“{b.matched}” (score {b.score:.0f}); what else you see decides.")
         if self.suggestions:
             best = self.suggestions[0]
+            if best.field == NOT_8X8:
+                return (f"The question quotes 8x8's message for {best.code} but says the error is not 8x8's; "
+                        f"{best.code} is what 8x8 would mean by it.")
             if best.field == "clue":
                 return (f"“{best.matched}” is a sign of {best.code} that other failures show too "
                         f"(score {best.score:.0f}); what else you see decides.")
@@ -111,6 +114,20 @@ class Resolution:
                         "that anything went wrong.")
             return f"No match was clear enough: the best, {best.code}, scored {best.score:.0f}."
         return "Nothing in the knowledge base matched closely enough."
+
+
+# The field of a suggestion whose message the question quotes while saying the error is not 8x8's.
+NOT_8X8 = "message, not 8x8's"
+
+
+def disowns_8x8(squashed: str) -> bool:
+    """Whether the (squashed) text says something is not 8x8's: "not 8x8", "isn't from 8x8", "not by 8x8"."""
+    said = squashed.split(" ")
+    for at, word in enumerate(said):
+        if word == "8x8" and any(w in ("not", "isn", "isnt", "wasn", "wasnt", "aren", "arent")
+                                  for w in said[max(0, at - 3):at]):
+            return True
+    return False
 
 
 class Resolver:
@@ -166,6 +183,9 @@ class Resolver:
             if others:  # the message with another product named and Number Masking not: most likely that product's
                 m = others[0]
                 return Resolution(query, None, elsewhere=(Sighting(None, PRODUCTS[m.family], m.app, quoted.code),))
+            if disowns_8x8(squash(query).replace(squash(quoted.matched), " ")):
+                # "… from our PBX, not 8x8": the words are 8x8's, the error is not; offer the code, draw no card.
+                return Resolution(query, None, (replace(quoted, field=NOT_8X8),))
             return Resolution(query, quoted)
         if reading.doubtful:
             return self._doubtful(query, reading.doubtful)

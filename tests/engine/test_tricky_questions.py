@@ -48,6 +48,10 @@ TRICKY = [
     # A timeout anywhere (a proxy, a webhook, an HTTP request) is not a call flow whose validity expired.
     ("the masking API request times out", NO_CARD),
     ("port 9999 on the masking proxy times out", NO_CARD),
+    # 8x8's words, but the user says the error is not 8x8's: the code is offered, no card.
+    ("The trunk capacity has been exceeded - the error comes from our PBX trunk, not 8x8", NO_CARD),
+    ("Unable to download file for playback from our IVR, not from 8x8", NO_CARD),
+    ("The trunk capacity has been exceeded, is this 8x8 or not?", -2010),
     # A webhook or callback timing out is not a session expiring (-2007's `unlike`).
     ("our webhook for masked sessions times out", NO_CARD),
     ("our callback endpoint times out on masked calls", NO_CARD),
@@ -122,3 +126,9 @@ def test_crafted_retraction_lines_are_read_quickly(line):
     started = time.perf_counter()
     without_retractions(line)
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_quoted_message_the_question_says_is_not_8x8s_is_offered_and_the_why_says_so(resolver):
+    said = resolver.resolve("The trunk capacity has been exceeded - the error comes from our PBX trunk, not 8x8")
+    assert said.answer is None and [m.code for m in said.suggestions] == [-2010]
+    assert "says the error is not 8x8's" in said.explain()
