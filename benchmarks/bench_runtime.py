@@ -99,17 +99,10 @@ def _use_test_helpers() -> None:
 
 # --- the bare app, loaded by gunicorn in its worker ---------------------------------------------
 
-def bare_app():
-    """Bolt on its stock WSGI adapter: commands are acked, and each new event gets one reply in its thread.
-
-    Slack's retries carry an event_id already seen; a set of them keeps the baseline exactly-once too,
+def add_bare_listeners(app) -> None:
+    """The bare app's listeners, in both modes: commands are acked, and each new event gets one reply in its
+    thread. Slack's retries carry an event_id already seen; a set of them keeps the baseline exactly-once too,
     as cheaply as any app can."""
-    from slack_bolt import App
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-    from slack_sdk import WebClient
-
-    client = WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
-    app = App(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"], token_verification_enabled=False)
     seen: set[str] = set()
     lock = threading.Lock()
 
@@ -124,6 +117,17 @@ def bare_app():
                 return
             seen.add(body["event_id"])
         client.chat_postMessage(channel=event["channel"], thread_ts=event["ts"], text="ok")
+
+
+def bare_app():
+    """Bolt on its stock WSGI adapter with the bare listeners."""
+    from slack_bolt import App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk import WebClient
+
+    client = WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
+    app = App(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"], token_verification_enabled=False)
+    add_bare_listeners(app)
 
     return SlackRequestHandler(app)
 
@@ -141,20 +145,7 @@ def bare_socket_app() -> None:
     api_url = os.environ["SLACK_API_URL"]
     app = App(client=WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=api_url),
               token_verification_enabled=False)
-    seen: set[str] = set()
-    lock = threading.Lock()
-
-    @app.command("/nmerror")
-    def nmerror(ack):
-        ack()
-
-    @app.event("message")
-    def message(body, event, client):
-        with lock:
-            if body["event_id"] in seen:
-                return
-            seen.add(body["event_id"])
-        client.chat_postMessage(channel=event["channel"], thread_ts=event["ts"], text="ok")
+    add_bare_listeners(app)
 
     async def serve() -> None:
         # apps.connections.open is awaited by the aiohttp client, so it needs the async Web API client.
