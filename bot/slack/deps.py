@@ -5,6 +5,7 @@ fix, so a misconfigured bot stops with a sentence instead of a traceback.
 """
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -153,10 +154,18 @@ def open_state(settings: Settings) -> StateStore:
     return store
 
 
+# slack_sdk logs each retried or failed request itself; at start-up the one-line error below says it all.
+QUIET_SDK_LOG = logging.getLogger("nmbot.startup.slack_sdk")
+QUIET_SDK_LOG.addHandler(logging.NullHandler())
+QUIET_SDK_LOG.propagate = False
+
+
 def identify_bot(client: WebClient, settings: Settings) -> str:
     """The bot's user id, from auth.test: proves the token works before Slack sends anything."""
+    quiet = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                      retry_handlers=client.retry_handlers, logger=QUIET_SDK_LOG)
     try:
-        auth = client.auth_test()
+        auth = quiet.auth_test()
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
         raise SettingsError(f"SLACK_BOT_TOKEN was rejected by Slack ({error}): {MANIFEST_HINT}, install it to "
