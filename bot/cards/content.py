@@ -1,6 +1,6 @@
 """What a remediation card says, independent of where it is shown.
 
-Slack blocks (`nmbot.cards.blocks`) and the terminal (`nmbot.cards.terminal`)
+Slack's Block Kit (the other modules of `nmbot.cards`) and the terminal (`nmbot.cards.terminal`)
 both render these objects, so a card reads the same everywhere.
 """
 from __future__ import annotations

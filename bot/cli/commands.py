@@ -155,7 +155,8 @@ def lookup(args: argparse.Namespace) -> int:
     if note:
         card = replace(card, note=note)
     if args.blocks:
-        from ..cards.blocks import builder_url, card_message
+        from ..cards.error_card import card_message
+        from ..cards.kit import builder_url
 
         message = card_message(card)
         emit(json.dumps(message, indent=2, ensure_ascii=False))
@@ -498,7 +499,8 @@ def kb_check(args: argparse.Namespace) -> int:
 def card_problems(kb: KnowledgeBase) -> list[str]:
     """Cards that Slack would refuse, found by rendering them for real."""
     try:
-        from ..cards.blocks import card_message, validate_message
+        from ..cards.error_card import card_message
+        from ..cards.kit import validate_message
     except ImportError:  # Slack libraries missing: loading and linting still count
         return []
     problems = []

@@ -1,1 +1,1 @@
-"""The Slack app: Bolt listeners over the engine, rendered by `nmbot.cards.blocks`."""
+"""The Slack app: Bolt listeners over the engine, rendered by `nmbot.cards`."""

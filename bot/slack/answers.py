@@ -11,11 +11,14 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from ..cards import blocks
-from ..cards.blocks import VoteRef, WhyRef
 from ..cards.content import card_for_entry, card_for_resolution, log_summary, not_number_masking_for, suggestions_for
+from ..cards.error_card import card_message
+from ..cards.other_answers import (catalog_message, help_message, not_number_masking_message, not_sure_message,
+                                   suggestions_message)
+from ..cards.summaries import log_summary_message
 from ..engine.scanner import Finding, ScanInputError
 from .deps import Deps
+from .refs import VoteRef, WhyRef
 
 log = logging.getLogger(__name__)
 
@@ -90,19 +93,19 @@ def answer_question(deps: Deps, text: str, *, share_button: bool = False, thread
         # A thumbs-down on a fuzzy answer says the wording matched the wrong card, so the question is kept
         # with the vote; on an exact match (a code, 8x8's message) the card itself missed, and the comment says how.
         asked = query if resolution.answer.field not in ("code", "message") else ""
-        message = blocks.card_message(card, share_button=share_button, share_thread_ts=thread_ts,
-                                      vote=vote_for(deps, card.code, surface, asked),
-                                      why=WhyRef.for_resolution(resolution) if surface else None)
+        message = card_message(card, share_button=share_button, share_thread_ts=thread_ts,
+                               vote=vote_for(deps, card.code, surface, asked),
+                               why=WhyRef.for_resolution(resolution) if surface else None)
         return Reply(message, "card", codes)
     other = not_number_masking_for(resolution)
     if other is not None:  # another product's code: said so, and no card
-        return Reply(blocks.not_number_masking_message(query, other), "other_product")
+        return Reply(not_number_masking_message(query, other), "other_product")
     suggestions = suggestions_for(resolution)
     if suggestions:
         why = resolution.explain() if resolution.unknown_codes or resolution.doubtful else ""
-        message = blocks.suggestions_message(query, suggestions, why=why)
+        message = suggestions_message(query, suggestions, why=why)
         return Reply(message, "suggestions", suggested=tuple(s.code for s in suggestions))
-    return Reply(blocks.not_sure_message(query), "not_sure")
+    return Reply(not_sure_message(query), "not_sure")
 
 
 def answer_findings(deps: Deps, findings: list[Finding], *, share_button: bool = False,
@@ -114,20 +117,20 @@ def answer_findings(deps: Deps, findings: list[Finding], *, share_button: bool =
         times = "once" if f.count == 1 else f"{f.count} times"
         card = card_for_entry(deps.kb, f.entry, why=f"Found {times} in the log, first on line {f.line}.",
                               evidence=(f.evidence,))
-        message = blocks.card_message(card, share_button=share_button, share_thread_ts=thread_ts,
-                                      vote=vote_for(deps, f.code, surface),
-                                      why=WhyRef.for_finding(f) if surface else None)
+        message = card_message(card, share_button=share_button, share_thread_ts=thread_ts,
+                               vote=vote_for(deps, f.code, surface),
+                               why=WhyRef.for_finding(f) if surface else None)
         return Reply(message, "card", codes)
-    return Reply(blocks.log_summary_message(log_summary(deps.kb, findings)), "summary", codes)
+    return Reply(log_summary_message(log_summary(deps.kb, findings)), "summary", codes)
 
 
 def command_reply(deps: Deps, text: str) -> Reply:
     """What `/nmerror <text>` shows the person who typed it."""
     word = text.strip().lower()
     if word in ("", "help", "?"):
-        return Reply(blocks.help_message(), "help")
+        return Reply(help_message(), "help")
     if word == "list":
-        return Reply(blocks.catalog_message(deps.kb), "catalog")
+        return Reply(catalog_message(deps.kb), "catalog")
     return answer_text(deps, text, share_button=True, surface="command")
 
 

@@ -19,7 +19,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nmbot.cards.blocks import WhyRef, why_message
+from nmbot.cards.feedback import why_message
 from nmbot.engine.knowledge import KnowledgeError, load_files
 from nmbot.engine.lint import lint
 from nmbot.engine.phrases import Synonyms
@@ -27,6 +27,7 @@ from nmbot.engine.places import COUNTRY, countries_as_words
 from nmbot.engine.resolver import Resolver
 from nmbot.engine.text import clauses, reports_a_problem, says_it_works
 from nmbot.engine.times import times_as_words
+from nmbot.slack.refs import WhyRef
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "data" / "symptom-kinds.yaml").read_text(encoding="utf-8"))
 # As measured when each batch was scored: right answers (a card, or no card with the codes named

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nmbot.cards.blocks import WhyRef, why_message
+from nmbot.cards.feedback import why_message
 from nmbot.engine.knowledge import KnowledgeBase, KnowledgeError, load_files
 from nmbot.engine.resolver import MAX_SUGGESTIONS, Resolver
+from nmbot.slack.refs import WhyRef
 
 
 @pytest.fixture(scope="module")

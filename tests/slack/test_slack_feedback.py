@@ -7,7 +7,9 @@ import pytest
 from slack_interactions import buttons, click, view_closed, view_submission
 from slack_requests import CHANNEL, USER, mention, message
 
-from nmbot.cards.blocks import COMMENT_BLOCK, COMMENT_INPUT, VoteRef
+from nmbot.cards.action_ids import COMMENT_BLOCK, COMMENT_INPUT
+from nmbot.cards.error_card import card_message
+from nmbot.slack.refs import VoteRef, WhyRef
 
 OTHER_USER = "U0000OTHER"
 
@@ -226,18 +228,17 @@ def test_a_forged_why_value_gets_a_notice(bot):
 # --- what the buttons carry ----------------------------------------------------------------
 
 def test_button_values_stay_within_slacks_limit_whatever_was_asked(kb):
-    from nmbot.cards import blocks
     from nmbot.cards.content import card_for_entry
     from nmbot.engine.resolver import Match, Resolution
 
     junk = '"\\<>&' * 2000 + " +6591234567"
     runner_up = Match(-2009, 61.0, "phrase", junk, kb.get(-2009))
     resolution = Resolution(junk, Match(-2010, 91.7, "phrase", junk, kb.get(-2010)), runner_up=runner_up)
-    why = blocks.WhyRef.for_resolution(resolution)
-    vote = blocks.VoteRef("0123456789ab", -2010, "mention", kb.version, junk)
+    why = WhyRef.for_resolution(resolution)
+    vote = VoteRef("0123456789ab", -2010, "mention", kb.version, junk)
     assert len(why.encode()) <= 2000 and len(vote.encode()) <= 2000
-    assert blocks.WhyRef.decode(why.encode()) == why and blocks.VoteRef.decode(vote.encode()) == vote
+    assert WhyRef.decode(why.encode()) == why and VoteRef.decode(vote.encode()) == vote
     assert "6591234567" not in why.encode() + vote.encode()
     for entry in kb:  # every card still renders with the feedback buttons
-        blocks.card_message(card_for_entry(kb, entry), share_button=True, share_thread_ts="1700000000.000100",
-                            vote=vote, why=why)
+        card_message(card_for_entry(kb, entry), share_button=True, share_thread_ts="1700000000.000100",
+                     vote=vote, why=why)

@@ -6,7 +6,7 @@ import json
 from slack_interactions import click, home_opened
 from slack_requests import USER
 
-from nmbot.cards import blocks
+from nmbot.cards.action_ids import VOTE_UP
 
 
 def open_home(bot, **kwargs) -> None:
@@ -37,7 +37,7 @@ def test_the_home_tab_shows_the_teams_recent_figures(bot):
     card = bot.slack.command("-2004").json()
     bot.slack.command("is the coffee machine fixed")
     bot.wait_idle()
-    assert click(bot.slack, card, blocks.VOTE_UP, response_url=bot.stub.response_url()).status == 200
+    assert click(bot.slack, card, VOTE_UP, response_url=bot.stub.response_url()).status == 200
     bot.wait_idle()
     open_home(bot)
     _, view = published(bot)

@@ -14,7 +14,7 @@ from slack_interactions import interaction
 from slack_requests import CHANNEL, SIGNING_SECRET, USER, SlackSender, message, raw_request
 from webapi_stub import BOT_TOKEN
 
-from nmbot.cards.blocks import FEEDBACK_MODAL, SHARE_CARD
+from nmbot.cards.action_ids import FEEDBACK_MODAL, SHARE_CARD
 from nmbot.logs import RedactingFilter
 from nmbot.settings import Settings, SettingsError
 from nmbot.slack.payloads import REFUSED_REASON

@@ -8,7 +8,7 @@ import pytest
 from slack_interactions import click, message_shortcut, reaction, view_closed, view_submission
 from slack_requests import CHANNEL, mention, message
 
-from nmbot.cards.blocks import COMMENT_BLOCK, COMMENT_INPUT, VOTE_DOWN, VOTE_UP
+from nmbot.cards.action_ids import COMMENT_BLOCK, COMMENT_INPUT, VOTE_DOWN, VOTE_UP
 from nmbot.cli.main import main
 from nmbot.store import open_store
 

@@ -4,7 +4,7 @@ import re
 
 from slack_bolt import App
 
-from ....cards.blocks import FEEDBACK_MODAL, OPEN_CARD, OPEN_DOCS, SHARE_CARD, SUGGESTION, VOTE_DOWN, VOTE_UP, WHY
+from ....cards.action_ids import FEEDBACK_MODAL, OPEN_CARD, OPEN_DOCS, SHARE_CARD, SUGGESTION, VOTE_DOWN, VOTE_UP, WHY
 from ...deps import Deps
 from .buttons import handle_open_card, handle_share
 from .feedback import handle_form_closed, handle_form_submission, handle_vote, handle_why

@@ -9,8 +9,10 @@ from typing import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from ....cards import blocks
+from ....cards.action_ids import SUGGESTION
 from ....cards.content import card_for_entry
+from ....cards.error_card import card_message
+from ....cards.other_answers import notice_message
 from ....store import StoreError
 from ...answers import vote_for
 from ...deps import Deps
@@ -30,13 +32,13 @@ def handle_open_card(deps: Deps, body: dict, respond: Callable, logger: logging.
     entry = deps.kb.get(code) if code is not None else None
     if entry is None:
         _respond(respond, logger, response_type="ephemeral", replace_original=False,
-                 **blocks.notice_message("That code is not in the knowledge base any more."))
+                 **notice_message("That code is not in the knowledge base any more."))
         return
     container = body.get("container") or {}
-    message = blocks.card_message(card_for_entry(deps.kb, entry), share_button=True,
-                                  share_thread_ts=_thread_of(body), vote=vote_for(deps, entry.code, "button"))
+    message = card_message(card_for_entry(deps.kb, entry), share_button=True,
+                           share_thread_ts=_thread_of(body), vote=vote_for(deps, entry.code, "button"))
     # A private "did you mean" has served its purpose once a choice is made; a summary everyone sees stays.
-    replace = bool(container.get("is_ephemeral")) and action["action_id"].startswith(blocks.SUGGESTION)
+    replace = bool(container.get("is_ephemeral")) and action["action_id"].startswith(SUGGESTION)
     if _respond(respond, logger, response_type="ephemeral", replace_original=replace, **message):
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
         deps.usage.add(kind="card", surface="button", channel=channel, code=entry.code)
@@ -48,15 +50,15 @@ def handle_share(deps: Deps, body: dict, client: WebClient, respond: Callable, l
     entry = deps.kb.get(code) if code is not None else None
     if entry is None:
         _respond(respond, logger, response_type="ephemeral", replace_original=False,
-                 **blocks.notice_message("That code is not in the knowledge base any more."))
+                 **notice_message("That code is not in the knowledge base any more."))
         return
     if not first_click(deps, body, logger):
         logger.info("a repeated Share in channel click was ignored")
         return
     user = (body.get("user") or {}).get("id") or ""
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    message = blocks.card_message(card_for_entry(deps.kb, entry), shared_by=user,
-                                  vote=vote_for(deps, entry.code, "share"))
+    message = card_message(card_for_entry(deps.kb, entry), shared_by=user,
+                           vote=vote_for(deps, entry.code, "share"))
     if not _post_shared(client, channel, thread_ts, message, respond, logger):
         return
     deps.usage.add(kind="share", surface="button", channel=channel or "", code=entry.code)
@@ -93,7 +95,7 @@ def _post_shared(client: WebClient, channel: str | None, thread_ts: str | None, 
         return _respond(respond, logger, response_type="in_channel", replace_original=False, **message)
     logger.warning("sharing a card failed: %s", error)
     _respond(respond, logger, response_type="ephemeral", replace_original=False,
-             **blocks.notice_message(f"I could not share the card ({error})."))
+             **notice_message(f"I could not share the card ({error})."))
     return False
 
 

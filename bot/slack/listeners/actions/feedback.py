@@ -14,10 +14,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from ....cards import blocks
-from ....cards.blocks import COMMENT_BLOCK, COMMENT_CHARS, COMMENT_INPUT, VoteRef, WhyRef
+from ....cards.action_ids import COMMENT_BLOCK, COMMENT_INPUT
+from ....cards.feedback import COMMENT_CHARS, comment_thanks_message, feedback_modal, vote_thanks_message, why_message
+from ....cards.other_answers import notice_message
 from ....store import StoreError
 from ...deps import Deps
+from ...refs import VoteRef, WhyRef
 
 DOWNVOTE_SURFACE = "downvote"  # how a thumbed-down question is filed among the unanswered ones
 METADATA_CHARS = 3000  # Slack's limit on a view's private_metadata
@@ -29,7 +31,7 @@ def handle_vote(deps: Deps, body: dict, client: WebClient, respond: Callable, lo
     ref = VoteRef.decode(body["actions"][0].get("value"))
     user = (body.get("user") or {}).get("id") or ""
     if ref is None or not user:
-        _respond(respond, logger, **blocks.notice_message("I could not read that vote. Please ask again for a new card."))
+        _respond(respond, logger, **notice_message("I could not read that vote. Please ask again for a new card."))
         return
     channel = _channel_of(body)
     try:
@@ -41,11 +43,11 @@ def handle_vote(deps: Deps, body: dict, client: WebClient, respond: Callable, lo
                                          suggestions=[ref.code])
     except (StoreError, ValueError, TypeError):
         logger.warning("could not record a vote", exc_info=True)
-        _respond(respond, logger, **blocks.notice_message("I could not record your vote just now. Please try again later."))
+        _respond(respond, logger, **notice_message("I could not record your vote just now. Please try again later."))
         return
     if vote == "down" and _open_form(deps, client, body, ref, channel, first, logger):
         return  # the thanks comes when the form is sent or closed
-    _respond(respond, logger, **blocks.vote_thanks_message(vote, first=first))
+    _respond(respond, logger, **vote_thanks_message(vote, first=first))
 
 
 def _open_form(deps: Deps, client: WebClient, body: dict, ref: VoteRef, channel: str, first: bool,
@@ -55,7 +57,7 @@ def _open_form(deps: Deps, client: WebClient, body: dict, ref: VoteRef, channel:
         return False
     metadata = form_metadata(ref, channel, body.get("response_url") or "", first)
     try:
-        client.views_open(trigger_id=trigger_id, view=blocks.feedback_modal(ref, metadata, deps.kb))
+        client.views_open(trigger_id=trigger_id, view=feedback_modal(ref, metadata, deps.kb))
         return True
     except SlackApiError as exc:
         logger.warning("views.open failed: %s", exc.response.get("error"))
@@ -100,14 +102,14 @@ def handle_form_submission(deps: Deps, body: dict, view: dict, logger: logging.L
     except (StoreError, ValueError, TypeError):
         logger.warning("could not record a feedback comment", exc_info=True)
         return
-    thanks = blocks.comment_thanks_message() if comment else blocks.vote_thanks_message("down", first=first)
+    thanks = comment_thanks_message() if comment else vote_thanks_message("down", first=first)
     send_response(response_url, thanks, logger)
 
 
 def handle_form_closed(body: dict, view: dict, logger: logging.Logger) -> None:
     """The form was skipped: the thumbs-down stands, say thanks for it."""
     _, _, response_url, first = read_metadata(view)
-    send_response(response_url, blocks.vote_thanks_message("down", first=first), logger)
+    send_response(response_url, vote_thanks_message("down", first=first), logger)
 
 
 def comment_of(view: dict) -> str:
@@ -131,9 +133,9 @@ def handle_why(deps: Deps, body: dict, respond: Callable, logger: logging.Logger
     """What matched, the score and the runner-up, shown only to the person who clicked."""
     why = WhyRef.decode(body["actions"][0].get("value"))
     if why is None:
-        _respond(respond, logger, **blocks.notice_message("I cannot tell why any more. Ask again for a new card."))
+        _respond(respond, logger, **notice_message("I cannot tell why any more. Ask again for a new card."))
         return
-    _respond(respond, logger, **blocks.why_message(why, deps.kb))
+    _respond(respond, logger, **why_message(why, deps.kb))
 
 
 def _channel_of(body: dict) -> str:

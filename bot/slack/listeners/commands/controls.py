@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ....cards import blocks
+from ....cards.channel_controls import (autoreply_changed_message, autoreply_status_message, muted_message,
+                                        unmuted_message)
+from ....cards.other_answers import notice_message
 from ....report import describe_duration, parse_duration
 from ....store import AUTOREPLY_MODES, StoreError
 from ...deps import Deps
@@ -54,13 +56,13 @@ def _autoreply(deps: Deps, args: list[str], channel: str, user: str, logger: log
     if not args:
         settings = deps.store.channel_settings(channel)
         muted = settings.muted_until if settings.is_muted(time.time()) else None
-        return ControlReply(blocks.autoreply_status_message(settings.autoreply, muted))
+        return ControlReply(autoreply_status_message(settings.autoreply, muted))
     if len(args) != 1 or args[0] not in AUTOREPLY_MODES:
         return _mistake("autoreply: use `/nmerror autoreply on`, `off` or `shadow`.")
     settings = deps.store.update_channel_settings(channel, autoreply=args[0])
     logger.info("auto-replies in %s set to %s by %s", channel, args[0], user)
     muted = settings.muted_until if settings.is_muted(time.time()) else None
-    return ControlReply(blocks.autoreply_changed_message(user, args[0], muted), public=True)
+    return ControlReply(autoreply_changed_message(user, args[0], muted), public=True)
 
 
 def _mute(deps: Deps, args: list[str], channel: str, user: str, logger: logging.Logger, now: float) -> ControlReply:
@@ -77,14 +79,14 @@ def _mute(deps: Deps, args: list[str], channel: str, user: str, logger: logging.
     until = now + seconds
     deps.store.update_channel_settings(channel, muted_until=until)
     logger.info("auto-replies in %s muted for %ss by %s", channel, int(seconds), user)
-    return ControlReply(blocks.muted_message(user, describe_duration(seconds), until), public=True)
+    return ControlReply(muted_message(user, describe_duration(seconds), until), public=True)
 
 
 def _unmute(deps: Deps, channel: str, user: str, logger: logging.Logger) -> ControlReply:
     settings = deps.store.update_channel_settings(channel, muted_until=0)
     logger.info("auto-replies in %s unmuted by %s", channel, user)
-    return ControlReply(blocks.unmuted_message(user, settings.autoreply), public=True)
+    return ControlReply(unmuted_message(user, settings.autoreply), public=True)
 
 
 def _mistake(text: str) -> ControlReply:
-    return ControlReply(blocks.notice_message(text))
+    return ControlReply(notice_message(text))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from ....cards import blocks
+from ....cards.other_answers import trouble_message
 from ...answers import command_reply, remember
 from ...deps import Deps
 from .controls import control_reply
@@ -27,7 +27,7 @@ def handle_nmerror(deps: Deps, ack: Callable, command: dict, logger: logging.Log
     except Exception:
         # The ack must still happen, or Slack shows the person a bare "dispatch_failed".
         logger.exception("/nmerror could not build an answer")
-        ack(response_type="ephemeral", **blocks.trouble_message())
+        ack(response_type="ephemeral", **trouble_message())
         return
     if reply is None:
         ack(response_type=control.response_type, **control.message)

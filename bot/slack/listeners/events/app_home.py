@@ -7,7 +7,7 @@ import time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from ....cards import blocks
+from ....cards.home import home_view
 from ....report import Report, build_report
 from ....store import StoreError
 from ...deps import Deps
@@ -19,7 +19,7 @@ def handle_app_home_opened(deps: Deps, client: WebClient, event: dict, logger: l
     user = event.get("user")
     if event.get("tab", "home") != "home" or not user:
         return
-    view = blocks.home_view(deps.kb, recent_figures(deps, logger), days=FIGURES_DAYS)
+    view = home_view(deps.kb, recent_figures(deps, logger), days=FIGURES_DAYS)
     try:
         client.views_publish(user_id=user, view=view)
     except SlackApiError as exc:

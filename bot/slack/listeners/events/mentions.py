@@ -7,7 +7,7 @@ from functools import partial
 
 from slack_sdk import WebClient
 
-from ....cards import blocks
+from ....cards.other_answers import help_message, no_codes_message, trouble_message, with_notes
 from ...answers import Reply, answer_findings, answer_text, merge_findings, remember, scan_text, without_mention
 from ...deps import Deps
 from ...files import answer_with_files, scan_files
@@ -42,7 +42,7 @@ def reply_to_mention(deps: Deps, client: WebClient, body: dict, event: dict, log
         reply = mention_reply(deps, client, event, read_files)
     except Exception:
         logger.exception("could not answer a mention")
-        reply = Reply(blocks.trouble_message(), "trouble")
+        reply = Reply(trouble_message(), "trouble")
     posted = post_in_thread(client, channel, thread_ts, reply.message, claim=key)
     if posted == POSTED:
         start_cooldown(deps, channel, thread_ts, reply.codes)
@@ -60,7 +60,7 @@ def mention_reply(deps: Deps, client: WebClient, event: dict, read_files: bool =
     elif text:
         reply = answer_text(deps, text, surface="mention")
     elif files.read or files.notes:
-        return Reply(blocks.no_codes_message(files.read, files.notes), "no_codes")
+        return Reply(no_codes_message(files.read, files.notes), "no_codes")
     else:
-        reply = Reply(blocks.help_message(), "help")
-    return replace(reply, message=blocks.with_notes(reply.message, files.notes))
+        reply = Reply(help_message(), "help")
+    return replace(reply, message=with_notes(reply.message, files.notes))

@@ -8,7 +8,7 @@ from functools import partial
 
 from slack_sdk import WebClient
 
-from ....cards import blocks
+from ....cards.other_answers import with_notes
 from ....store import StoreError
 from ...answers import answer_findings, mentions, merge_findings, remember, scan_text
 from ...deps import Deps
@@ -52,7 +52,7 @@ def reply_to_paste(deps: Deps, client: WebClient, body: dict, event: dict, logge
     if not findings:
         return SETTLED
     reply = answer_findings(deps, findings, surface="autoreply")
-    reply = replace(reply, message=blocks.with_notes(reply.message, files.notes))  # a file left unread says why
+    reply = replace(reply, message=with_notes(reply.message, files.notes))  # a file left unread says why
     if mode == "shadow":
         remember(deps, reply, surface="shadow", channel=channel)
         return SETTLED

@@ -12,7 +12,7 @@ from typing import Callable
 
 from slack_sdk import WebClient
 
-from ....cards import blocks
+from ....cards.other_answers import no_codes_message, trouble_message, with_notes
 from ...answers import Reply, answer_findings, answer_text, merge_findings, remember, scan_text, without_mention
 from ...calls import FAILED, try_call
 from ...deps import Deps
@@ -37,7 +37,7 @@ def answer_explain(deps: Deps, client: WebClient, respond: Callable | None, logg
         reply = explain_reply(deps, client, {**message, "channel": channel}, read_files)
     except Exception:
         logger.exception("could not explain a message")
-        reply = Reply(blocks.trouble_message(), "trouble")
+        reply = Reply(trouble_message(), "trouble")
     if deliver(client, respond, channel, user, message, reply.message, logger):
         remember(deps, reply, surface=SURFACE, channel=channel, question=message.get("text") or "")
 
@@ -53,10 +53,10 @@ def explain_reply(deps: Deps, client: WebClient, message: dict, read_files: bool
     elif text:
         reply = answer_text(deps, text, share_button=True, thread_ts=thread_ts, surface=SURFACE)
         if reply.kind == "not_sure":  # not a question to the bot: say what was looked for
-            reply = Reply(blocks.no_codes_message([ABOUT]), "no_codes")
+            reply = Reply(no_codes_message([ABOUT]), "no_codes")
     else:
-        reply = Reply(blocks.no_codes_message(files.read or [ABOUT]), "no_codes")
-    return replace(reply, message=blocks.with_notes(reply.message, files.notes))
+        reply = Reply(no_codes_message(files.read or [ABOUT]), "no_codes")
+    return replace(reply, message=with_notes(reply.message, files.notes))
 
 
 def deliver(client: WebClient, respond: Callable | None, channel: str, user: str, message: dict, reply: dict,
