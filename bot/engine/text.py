@@ -194,8 +194,10 @@ def without_denials(text: str) -> str:
     for start, end in _clause_spans(text):
         found = [m.group().replace("\u2019", "'") for m in _DENIAL_WORD.finditer(lowered, start, end)]
         at = [m.start() for m in _DENIAL_WORD.finditer(lowered, start, end)]
+        cause_after = _cause_word_after(found)
         for i, word in enumerate(found):
-            if word in NEGATIONS and _is_denial(found[max(0, i - 2) : i], found[i + 1 :]):
+            if word in NEGATIONS and _is_denial(found[max(0, i - 2) : i], found[i + 1] if i + 1 < len(found) else "",
+                                                cause_after[i]):
                 kept.append(text[last : at[i]])
                 last = end
                 break
@@ -212,16 +214,26 @@ def _clause_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _is_denial(before: list[str], after: list[str]) -> bool:
-    """Whether a negation, with the words before it in its part and the words after, rules a cause out."""
-    following = after[0] if after else ""
+def _cause_word_after(words: list[str]) -> list[bool]:
+    """For each word, whether a cause word follows it in its part: one pass, so a part of thousands of
+    negations is read in linear time."""
+    after, seen = [False] * len(words), False
+    for i in range(len(words) - 1, -1, -1):
+        after[i] = seen
+        seen = seen or words[i] in CAUSE_WORDS
+    return after
+
+
+def _is_denial(before: list[str], following: str, cause_follows: bool) -> bool:
+    """Whether a negation rules a cause out, given the words before it in its part, the word after it and
+    whether a cause word comes later in the part."""
     if following in CAUSE_FRAMES:
         return True
     if following.endswith(STATE_ENDINGS):  # "it's not whitelisted", "not working": what went wrong, said
         return False
     if before and (before[-1] in DENIAL_LEADS or (before[-1] in ("is", "was", "s") and before[0] in DENIAL_LEADS)):
         return True
-    return not before and (following.isdigit() or not CAUSE_WORDS.isdisjoint(after))  # "not -2004, ..."
+    return not before and (following.isdigit() or cause_follows)  # "not -2004, ..."
 
 
 # "-2004? no, it's -2010 actually", "I thought it was -2004 but it's not": the person takes back what
