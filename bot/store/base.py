@@ -196,7 +196,7 @@ class StateStore(ReportMethods, JournalMethods, abc.ABC):
         return self._call("purge", self._purge_expired)
 
     def ping(self) -> bool:
-        """True when the store reads and writes its own tables in time (about 2 s); never raises.
+        """True when the store reads and writes its own tables in time (`StoreTuning.ping_seconds`); never raises.
         Tables found missing are created again first. Updates `problem`."""
         if self._closed:
             return False
