@@ -7,12 +7,13 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 from .engine.privacy import mask_url
 
 SLACK_API_URL = "https://slack.com/api/"
+CACHE_ENV_VAR = "NMBOT_CACHE_DIR"
 MANIFEST_HINT = "create the Slack app from manifest.yml (`nmbot manifest` prints it; see README, 'Create the Slack app')"
 
 
@@ -114,6 +115,16 @@ def _hosts(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(hosts)
 
 
+def _knowledge(env: Mapping[str, str]) -> dict:
+    """The knowledge base's settings: NMBOT_KNOWLEDGE, and its parse cache: NMBOT_CACHE_DIR (set empty: no
+    cache), else nmbot's folder in the XDG cache ($XDG_CACHE_HOME, ~/.cache)."""
+    folder = env.get(CACHE_ENV_VAR)
+    if folder is None:
+        base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "nmbot")
+    return {"knowledge": env.get("NMBOT_KNOWLEDGE", "").strip(), "cache_dir": folder}
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env.get(name, "").strip().lower() or default
     if value not in choices:
@@ -122,8 +133,26 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
 
 
 @dataclass(frozen=True)
+class StoreTuning:
+    """How the state store uses its database and the process's memory. No environment variable sets these."""
+
+    ping_seconds: float = 2.0  # a health check's answer: slower than this counts as down
+    sqlite_busy_seconds: float = 30.0  # a SQLite writer waits this long for another process's lock
+    sqlite_cache_kib: int = 256  # each SQLite connection's page cache
+    pg_connect_seconds: int = 10  # unless the URL's connect_timeout says otherwise (psycopg would wait forever)
+    pg_pool_size: int = 5  # PostgreSQL connections a process keeps open ...
+    pg_pool_overflow: int = 5  # ... and opens beyond them under load
+    # Claims remembered in the process for an outage. Slack retries a delivery for about an hour, a few times;
+    # ten thousand keys are hours of a busy workspace's deliveries, a couple of megabytes at most.
+    claims_kept: int = 10_000
+    claims_kept_seconds: float = 2 * 3600.0
+    settings_kept: int = 10_000  # channels whose settings one store keeps copies of (`channel_settings(max_age)`)
+
+
+@dataclass(frozen=True)
 class Settings:
     knowledge: str = ""  # NMBOT_KNOWLEDGE; empty means the shipped knowledge base
+    cache_dir: str = ""  # where parsed knowledge files are kept (NMBOT_CACHE_DIR); empty: no cache
     slack_bot_token: Secret | None = None
     slack_signing_secret: Secret | None = None
     slack_app_token: Secret | None = None
@@ -147,7 +176,56 @@ class Settings:
     socket_ping_seconds: float = 10.0  # Socket Mode: keep-alive pings; a silent connection is noticed in about 2x this
     recover_hours: float = 1.0  # an acknowledged event is answered after a crash within this; 0: nothing recorded
     event_lease_seconds: float = 60.0  # an event a process died on waits this long before another takes it up
-    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # -- how the bot runs: no environment variable sets these -----------------------------------------------
+    store: StoreTuning = StoreTuning()
+    purge_seconds: float = 600.0  # between purges of expired claims and cool-downs, and rows past retention
+    watch_seconds: float = 2.0  # between looks at the knowledge files' modification times (NMBOT_WATCH_KNOWLEDGE)
+    # Between looks for events left unanswered, at most: a lease shorter than this is looked for as often as it
+    # can lapse, so an event waits at most about two leases after its process died.
+    recover_seconds: float = 60.0
+    recover_batch: int = 20  # events taken up per transaction; each is then answered in turn
+    # Pages of 200 replies searched for an event's reply: a reply comes within moments, not after a thousand others.
+    recover_pages: int = 5
+    api_seconds: int = 10  # one Web API call; listeners run after the ack, so this bounds a reply, not the ack
+    api_retries: int = 2  # per kind of failure; a reply that needs more is not coming soon
+    max_retry_after: float = 30.0  # Slack asking for a longer pause means the reply is better given up
+    # Bolt runs a slash command's answer on the same threads as the replies to pasted logs, and its default
+    # pool has five: five replies waiting out Slack's rate limit would make every /nmerror miss its 3 s.
+    # Twelve leave commands room while most wait; a thread that once ran keeps its stack and allocator caches
+    # resident, so the pool is no wider. (deploy/prometheus/alerts.yml alerts at this many.)
+    listener_threads: int = 12
+    file_threads: int = 4  # threads reading messages with files; each holds one message for its downloads
+    # Messages with files waiting for a file thread, beyond which one is answered at once without its files
+    # (a note per file says so): a flood of slow files then costs file pastes their files, never every paste
+    # its reply. Far above a burst of fast downloads, which clear in a fraction of a second each.
+    files_waiting: int = 100
+    usage_flush_seconds: float = 1.0  # usage rows for reports are written together at least this often ...
+    usage_flush_rows: int = 500  # ... and as soon as this many pile up
+    usage_rows_kept: int = 50_000  # rows kept through a store outage; past this the oldest are dropped, not memory
+    settle_seconds: float = 1.0  # replies' settles are written together at least this often
+    settles_kept: int = 10_000  # settles kept through a store outage; past this the oldest are left to recovery
+    probe_seconds: float = 5.0  # a probe or scrape that has not sent its request within this is dropped
+    refusal_log_seconds: float = 10.0  # a flood of refused requests logs one line per reason this often
+    web_threads: int = 8  # HTTP mode: threads per worker; Slack requests are short, threads cover bursts
+    web_timeout: int = 30  # HTTP mode: gunicorn restarts a worker silent this long
+    # HTTP mode: SIGTERM to exit, requests in progress and then the replies they started (deploy/ gives more).
+    graceful_seconds: int = 15
+    boot_wait_seconds: float = 60.0  # HTTP mode: the master shows its held log lines after this, started or not
+    malloc_arenas: int = 2  # glibc's malloc arenas per process (MALLOC_ARENA_MAX)
+    socket_attempt_seconds: float = 15.0  # Socket Mode: one connection attempt (a new URL, the upgrade, hello)
+    socket_reconnect_grace: float = 5.0  # Socket Mode: how long the client may take to restore a connection itself
+    socket_watch_seconds: float = 1.0  # Socket Mode: how often the connection is looked at (the probes' resolution)
+    socket_close_seconds: float = 5.0  # Socket Mode: closing a connection (the close frame's answer, the client)
+    socket_dispatch_threads: int = 4  # Socket Mode: commands, clicks and views dispatched at once, each until acked
+    channel_lookup_seconds: float = 5.0  # `nmbot report`: one channel name looked up, connecting included ...
+    channel_names_seconds: float = 20.0  # ... and every lookup of one report
+    channel_lookups: int = 500  # channels named per report; the rest keep their IDs
+
+    @classmethod
+    def offline(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """The defaults, and from the environment only what the offline commands read (the knowledge base and
+        its parse cache): a malformed Slack or server setting is no reason to refuse explaining a code."""
+        return cls(**_knowledge(os.environ if env is None else env))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -157,7 +235,7 @@ class Settings:
             raise SettingsError(f"SLACK_API_URL must be an http(s) URL such as {SLACK_API_URL}, "
                                 f"got {mask_url(api_url, whole_query=True)!r}")
         return cls(
-            knowledge=env.get("NMBOT_KNOWLEDGE", "").strip(),
+            **_knowledge(env),
             slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
             slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
             slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
@@ -181,8 +259,12 @@ class Settings:
             socket_ping_seconds=_seconds(env, "NMBOT_SOCKET_PING_SECONDS", cls.socket_ping_seconds, 15),
             recover_hours=_at_most(env, "NMBOT_RECOVER_HOURS", cls.recover_hours, 24),
             event_lease_seconds=_seconds(env, "NMBOT_EVENT_LEASE_SECONDS", cls.event_lease_seconds, 3600),
-            env=env,
         )
+
+    @property
+    def drain_seconds(self) -> float:
+        """The replies' share of `graceful_seconds` at shutdown, so gunicorn's SIGKILL never cuts one off."""
+        return self.graceful_seconds - 3
 
     @property
     def has_slack_tokens(self) -> bool:

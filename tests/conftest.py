@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from nmbot.engine.knowledge import CACHE_ENV_VAR, KnowledgeBase, load
+from nmbot.engine.knowledge import KnowledgeBase, load
+from nmbot.settings import CACHE_ENV_VAR
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from sqlalchemy.engine import make_url
 
-from nmbot.store.sql import display_url
+from nmbot.store.urls import display_url
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -37,6 +37,20 @@ def test_socket_mode_gives_up_after_five_minutes_and_pings_every_ten_seconds_by_
     assert (settings.socket_give_up, settings.socket_ping_seconds) == (45.0, 2.5)
 
 
+def test_the_parse_cache_is_nmbot_cache_dir_else_in_the_xdg_cache(tmp_path, monkeypatch):
+    assert Settings.from_env({"NMBOT_CACHE_DIR": str(tmp_path)}).cache_dir == str(tmp_path)
+    assert Settings.from_env({"NMBOT_CACHE_DIR": ""}).cache_dir == ""  # no cache
+    assert Settings.from_env({"XDG_CACHE_HOME": "/var/cache"}).cache_dir == "/var/cache/nmbot"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert Settings.from_env({"XDG_CACHE_HOME": ""}).cache_dir == str(tmp_path / ".cache" / "nmbot")
+    assert Settings().cache_dir == ""
+
+
+def test_offline_commands_read_only_the_knowledge_settings():
+    offline = Settings.offline({"NMBOT_KNOWLEDGE": " shipped ", "NMBOT_CACHE_DIR": "/tmp/c", "NMBOT_PORT": "nope"})
+    assert (offline.knowledge, offline.cache_dir, offline.port) == ("shipped", "/tmp/c", 3000)
+
+
 @pytest.mark.parametrize("name, value, expected", [
     ("NMBOT_WEB_WORKERS", "0", "NMBOT_WEB_WORKERS must be at least 1, got '0'"),
     ("NMBOT_WEB_WORKERS", "33", "NMBOT_WEB_WORKERS must be a whole number from 1 to 32, got '33'"),

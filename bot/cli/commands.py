@@ -21,14 +21,16 @@ from ..engine.knowledge import KnowledgeBase, KnowledgeError, load
 from ..engine.privacy import mask_msisdns
 from ..engine.products import read_codes
 from ..engine.resolver import Match, Resolution, Resolver, card_note
+from ..settings import Settings
 from .main import EXIT_ERROR, EXIT_NOTHING, EXIT_OK, CliError, emit, emit_json
 
 MAX_QUESTION_CHARS = 40_000  # Slack's own message limit; longer is not a question
 
 
-def load_kb() -> KnowledgeBase:
+def load_kb(settings: Settings | None = None) -> KnowledgeBase:
+    settings = settings or Settings.offline()
     try:
-        return load()
+        return load(knowledge=settings.knowledge, cache_dir=settings.cache_dir)
     except KnowledgeError as exc:
         raise CliError(f"cannot load the knowledge base: {exc}") from None
 
@@ -480,11 +482,12 @@ def kb_check(args: argparse.Namespace) -> int:
     from ..engine.knowledge import configured_paths, source_paths
     from ..engine.lint import lint
 
+    settings = Settings.offline()
     try:
-        paths = source_paths(args.paths, expand=False) if args.paths else configured_paths()
+        paths = source_paths(args.paths, expand=False) if args.paths else configured_paths(settings.knowledge)
     except KnowledgeError as exc:
         raise CliError(str(exc)) from None
-    kb, problems = lint(paths)
+    kb, problems = lint(paths, settings.cache_dir)
     if kb is not None:
         problems += card_problems(kb)
     for problem in problems:
@@ -520,14 +523,13 @@ def report(args: argparse.Namespace) -> int:
     import time
 
     from ..report import build_report, parse_duration, render
-    from ..settings import Settings
 
     try:
         seconds = parse_duration(args.since)
     except ValueError as exc:
         raise CliError(f"--since: {exc}") from None
     settings = Settings.from_env()
-    kb = load_kb()
+    kb = load_kb(settings)
     store = open_report_store(settings.database_url)
     try:
         now = time.time()
@@ -544,15 +546,15 @@ def open_report_store(url: str):
     and a role with only SELECT will do. A database that does not exist is an error, not an empty report."""
     from pathlib import Path
 
-    from ..store import open_store
-    from ..store.sql import resolve_url
+    from ..store import is_memory_url, open_store
+    from ..store.urls import in_memory, resolve_url
 
-    if url.strip().lower() in ("memory", "memory:", "memory://"):
+    if is_memory_url(url):
         raise CliError("NMBOT_DATABASE_URL is memory://: nothing outlives the bot's process, so there is "
                        "nothing to report; point it at the bot's database")
     resolved = resolve_url(url)
     database = resolved.database or ""
-    if resolved.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
+    if resolved.get_backend_name() == "sqlite" and not in_memory(resolved) \
             and not database.startswith("file:") and not Path(database).is_file():
         raise CliError(f"NMBOT_DATABASE_URL: no database at {database}: point it at the bot's database")
     return open_store(url, read_only=True)
@@ -564,7 +566,9 @@ def with_channel_names(figures, settings):
 
     if settings.slack_bot_token is None or not figures.channel_ids:
         return figures
-    names = ChannelNames(settings.slack_bot_token.reveal(), settings.slack_api_url)
+    names = ChannelNames(settings.slack_bot_token.reveal(), settings.slack_api_url,
+                         lookup_seconds=settings.channel_lookup_seconds, total_seconds=settings.channel_names_seconds,
+                         lookups=settings.channel_lookups)
     found = names.names(figures.channel_ids)
     if names.problem:
         print(f"nmbot: warning: channel names unavailable ({names.problem}); the report shows channel IDs",
@@ -591,7 +595,6 @@ def manifest(args: argparse.Namespace) -> int:
 # --- serve and the default command ----------------------------------------------------
 
 def serve(args: argparse.Namespace) -> int:
-    from ..settings import Settings
     from ..slack.server import serve as serve_slack
 
     return serve_slack(Settings.from_env(), http=args.http, host=args.host, port=args.port)

@@ -83,10 +83,12 @@ class VersionAction(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         from ..engine.knowledge import KnowledgeError, load
+        from ..settings import Settings
 
+        settings = Settings.offline()
         print(f"nmbot {__version__}")
         try:
-            kb = load()
+            kb = load(knowledge=settings.knowledge, cache_dir=settings.cache_dir)
         except KnowledgeError as exc:
             parser.exit(EXIT_ERROR, f"knowledge base: cannot load: {exc}\n")
         print(f"knowledge base: {kb.version} ({len(kb)} codes)")

@@ -379,19 +379,19 @@ def parse_document(doc: Any, source: str,
     return str(version).strip(), tuple(entries)
 
 
-def read_yaml(path: Path) -> Any:
-    """The parsed document, from the parse cache when the file has not changed since."""
+def read_yaml(path: Path, cache_dir: str = "") -> Any:
+    """The parsed document, from the parse cache in `cache_dir` ("": none) when the file has not changed since."""
     try:
         stat = path.stat()
     except FileNotFoundError:
         raise KnowledgeError(str(path), "no such file") from None
     except OSError as exc:
         raise KnowledgeError(str(path), f"cannot be read: {exc.strerror}") from None
-    cached = _cache_read(path, stat)
+    cached = _cache_read(path, stat, cache_dir)
     if cached is not None:
         return cached
     doc = _parse_yaml(path)
-    _cache_write(path, stat, doc)
+    _cache_write(path, stat, doc, cache_dir)
     return doc
 
 
@@ -420,26 +420,19 @@ def _parse_yaml(path: Path) -> Any:
 
 # --- parse cache: YAML parsing (and importing PyYAML) is most of a cold `nmbot ask` ---------
 
-CACHE_ENV_VAR = "NMBOT_CACHE_DIR"
-
-
-def _cache_file(path: Path) -> Path | None:
+def _cache_file(path: Path, folder: str) -> Path | None:
     import hashlib
 
-    folder = os.environ.get(CACHE_ENV_VAR)
-    if folder is None:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        folder = os.path.join(base, "nmbot")
     if not folder:
-        return None  # NMBOT_CACHE_DIR set empty: no cache
+        return None  # no cache (NMBOT_CACHE_DIR set empty)
     key = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
     return Path(folder) / f"kb-{key}.json"
 
 
-def _cache_read(path: Path, stat: os.stat_result) -> Any:
+def _cache_read(path: Path, stat: os.stat_result, folder: str) -> Any:
     import json
 
-    cache = _cache_file(path)
+    cache = _cache_file(path, folder)
     try:
         entry = json.loads(cache.read_text(encoding="utf-8")) if cache else None
     except (OSError, ValueError):
@@ -449,11 +442,11 @@ def _cache_read(path: Path, stat: os.stat_result) -> Any:
     return entry.get("doc")
 
 
-def _cache_write(path: Path, stat: os.stat_result, doc: Any) -> None:
+def _cache_write(path: Path, stat: os.stat_result, doc: Any, folder: str) -> None:
     """Best effort: a cache that cannot be written only costs speed."""
     import json
 
-    cache = _cache_file(path)
+    cache = _cache_file(path, folder)
     if cache is None:
         return
     try:
@@ -517,10 +510,10 @@ def merge(parts: Iterable[tuple[str, str, tuple[Entry, ...]]],
     )
 
 
-def load_files(paths: Iterable[str | os.PathLike]) -> KnowledgeBase:
+def load_files(paths: Iterable[str | os.PathLike], cache_dir: str = "") -> KnowledgeBase:
     parts, synonyms = [], []
     for path in expand_paths(paths):
-        doc = read_yaml(path)
+        doc = read_yaml(path, cache_dir)
         version, entries = parse_document(doc, str(path))
         parts.append((str(path), version, entries))
         synonyms.append((str(path), parse_synonyms(doc.get("synonyms"), str(path))))
@@ -538,15 +531,14 @@ def shipped_paths() -> list[Path]:
 SHIPPED = "shipped"
 
 
-def configured_paths(env: Mapping[str, str] | None = None) -> list[Path]:
-    """NMBOT_KNOWLEDGE or the shipped files.
+def configured_paths(knowledge: str = "") -> list[Path]:
+    """What `knowledge` (the setting NMBOT_KNOWLEDGE) names, or the shipped files when it is empty.
 
     NMBOT_KNOWLEDGE lists files or folders separated by the OS path separator;
     the word `shipped` among them stands for the shipped knowledge base, so a
     team adds its own codes with `NMBOT_KNOWLEDGE=shipped:/etc/nmbot/team.yaml`.
     """
-    env = os.environ if env is None else env
-    value = env.get(ENV_VAR, "").strip()
+    value = knowledge.strip()
     if not value:
         return shipped_paths()
     return source_paths([value])
@@ -566,6 +558,8 @@ def source_paths(sources: Iterable[str], *, expand: bool = True) -> list[Path]:
     return paths
 
 
-def load(paths: Iterable[str | os.PathLike] | None = None) -> KnowledgeBase:
-    """Load the given files, or what NMBOT_KNOWLEDGE names, or the shipped knowledge base."""
-    return load_files(list(paths) if paths else configured_paths())
+def load(paths: Iterable[str | os.PathLike] | None = None, *, knowledge: str = "",
+         cache_dir: str = "") -> KnowledgeBase:
+    """Load the given files, or what `knowledge` (NMBOT_KNOWLEDGE) names, or the shipped knowledge base;
+    parsed files are cached in `cache_dir` ("": no cache)."""
+    return load_files(list(paths) if paths else configured_paths(knowledge), cache_dir)

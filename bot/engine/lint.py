@@ -50,8 +50,8 @@ class Problem:
         return f"{self.where}: {self.text}"
 
 
-def read_entries(paths: Iterable[str | Path],
-                 synonyms: list[tuple[str, str]] | None = None) -> tuple[list[Entry], list[Problem], list[str]]:
+def read_entries(paths: Iterable[str | Path], synonyms: list[tuple[str, str]] | None = None,
+                 cache_dir: str = "") -> tuple[list[Entry], list[Problem], list[str]]:
     """Every entry that parses, every problem met on the way, and the versions seen.
 
     With `synonyms`, the files' synonyms are added to it, so checks match the way the bot does."""
@@ -64,7 +64,7 @@ def read_entries(paths: Iterable[str | Path],
         return [], [Problem(exc.source, exc.problem)], []
     for path in files:
         try:
-            doc = read_yaml(path)
+            doc = read_yaml(path, cache_dir)
         except KnowledgeError as exc:
             problems.append(Problem(exc.source, exc.problem))
             continue
@@ -294,10 +294,10 @@ def check_examples(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
-def lint(paths: Iterable[str | Path]) -> tuple[KnowledgeBase | None, list[Problem]]:
-    """(the knowledge base if it could be built, every problem found)."""
+def lint(paths: Iterable[str | Path], cache_dir: str = "") -> tuple[KnowledgeBase | None, list[Problem]]:
+    """(the knowledge base if it could be built, every problem found); parsed files cached in `cache_dir`."""
     synonyms: list[tuple[str, str]] = []
-    entries, problems, versions = read_entries(paths, synonyms)
+    entries, problems, versions = read_entries(paths, synonyms, cache_dir)
     problems += check_entries(entries)
     if not entries:
         return None, problems or [Problem("knowledge base", "holds no entries")]

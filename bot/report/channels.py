@@ -14,11 +14,9 @@ from typing import Iterable, Optional
 from urllib.parse import urlencode, urlsplit
 
 from ..http_deadline import DeadlineConnection, ProxyProblem, is_loopback
+from ..settings import Settings
 
 SLACK_DOMAINS = ("slack.com", "slack-gov.com")
-LOOKUP_SECONDS = 5.0  # one lookup, connecting and reading included
-TOTAL_SECONDS = 20.0  # every lookup of one report
-MAX_LOOKUPS = 500  # channels named per report; the rest keep their IDs
 MAX_ANSWER_BYTES = 256 * 1024  # conversations.info answers in a few KiB
 MAX_NAME_CHARS = 80  # Slack's own limit on a channel's name
 HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
@@ -67,14 +65,16 @@ def printable_name(name: object) -> Optional[str]:
 
 
 class ChannelNames:
-    """Names of channels by ID, each looked up once per run (failures too)."""
+    """Names of channels by ID, each looked up once per run (failures too): each lookup within `lookup_seconds`,
+    all of them within `total_seconds`, at most `lookups` of them (the rest keep their IDs)."""
 
-    def __init__(self, token: str, api_url: str, *, lookup_seconds: float = LOOKUP_SECONDS,
-                 total_seconds: float = TOTAL_SECONDS):
+    def __init__(self, token: str, api_url: str, *, lookup_seconds: float = Settings.channel_lookup_seconds,
+                 total_seconds: float = Settings.channel_names_seconds, lookups: int = Settings.channel_lookups):
         self._token = token
         self._api_url = api_url if api_url.endswith("/") else api_url + "/"
         self._lookup_seconds = lookup_seconds
         self._total_seconds = total_seconds
+        self._lookups = lookups
         self._cache: dict[str, Optional[str]] = {}
         self._deadline: Optional[float] = None
         self.problem: Optional[str] = None if token_may_go(api_url) else (
@@ -93,7 +93,7 @@ class ChannelNames:
         if channel in self._cache:
             return self._cache[channel]
         name = None
-        if self.problem is None and looks_like_channel_id(channel) and len(self._cache) < MAX_LOOKUPS:
+        if self.problem is None and looks_like_channel_id(channel) and len(self._cache) < self._lookups:
             try:
                 name = self._look_up(channel)
             except LookupFailed as exc:

@@ -44,15 +44,10 @@ class _ClientWinsNotice(logging.Filter):
 logging.getLogger("slack_bolt.App").addFilter(_ClientWinsNotice())
 
 
-def build_app(settings: Settings, kb: KnowledgeBase | None = None, store: StateStore | None = None,
-              client: WebClient | None = None, *, listener_executor: Executor | None = None) -> App:
-    """The app for `settings`; raises SettingsError naming what to fix."""
-    return assemble(settings, kb, store, client, listener_executor=listener_executor)[0]
-
-
 def assemble(settings: Settings, kb: KnowledgeBase | None = None, store: StateStore | None = None,
              client: WebClient | None = None, *, listener_executor: Executor | None = None) -> tuple[App, Deps]:
-    """The app and the dependencies its listeners share (the server needs both)."""
+    """The app and the dependencies its listeners share (the server needs both); raises SettingsError naming
+    what to fix."""
     client = client if client is not None else make_client(settings)
     deps = open_deps(settings, kb=kb, store=store, client=client, listener_executor=listener_executor)
     secret = settings.slack_signing_secret.reveal() if settings.slack_signing_secret else ""

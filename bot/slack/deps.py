@@ -23,7 +23,7 @@ from ..engine.privacy import mask_url
 from ..engine.resolver import Resolver
 from ..engine.scanner import Scanner
 from ..settings import MANIFEST_HINT, Settings, SettingsError
-from ..store import StateStore, StoreError, open_store
+from ..store import SqlStore, StateStore, StoreError
 from .engine_holder import Engine, LiveEngine
 from .files import FileReaders
 from .leases import Leases
@@ -31,9 +31,7 @@ from .metrics import Metrics, SlackErrorCounter
 from .listener_runs import ListenerRuns, listener_threads
 from .usage import UsageLog
 
-API_TIMEOUT = 10  # seconds; listeners run after the ack, so this bounds a reply, not the ack
-API_RETRIES = 2  # per kind of failure; a reply that needs more is not coming soon
-MAX_RETRY_AFTER = 30  # seconds; Slack asking for a longer pause means the reply is better given up
+log = logging.getLogger(__name__)
 
 
 class Deps:
@@ -59,10 +57,13 @@ class Deps:
         self.metrics.watch_store(store)
         self.runs = ListenerRuns(self.engines, self.metrics)
         # Bolt's listener executor; a test passes its own to know when the listeners are done.
-        self.listener_executor = listener_executor or listener_threads()
-        self.file_readers = FileReaders(self.engines, self.metrics)
-        self.usage = UsageLog(store).start()
-        self.leases = Leases(store, lease=settings.event_lease_seconds, longest=settings.recover_hours * 3600)
+        self.listener_executor = listener_executor or listener_threads(settings.listener_threads)
+        self.file_readers = FileReaders(self.engines, self.metrics, threads=settings.file_threads,
+                                        waiting=settings.files_waiting)
+        self.usage = UsageLog(store, flush_seconds=settings.usage_flush_seconds, flush_rows=settings.usage_flush_rows,
+                              rows_kept=settings.usage_rows_kept).start()
+        self.leases = Leases(store, lease=settings.event_lease_seconds, longest=settings.recover_hours * 3600,
+                             settle_seconds=settings.settle_seconds, settles_kept=settings.settles_kept)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -84,15 +85,21 @@ class Deps:
 def make_client(settings: Settings) -> WebClient:
     """The Web API client: slack_sdk's WebClient (`open_deps` adds the retry handlers)."""
     settings.require("slack_bot_token")
-    return WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url, timeout=API_TIMEOUT)
+    return WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url,
+                     timeout=settings.api_seconds)
 
 
 class RateLimitRetries(RateLimitErrorRetryHandler):
-    """429: wait as long as Slack's Retry-After asks, unless that is longer than a reply is worth."""
+    """429: wait as long as Slack's Retry-After asks, unless that is longer than `longest_wait` (seconds):
+    a reply is not worth more."""
+
+    def __init__(self, *, max_retry_count: int, longest_wait: float):
+        super().__init__(max_retry_count=max_retry_count)
+        self.longest_wait = longest_wait
 
     def _can_retry(self, *, state, request, response=None, error=None) -> bool:
         return super()._can_retry(state=state, request=request, response=response, error=error) and \
-            _retry_after(response) <= MAX_RETRY_AFTER
+            _retry_after(response) <= self.longest_wait
 
 
 def _retry_after(response) -> float:
@@ -112,7 +119,7 @@ class ServerErrorRetries(RetryHandler):
         return response is not None and response.status_code >= 500
 
 
-def add_retry_handlers(client: WebClient, metrics: Metrics | None = None) -> None:
+def add_retry_handlers(client: WebClient, settings: Settings, metrics: Metrics | None = None) -> None:
     """Bounded retries for rate limits, connection errors and server errors; failures counted first.
 
     chat.postMessage allows about one message per second per channel, so a
@@ -120,8 +127,10 @@ def add_retry_handlers(client: WebClient, metrics: Metrics | None = None) -> Non
     each request gets, so setting it once covers every call.
     """
     handlers: list[RetryHandler] = [SlackErrorCounter(metrics)] if metrics is not None else []
-    handlers += [ConnectionErrorRetryHandler(max_retry_count=API_RETRIES),
-                 RateLimitRetries(max_retry_count=API_RETRIES), ServerErrorRetries(max_retry_count=API_RETRIES)]
+    retries = settings.api_retries
+    handlers += [ConnectionErrorRetryHandler(max_retry_count=retries),
+                 RateLimitRetries(max_retry_count=retries, longest_wait=settings.max_retry_after),
+                 ServerErrorRetries(max_retry_count=retries)]
     client.retry_handlers = handlers
 
 
@@ -135,23 +144,36 @@ def load_knowledge(settings: Settings) -> KnowledgeBase:
 
 def read_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base NMBOT_KNOWLEDGE names, read now; raises KnowledgeError naming the file and field."""
-    return knowledge.load(knowledge_paths(settings))
+    return knowledge.load(knowledge_paths(settings), cache_dir=settings.cache_dir)
 
 
 def knowledge_paths(settings: Settings) -> list[Path]:
-    return knowledge.configured_paths({knowledge.ENV_VAR: settings.knowledge})
+    return knowledge.configured_paths(settings.knowledge)
 
 
 def open_state(settings: Settings) -> StateStore:
+    """The bot's state store, checked, with what is past its time purged (then `Maintenance` purges)."""
     try:
-        store = open_store(settings.database_url, keep_days=settings.keep_days)
+        store = SqlStore(settings.database_url, keep_days=settings.keep_days, tuning=settings.store)
     except StoreError as exc:
         raise SettingsError(f"NMBOT_DATABASE_URL: {exc}") from None
     if not store.ping():
         problem = store.problem or "the database does not answer"
         store.close()
         raise SettingsError(f"NMBOT_DATABASE_URL: {problem}")
+    purge(store)
     return store
+
+
+def purge(store: StateStore) -> None:
+    """Expired claims, cool-downs and journal rows, and records older than NMBOT_KEEP_DAYS, deleted."""
+    try:
+        removed = store.purge_expired()
+    except StoreError as exc:  # the store says once that it is down, not every purge
+        log.debug("could not purge expired keys and old rows: %s", exc)
+        return
+    if removed:
+        log.info("purged %d rows: expired claims and cool-downs, records older than NMBOT_KEEP_DAYS", removed)
 
 
 # slack_sdk logs each retried or failed request itself; at start-up the one-line error below says it all.
@@ -182,7 +204,7 @@ def open_deps(settings: Settings, *, kb: KnowledgeBase | None = None, store: Sta
               client: WebClient, listener_executor: Executor | None = None) -> Deps:
     kb = kb if kb is not None else load_knowledge(settings)
     metrics = Metrics()
-    add_retry_handlers(client, metrics)
+    add_retry_handlers(client, settings, metrics)
     bot_user_id = identify_bot(client, settings)
     store = store if store is not None else open_state(settings)
     engine = Engine.build(kb)

@@ -42,12 +42,6 @@ MAX_FILES = 5  # per message; more is not a paste, it is an archive
 # Where Slack serves url_private: the commercial cloud and GovSlack. Exact host names, port 443 only.
 SLACK_FILE_HOSTS = ("files.slack.com", "files.slack-gov.com")
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# Threads per process reading messages with files. Each holds a message for at most MAX_FILES downloads.
-FILE_THREADS = 4
-# Messages with files waiting for a file thread, beyond which one is answered at once without its files
-# (a note per file says so): a flood of slow files then costs file pastes their files, never every paste its
-# reply. Far above a burst of fast downloads, which clear in a fraction of a second each.
-MAX_WAITING = 100
 
 
 class FileProblem(Exception):
@@ -230,8 +224,7 @@ class FileReaders:
     answer pastes without files. Each run sees one knowledge base, like a listener run.
     """
 
-    def __init__(self, engines: LiveEngine, metrics: Metrics, threads: int = FILE_THREADS,
-                 waiting: int = MAX_WAITING):
+    def __init__(self, engines: LiveEngine, metrics: Metrics, *, threads: int, waiting: int):
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="files")
         self._engines = engines
         self._limit = threads + waiting

@@ -39,8 +39,6 @@ from .listeners.events.delivery import RECOVERED, REPLY_EVENT_TYPE, delivery_key
 
 log = logging.getLogger(__name__)
 
-RECOVER_BATCH = 20  # events taken per transaction; each is then answered in turn
-THREAD_PAGES = 5  # of 200 replies from the event on: a reply comes within moments, not after a thousand others
 HANDLERS: dict[str, Callable[..., None]] = {"message": handle_message, "app_mention": handle_mention}
 
 
@@ -112,7 +110,7 @@ class Recovery:
     def client(self) -> WebClient:
         if self._client is None:
             self._client = make_client(self.deps.settings)
-            add_retry_handlers(self._client, self.deps.metrics)
+            add_retry_handlers(self._client, self.deps.settings, self.deps.metrics)
         return self._client
 
     def run(self) -> Counter:
@@ -134,7 +132,8 @@ class Recovery:
     def _take(self) -> list[JournalEntry]:
         leases = self.deps.leases
         try:
-            return self.deps.store.take_lapsed_events(owner=leases.owner, lease=leases.lease, limit=RECOVER_BATCH)
+            return self.deps.store.take_lapsed_events(owner=leases.owner, lease=leases.lease,
+                                                       limit=self.deps.settings.recover_batch)
         except StoreError as exc:  # the store said it is down; the next pass tries again
             log.debug("could not look for unanswered events: %s", exc)
             return []
@@ -156,7 +155,7 @@ class Recovery:
     def replied_already(self, entry: JournalEntry) -> Optional[bool]:
         """Whether a reply naming this event's claim key is in its thread; None when the thread cannot be read."""
         cursor = None
-        for _ in range(THREAD_PAGES):
+        for _ in range(self.deps.settings.recover_pages):
             try:
                 page = self.client.conversations_replies(channel=entry.channel, ts=entry.thread_ts or entry.ts,
                                                          oldest=entry.ts, inclusive=True, include_all_metadata=True,

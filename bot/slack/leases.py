@@ -8,7 +8,7 @@ process takes one up; when the process dies, renewals stop, the leases lapse
 and a recovery pass elsewhere answers what was left.
 
 An event answered by a reply is settled behind the reply: the same thread
-writes the settles of every reply of the last `SETTLE_SECONDS` in one statement,
+writes the settles of every reply of the last `settle_seconds` in one statement,
 and whatever is left at shutdown (`close`). A settle lost in a crash is
 harmless: the reply names the event's claim key, and the recovery pass that
 takes the event up finds it in the thread and posts nothing. Silence has no
@@ -24,6 +24,7 @@ import threading
 import time
 from typing import Optional
 
+from ..settings import Settings
 from ..store import StateStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,6 @@ log = logging.getLogger(__name__)
 # about a minute later, well inside the hour an answer is worth; shorter leases cost a write per held event
 # every third of it.
 RENEWALS_PER_LEASE = 3
-SETTLE_SECONDS = 1.0  # replies' settles are written together at least this often
-MAX_UNWRITTEN = 10_000  # settles kept through a store outage; past this the oldest are left to recovery
 
 
 class Leases:
@@ -43,14 +42,17 @@ class Leases:
 
     A key held longer than `longest` seconds stops being renewed: by then the event is too old to be taken up
     again anyway, and a key a listener forgot to finish must not be renewed for as long as the process lives.
+    Settles are written at least every `settle_seconds`; through a store outage the newest `settles_kept` wait.
     """
 
-    def __init__(self, store: StateStore, *, lease: float, longest: float):
+    def __init__(self, store: StateStore, *, lease: float, longest: float,
+                 settle_seconds: float = Settings.settle_seconds, settles_kept: int = Settings.settles_kept):
         # Host, pid and a nonce: a pid alone repeats across containers and restarts.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.lease = lease
         self._store = store
         self._longest = longest
+        self._settle_seconds, self._settles_kept = settle_seconds, settles_kept
         # key -> [when this process began holding it (monotonic), how many deliveries here hold it]: Slack's
         # retry of an event may reach the process still answering the first delivery.
         self._held: dict[str, list] = {}
@@ -109,8 +111,8 @@ class Leases:
                 self._store.settle_events(keys)
             except StoreError:  # kept for the next write; past the bound, recovery finds their replies
                 with self._changed:
-                    self._unwritten[:0] = keys[-MAX_UNWRITTEN:]
-                    del self._unwritten[:-MAX_UNWRITTEN]
+                    self._unwritten[:0] = keys[-self._settles_kept:]
+                    del self._unwritten[:-self._settles_kept]
                 log.debug("state store unavailable: %d answered event(s) not settled yet", len(keys))
                 return 0
             return len(keys)
@@ -126,7 +128,7 @@ class Leases:
         renew_at = time.monotonic() + every
         while True:
             with self._changed:
-                self._changed.wait(timeout=max(0.0, min(SETTLE_SECONDS, renew_at - time.monotonic())))
+                self._changed.wait(timeout=max(0.0, min(self._settle_seconds, renew_at - time.monotonic())))
             self.write_settles()
             with self._changed:
                 self._forget_older_than(self._longest)

@@ -19,18 +19,14 @@ from .engine_holder import LiveEngine
 from .in_flight import InFlight
 from .metrics import Metrics
 
-# Bolt runs a slash command's answer on the same threads as the replies to pasted logs, and its default
-# pool has five: five replies waiting out Slack's rate limit would make every /nmerror miss its 3 s.
-# Twelve leave commands room while most wait; a thread that once ran keeps its stack and allocator caches
-# resident, so the pool is no wider.
-LISTENER_THREADS = 12
 # The App methods that register a listener function with a decorator.
 REGISTERS = ("command", "event", "message", "action", "block_action", "view", "view_submission", "view_closed",
              "shortcut", "global_shortcut", "message_shortcut", "options", "block_suggestion")
 
 
-def listener_threads() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+def listener_threads(count: int) -> ThreadPoolExecutor:
+    """Bolt's listener executor: `count` threads (`Settings.listener_threads`)."""
+    return ThreadPoolExecutor(max_workers=count, thread_name_prefix="listener")
 
 
 class ListenerRuns:

@@ -15,18 +15,11 @@ import time
 from typing import Callable
 
 from ..engine.knowledge import KnowledgeError
-from ..store import StoreError
-from .deps import Deps, knowledge_paths, read_knowledge
+from .deps import Deps, knowledge_paths, purge, read_knowledge
 from .engine_holder import Engine
 from .journal import Recovery
 
 log = logging.getLogger(__name__)
-
-WATCH_INTERVAL = 2.0  # seconds between looks at the knowledge files' modification times
-PURGE_INTERVAL = 600.0  # seconds between purges of expired claims and cool-downs, and rows past retention
-# Seconds between looks for events left unanswered, at most: a lease shorter than this is looked for as often
-# as it can lapse, so an event waits at most about two leases after its process died.
-RECOVER_INTERVAL = 60.0
 
 
 def reload_knowledge(deps: Deps) -> bool:
@@ -62,17 +55,18 @@ def knowledge_stamp(deps: Deps) -> tuple:
 
 
 class Maintenance:
-    """The background thread: reloads when asked or when the files change, purges on schedule, and takes up
-    unanswered events as it starts and then on schedule."""
+    """The background thread: reloads when asked or when the files change, purges on schedule (the store
+    was purged as it opened), and takes up unanswered events as it starts and then on schedule."""
 
-    def __init__(self, deps: Deps, *, watch_every: float | None = None, purge_every: float = PURGE_INTERVAL,
+    def __init__(self, deps: Deps, *, watch_every: float | None = None, purge_every: float | None = None,
                  recovery: Recovery | None = None):
         self.deps = deps
+        settings = deps.settings
         self.watch_every = watch_every if watch_every is not None else (
-            WATCH_INTERVAL if deps.settings.watch_knowledge else 0)
-        self.purge_every = purge_every
+            settings.watch_seconds if settings.watch_knowledge else 0)
+        self.purge_every = purge_every if purge_every is not None else settings.purge_seconds
         self.recovery = recovery or Recovery(deps)
-        self.recover_every = min(RECOVER_INTERVAL, deps.settings.event_lease_seconds)
+        self.recover_every = min(settings.recover_seconds, settings.event_lease_seconds)
         self._wake = threading.Event()
         self._reload_asked = False
         self._stopping = False
@@ -109,7 +103,7 @@ class Maintenance:
                 return
             stamp = self._reload_if_due(stamp)
             if time.monotonic() >= next_purge:
-                self._purge()
+                purge(self.deps.store)
                 next_purge = time.monotonic() + self.purge_every
             if time.monotonic() >= next_recovery:
                 self._recover()
@@ -124,15 +118,6 @@ class Maintenance:
             except Exception:  # the thread must outlive any surprise, or reloads stop for good
                 log.exception("knowledge base reload failed")
         return now
-
-    def _purge(self) -> None:
-        try:
-            removed = self.deps.store.purge_expired()
-        except StoreError as exc:  # the store says once that it is down, not every purge
-            log.debug("could not purge expired keys and old rows: %s", exc)
-            return
-        if removed:
-            log.info("purged %d rows: expired claims and cool-downs, records older than NMBOT_KEEP_DAYS", removed)
 
     def _recover(self) -> None:
         try:

@@ -25,13 +25,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-from ..settings import SettingsError
+from ..settings import Settings, SettingsError
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
 HEALTH_PATH, READY_PATH, METRICS_PATH = "/healthz", "/readyz", "/metrics"
-REQUEST_SECONDS = 5.0  # a probe or scrape that has not sent its request within this is dropped
 POLL_SECONDS = 0.05  # how soon the server notices it is asked to stop (a stop waits for it)
 JSON = "application/json"
 
@@ -90,9 +89,12 @@ class Probes:
 
 class _Handler(BaseHTTPRequestHandler):
     server: "ProbeServer"
-    timeout = REQUEST_SECONDS
     server_version = "nmbot"
     sys_version = ""
+
+    def setup(self) -> None:
+        self.timeout = self.server.request_seconds  # the socket's timeout, which the standard library sets up
+        super().setup()
 
     def do_GET(self) -> None:  # noqa: N802 - the standard library's name
         self._send(*self.server.probes.answer(self.path.partition("?")[0]), head=False)
@@ -121,13 +123,16 @@ class ProbeServer(ThreadingHTTPServer):
     """The probes on `host:port` (0: any free port), served from a daemon thread once `start()`ed.
 
     `shared_port`: other processes bind the same port too (gunicorn's workers), each taking a share.
+    A probe or scrape that has not sent its request within `request_seconds` is dropped.
     """
 
     daemon_threads = True
 
-    def __init__(self, probes: Probes, host: str, port: int, *, shared_port: bool = False):
+    def __init__(self, probes: Probes, host: str, port: int, *, shared_port: bool = False,
+                 request_seconds: float = Settings.probe_seconds):
         self.probes = probes
         self.shared_port = shared_port
+        self.request_seconds = request_seconds
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), _Handler)
         self.thread = threading.Thread(target=self.serve_forever, args=(POLL_SECONDS,), name="probes", daemon=True)
@@ -152,12 +157,13 @@ class ProbeServer(ThreadingHTTPServer):
         self.server_close()
 
 
-def start_probes(probes: Probes, host: str, port: int, *, shared_port: bool = False) -> ProbeServer | None:
+def start_probes(probes: Probes, host: str, port: int, *, shared_port: bool = False,
+                 request_seconds: float = Settings.probe_seconds) -> ProbeServer | None:
     """The probe server, serving; None when `port` is 0 (turned off). Raises SettingsError when it cannot listen."""
     if port == 0:
         return None
     try:
-        server = ProbeServer(probes, host, port, shared_port=shared_port)
+        server = ProbeServer(probes, host, port, shared_port=shared_port, request_seconds=request_seconds)
     except OSError as exc:
         raise SettingsError(f"NMBOT_METRICS_HOST, NMBOT_METRICS_PORT: cannot listen at {host}:{port} "
                             f"({exc.strerror or exc}): choose another port, or 0 to turn the probes off") from None

@@ -14,7 +14,7 @@ SIGHUP: the master passes it to the workers, which reload the knowledge base in
 place (gunicorn's own HUP replaces the workers, and a worker that finds an invalid
 knowledge base cannot start, which would stop the server; reloading in place keeps
 the old one serving). SIGTERM: the workers stop taking requests, let listener
-runs and file reads finish their replies (at most DRAIN_SECONDS), close the store
+runs and file reads finish their replies (at most `Settings.drain_seconds`), close the store
 and exit 0.
 
 Several workers add up their metrics through prometheus_client's multiprocess
@@ -42,19 +42,13 @@ from ..settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
-WORKER_THREADS = 8  # Slack requests are short; threads cover bursts of events and clicks
 WORKER_BOOT_ERROR = 3  # gunicorn's exit status for a worker that could not start: the master stops
-GRACEFUL_SECONDS = 15  # SIGTERM to exit: requests in progress, then the replies they started
-DRAIN_SECONDS = GRACEFUL_SECONDS - 3  # the replies' share, so gunicorn's SIGKILL never cuts one off
-BOOT_WAIT_SECONDS = 60.0  # the master shows its held log lines after this even if no worker has said a word
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client reads it when a worker imports it
 
-
-MALLOC_ARENAS = 2
 M_ARENA_MAX = -8  # glibc's mallopt parameter number
 
 
-def fewer_malloc_arenas() -> None:
+def fewer_malloc_arenas(arenas: int) -> None:
     """Cap glibc's malloc arenas for this process and the workers it forks.
 
     glibc gives each thread that allocates its own arena, up to eight per core; a server whose
@@ -67,7 +61,7 @@ def fewer_malloc_arenas() -> None:
     import ctypes
 
     try:
-        ctypes.CDLL(None).mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, arenas)
     except (AttributeError, OSError):  # another C library (musl has no arenas to cap)
         pass
 
@@ -92,7 +86,7 @@ def release_freed_memory() -> None:
 def serve(settings: Settings, *, http: bool, host: str | None = None, port: int | None = None) -> int:
     """Run until stopped; the process exit code. Raises SettingsError for configuration to fix."""
     logs.configure(settings)
-    fewer_malloc_arenas()
+    fewer_malloc_arenas(settings.malloc_arenas)
     if http:
         settings.require("slack_bot_token", "slack_signing_secret")
         return run_gunicorn(functools.partial(_worker_app, settings), settings, host or settings.host,
@@ -108,9 +102,10 @@ def serve(settings: Settings, *, http: bool, host: str | None = None, port: int 
     return run_socket_mode(settings)
 
 
-def stop_serving(deps, maintenance, drain_seconds: float = DRAIN_SECONDS) -> None:
-    """Let listener runs and messages with files finish their replies (at most `drain_seconds` in all),
-    then release everything (`deps`: a Deps; `maintenance`: its Maintenance, or None)."""
+def stop_serving(deps, maintenance, drain_seconds: float | None = None) -> None:
+    """Let listener runs and messages with files finish their replies (at most `drain_seconds` in all,
+    by default the settings'), then release everything (`deps`: a Deps; `maintenance`: its Maintenance, or None)."""
+    drain_seconds = deps.settings.drain_seconds if drain_seconds is None else drain_seconds
     deadline = time.monotonic() + drain_seconds
     if maintenance is not None:
         maintenance.stop()
@@ -157,9 +152,10 @@ class BootReports:
     STARTED = "started"
     LINE_BYTES = 2048
 
-    def __init__(self, on_start: Callable[[], None]):
+    def __init__(self, on_start: Callable[[], None], wait_seconds: float):
         self._read, self._write = os.pipe()
         self._on_start = on_start
+        self._wait_seconds = wait_seconds  # the master shows its held lines after this, whatever the workers say
         self.failure: str | None = None  # the first worker's reason for not starting
         self._reader = threading.Thread(target=self._listen, name="boot-reports", daemon=True)
 
@@ -184,7 +180,7 @@ class BootReports:
 
     def _listen(self) -> None:
         with os.fdopen(self._read, "rb") as lines:
-            if not select.select([lines], [], [], BOOT_WAIT_SECONDS)[0]:
+            if not select.select([lines], [], [], self._wait_seconds)[0]:
                 self._on_start()  # a worker this slow is worth seeing in the log, whatever it says later
             for line in lines:  # until every copy of the write end is closed: the workers are gone
                 if line.startswith(self.STARTED.encode()):
@@ -283,9 +279,9 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> 
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": workers,
         "worker_class": "gthread",
-        "threads": WORKER_THREADS,
-        "timeout": 30,
-        "graceful_timeout": GRACEFUL_SECONDS,
+        "threads": settings.web_threads,
+        "timeout": settings.web_timeout,
+        "graceful_timeout": settings.graceful_seconds,
         "loglevel": settings.log_level,
         "errorlog": "-",
         "logger_class": logs.gunicorn_logger_class(),
@@ -305,7 +301,7 @@ def run_gunicorn(load: Callable[[], Callable], settings: Settings, host: str, po
     from gunicorn.errors import HaltServer
 
     held = HeldLines().hold()
-    boot = BootReports(on_start=held.show)
+    boot = BootReports(on_start=held.show, wait_seconds=settings.boot_wait_seconds)
     shared = SharedMetrics() if workers > 1 or os.environ.get(MULTIPROCESS_DIR) else None
     options = {**gunicorn_options(settings, host, port, workers), "post_worker_init": lambda _worker: started()}
     if shared is not None:

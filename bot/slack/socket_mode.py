@@ -7,7 +7,7 @@ polling. Around it, `SocketModeRuntime` adds what it lacks:
 
 - connected means Slack's `hello` arrived on the current socket, never just an
   open TCP connection or a refused upgrade (`ConnectionState`, for the probes);
-- a connection the client has not restored within RECONNECT_GRACE, or one of
+- a connection the client has not restored within `socket_reconnect_grace`, or one of
   its attempts failing (it would retry a refused upgrade on the same URL at a
   fixed pace, for ever), is replaced by a new client on a new URL, retried with
   growing pauses; after NMBOT_SOCKET_GIVE_UP seconds without a connection the
@@ -49,7 +49,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from ..engine.privacy import mask_url
 from ..settings import MANIFEST_HINT, Settings, SettingsError
 from .app import assemble
-from .deps import API_TIMEOUT, Deps
+from .deps import Deps
 from .maintenance import Maintenance
 
 log = logging.getLogger(__name__)
@@ -57,13 +57,8 @@ log = logging.getLogger(__name__)
 sdk_log = logging.getLogger(__name__ + ".client")
 
 EXIT_GAVE_UP = 75  # EX_TEMPFAIL: nothing is wrong with the configuration, trying again later may work
-ATTEMPT_SECONDS = 15.0  # one connection attempt: a new URL, the upgrade, Slack's hello
-RECONNECT_GRACE = 5.0  # how long the client may take to restore a lost connection by itself
-WATCH_SECONDS = 1.0  # how often the connection is looked at (the probes' resolution)
 FIRST_RETRY, MAX_RETRY = 1.0, 30.0  # pauses between failed attempts double from the first up to the last
-CLOSE_SECONDS = 5.0  # closing a connection: the close frame's answer, the client's tasks
 ACK_DRAIN_SECONDS = 3.0  # Slack's ack deadline: at shutdown, envelopes being acknowledged get this long
-DISPATCH_THREADS = 4  # commands, clicks and views dispatched at once off the loop, each until its listener acks
 # apps.connections.open errors that mean the app-level token itself is wrong: nothing to retry.
 TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
                           "not_allowed_token_type", "missing_scope", "no_permission", "invalid_token"})
@@ -264,7 +259,8 @@ class SocketModeRuntime:
         self.settings, self.app, self.deps, self.maintenance = settings, app, deps, maintenance
         self.state = ConnectionState(settings.socket_give_up)
         self.ping_seconds = settings.socket_ping_seconds
-        self.pool = ThreadPoolExecutor(max_workers=DISPATCH_THREADS, thread_name_prefix="socket-dispatch")
+        self.pool = ThreadPoolExecutor(max_workers=settings.socket_dispatch_threads,
+                                       thread_name_prefix="socket-dispatch")
         self._sdk_log = SdkLog(self._client_failed)
         self._greeted: object | None = None  # the client session Slack's last hello came on
         self._failure: AttemptFailed | None = None  # the last failure the client reported
@@ -282,7 +278,7 @@ class SocketModeRuntime:
         self._wake = asyncio.Event()  # the watch looks now: stopping, or the client reported a failure
         self._hello = asyncio.Event()
         self.gate = AckGate()
-        self.web = AsyncWebClient(base_url=self.settings.slack_api_url, timeout=API_TIMEOUT)
+        self.web = AsyncWebClient(base_url=self.settings.slack_api_url, timeout=self.settings.api_seconds)
         self._install_signals()
         sdk_log.addFilter(self._sdk_log)
         sdk_log.setLevel(logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.WARNING)
@@ -338,7 +334,7 @@ class SocketModeRuntime:
         """Close `handler`'s connection and client; a close that fails or hangs (a silent peer never answers
         the close frame) is given up on, since a new connection or the exit follows either way."""
         try:
-            await asyncio.wait_for(handler.close_async(), CLOSE_SECONDS)
+            await asyncio.wait_for(handler.close_async(), self.settings.socket_close_seconds)
         except (Exception, asyncio.TimeoutError) as exc:
             log.debug("closing a Socket Mode client: %s", one_line(f"{type(exc).__name__}: {exc}"))
 
@@ -347,7 +343,8 @@ class SocketModeRuntime:
     async def _open_url(self) -> str:
         try:
             response = await asyncio.wait_for(
-                self.web.apps_connections_open(app_token=self.settings.slack_app_token.reveal()), ATTEMPT_SECONDS)
+                self.web.apps_connections_open(app_token=self.settings.slack_app_token.reveal()),
+                self.settings.socket_attempt_seconds)
             url = response.get("url")
         except SlackApiError as exc:
             error = str((exc.response.get("error") if exc.response is not None else None) or "unknown_error")
@@ -406,8 +403,9 @@ class SocketModeRuntime:
         connecting = asyncio.ensure_future(handler.connect_async())
         greeted = asyncio.ensure_future(self._hello.wait())
         woken = asyncio.ensure_future(self._wake.wait())
+        attempt_seconds = self.settings.socket_attempt_seconds
         try:
-            await asyncio.wait({greeted, woken}, timeout=ATTEMPT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({greeted, woken}, timeout=attempt_seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in (connecting, greeted, woken):
                 task.cancel()
@@ -416,7 +414,7 @@ class SocketModeRuntime:
             return
         if self._stop.is_set():
             raise Stopping
-        raise self._failure or AttemptFailed(f"no hello from Slack within {ATTEMPT_SECONDS:g}s", "timeout")
+        raise self._failure or AttemptFailed(f"no hello from Slack within {attempt_seconds:g}s", "timeout")
 
     async def _on_message(self, client, message: dict, _raw: str | None) -> None:
         """Every message the client receives; Slack's hello opens each connection."""
@@ -443,7 +441,7 @@ class SocketModeRuntime:
         """Return when stopping, or when the connection is lost and the client did not restore it in time."""
         lost_at = None
         while True:
-            await self._stopped_within(WATCH_SECONDS, wake=True)
+            await self._stopped_within(self.settings.socket_watch_seconds, wake=True)
             if self._stop.is_set():
                 return
             if await self._up(handler):
@@ -455,7 +453,7 @@ class SocketModeRuntime:
                 lost_at = now
                 self.state.mark_down()
                 log.warning("the Socket Mode connection was lost; reconnecting")
-            if self._failure is not None or now - lost_at >= RECONNECT_GRACE:
+            if self._failure is not None or now - lost_at >= self.settings.socket_reconnect_grace:
                 if self._failure is not None:
                     log.warning("reconnecting failed: %s", self._failure)
                     self._failures.inc(reason=self._failure.kind)
@@ -510,7 +508,7 @@ def run_socket_mode(settings: Settings) -> int:
         # Live while connected or still inside the give-up window; ready only while connected.
         probes = start_probes(Probes(lambda: bot_details(deps), deps.metrics.render,
                                      live=runtime.state.alive, ready=runtime.state.ready),
-                              settings.metrics_host, settings.metrics_port)
+                              settings.metrics_host, settings.metrics_port, request_seconds=settings.probe_seconds)
     except BaseException:
         stop_serving(deps, maintenance)
         raise

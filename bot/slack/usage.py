@@ -3,7 +3,7 @@
 A report reads these rows days later; an answer should not wait on a database
 write for them, and under load one INSERT per answer costs more than the answer.
 Rows are kept in memory and written together by a background thread at least
-every `FLUSH_SECONDS`, when `MAX_PENDING` pile up, and at shutdown. A crash (not
+every `flush_seconds`, when `flush_rows` pile up, and at shutdown. A crash (not
 a SIGTERM) can lose the last second of counts; never an answer.
 """
 from __future__ import annotations
@@ -13,19 +13,20 @@ import threading
 from typing import Optional
 
 from ..engine.privacy import mask_msisdns
+from ..settings import Settings
 from ..store import StateStore, StoreError, UsageEvent
 
 log = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 1.0
-MAX_PENDING = 500  # a flush is due early at this many rows
-MAX_KEPT = 50_000  # rows kept through a store outage; past this the oldest counts are dropped, not memory
-
 
 class UsageLog:
-    def __init__(self, store: StateStore, *, flush_seconds: float = FLUSH_SECONDS):
+    """Through a store outage, the newest `rows_kept` rows (and as many questions) wait; older ones are dropped."""
+
+    def __init__(self, store: StateStore, *, flush_seconds: float = Settings.usage_flush_seconds,
+                 flush_rows: int = Settings.usage_flush_rows, rows_kept: int = Settings.usage_rows_kept):
         self._store = store
         self._flush_seconds = flush_seconds
+        self._flush_rows, self._rows_kept = flush_rows, rows_kept
         self._pending: list[UsageEvent] = []
         self._questions: list[dict] = []  # record_unanswered's arguments, phone numbers already masked
         self._lock = threading.Lock()  # guards _pending
@@ -45,7 +46,7 @@ class UsageLog:
         with self._lock:
             self._pending.append(row)
             self._trim(self._pending)
-            due = len(self._pending) >= MAX_PENDING
+            due = len(self._pending) >= self._flush_rows
         if due:
             self._due.set()
 
@@ -56,8 +57,8 @@ class UsageLog:
             self._trim(self._questions)
 
     def _trim(self, kept: list) -> None:
-        """Drop the oldest beyond MAX_KEPT (with the lock held): an outage costs counts, never memory."""
-        over = len(kept) - MAX_KEPT
+        """Drop the oldest beyond `rows_kept` (with the lock held): an outage costs counts, never memory."""
+        over = len(kept) - self._rows_kept
         if over > 0:
             del kept[:over]
             self._dropped += over

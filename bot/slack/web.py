@@ -38,7 +38,7 @@ from .app import assemble
 from .deps import Deps
 from .maintenance import Maintenance, reload_on_sighup
 from .probes import HEALTH_PATH, JSON, ProbeServer, Probes, bot_details, start_probes
-from .server import DRAIN_SECONDS, release_freed_memory, stop_serving
+from .server import release_freed_memory, stop_serving
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ EVENTS_PATH = "/slack/events"
 # Slack's largest request, a 40,000-character message with its rich-text copy, is a few hundred kB.
 MAX_BODY_BYTES = 1 << 20
 BODY_CHUNK_BYTES = 64 * 1024
-REFUSAL_LOG_SECONDS = 10.0  # a flood of refused requests logs one line per reason this often, not one each
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -162,18 +161,19 @@ class SlackWsgiApp:
 
     def _refuse(self, start_response: Callable, refused: Refused) -> list[bytes]:
         self.deps.metrics.refused.inc(reason=refused.reason)
-        now = time.monotonic()
-        if now - self._refusals_logged.get(refused.reason, -REFUSAL_LOG_SECONDS) >= REFUSAL_LOG_SECONDS:
+        now, every = time.monotonic(), self.deps.settings.refusal_log_seconds
+        if now - self._refusals_logged.get(refused.reason, -every) >= every:
             self._refusals_logged[refused.reason] = now
             log.warning("refused a request: %s (nmbot_refused_requests_total counts them all)", refused.text)
         return _send(start_response, refused.status, refused.text.encode(), TEXT)
 
     def serve_probes(self, host: str, port: int, *, shared_port: bool = False) -> "SlackWsgiApp":
         """Start /healthz, /readyz and /metrics on a port of their own (not when `port` is 0)."""
-        self.probe_server = start_probes(self.probes, host, port, shared_port=shared_port)
+        self.probe_server = start_probes(self.probes, host, port, shared_port=shared_port,
+                                         request_seconds=self.deps.settings.probe_seconds)
         return self
 
-    def shutdown(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+    def shutdown(self, drain_seconds: float | None = None) -> None:
         if self.stopping:
             return
         self.stopping = True  # /readyz says so while the replies finish

@@ -4,48 +4,48 @@
     if store.claim(f"event:{event_id}", ttl=3600):
         ...  # first delivery: handle it
 
-Backends: SQLite (the default: a file, zero set-up), PostgreSQL (several
-replicas) and memory (tests, offline use). See `StateStore` for the contract.
+One implementation, `SqlStore`, on SQLite (the default: a file, zero set-up;
+or in memory, for tests and offline use) or PostgreSQL (several replicas).
+See `StateStore` for the contract.
 """
 from __future__ import annotations
 
 import time
 from typing import Optional
 
-from .base import (
+from .base import StateStore
+from .journal import RECOVERY_ATTEMPTS
+from .records import (
     AUTOREPLY_MODES,
     DEFAULT_KEEP_DAYS,
     ChannelSettings,
     Clock,
     Feedback,
     JournalEntry,
-    StateStore,
     StoreError,
     Unanswered,
     UsageEvent,
 )
-from ..engine.privacy import mask_msisdns
-from .memory import MemoryStore
-from .sql import DEFAULT_SQLITE_PATH, SqlStore
+from .sql import SqlStore
+from .urls import DEFAULT_SQLITE_PATH, MEMORY_URLS, is_memory_url
 
 __all__ = [
     "AUTOREPLY_MODES",
     "DEFAULT_KEEP_DAYS",
     "DEFAULT_SQLITE_PATH",
+    "MEMORY_URLS",
+    "RECOVERY_ATTEMPTS",
     "ChannelSettings",
     "Feedback",
     "JournalEntry",
-    "MemoryStore",
     "SqlStore",
     "StateStore",
     "StoreError",
     "Unanswered",
     "UsageEvent",
-    "mask_msisdns",
+    "is_memory_url",
     "open_store",
 ]
-
-_MEMORY_URLS = ("memory", "memory:", "memory://")
 
 
 def open_store(url: Optional[str], *, clock: Clock = time.time, keep_days: float = DEFAULT_KEEP_DAYS,
@@ -55,21 +55,17 @@ def open_store(url: Optional[str], *, clock: Clock = time.time, keep_days: float
     * None or ""                    -> SQLite file ``nmbot.sqlite3`` in the working directory
     * ``sqlite:///path`` or a path  -> that SQLite file (parent folders created)
     * ``postgresql://user@host:port/db`` (or ``postgres://``) -> PostgreSQL via psycopg 3
-    * ``memory://``                 -> `MemoryStore` (nothing persisted)
+    * ``memory://`` (`MEMORY_URLS`) -> SQLite in this process's memory (nothing persisted)
 
     Feedback, unanswered questions, usage events and quiet threads older than
-    `keep_days` (0: never) are purged along with expired claims.
+    `keep_days` (0: never) are purged along with expired claims by `purge_expired`.
 
     `read_only=True` (reports) creates nothing and purges nothing: a SQLite
     file is opened with ``mode=ro``, PostgreSQL transactions are READ ONLY
     (a role with only SELECT will do), and missing tables are a `StoreError`.
-    A memory store is never shared, so it has nothing to read.
+    A store in memory is never shared, so it has nothing to read.
 
     Raises `StoreError` (one line, password masked) when the URL is wrong or
     the database cannot be reached.
     """
-    if isinstance(url, str) and url.strip().lower() in _MEMORY_URLS:
-        if read_only:
-            raise StoreError("memory:// keeps nothing outside the process that wrote it: there is nothing to read")
-        return MemoryStore(clock=clock, keep_days=keep_days)
     return SqlStore(url, clock=clock, keep_days=keep_days, read_only=read_only)

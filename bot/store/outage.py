@@ -13,21 +13,16 @@ import time
 from collections import OrderedDict
 from typing import Callable, Optional
 
-__all__ = ["CLAIMS_KEPT", "CLAIMS_KEPT_SECONDS", "OutageWatch", "RecentClaims"]
+__all__ = ["OutageWatch", "RecentClaims"]
 
 log = logging.getLogger(__name__)
-
-# Slack retries a delivery for about an hour, a few times; ten thousand keys are hours of a busy
-# workspace's deliveries, a couple of megabytes at most.
-CLAIMS_KEPT = 10_000
-CLAIMS_KEPT_SECONDS = 2 * 3600.0
 
 
 class RecentClaims:
     """Keys this process claimed or saw claimed: the newest `limit`, each until its claim ends or
-    `longest` seconds pass, whichever is sooner. Thread-safe."""
+    `longest` seconds pass, whichever is sooner (`StoreTuning.claims_kept`, `claims_kept_seconds`). Thread-safe."""
 
-    def __init__(self, limit: int = CLAIMS_KEPT, longest: float = CLAIMS_KEPT_SECONDS) -> None:
+    def __init__(self, limit: int, longest: float) -> None:
         self._limit, self._longest = limit, longest
         self._until: OrderedDict[str, float] = OrderedDict()  # key -> forgotten at; oldest first
         self._lock = threading.Lock()

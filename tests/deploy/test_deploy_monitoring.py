@@ -21,12 +21,12 @@ import yaml
 from bot_settings import settings_for
 from webapi_stub import APP_TOKEN, WebApiStub
 
+from nmbot.settings import Settings
 from nmbot.slack.app import assemble
-from nmbot.slack.listener_runs import LISTENER_THREADS
 from nmbot.slack.metrics import ACK_BUCKETS, LabelledCounter
 from nmbot.slack.server import stop_serving
 from nmbot.slack.socket_mode import SocketModeRuntime
-from nmbot.store import MemoryStore
+from nmbot.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yml"
@@ -53,7 +53,7 @@ class Exported:
 def exported(kb) -> Iterator[Exported]:
     stub = WebApiStub().start()
     settings = settings_for(stub, SLACK_APP_TOKEN=APP_TOKEN)
-    app, deps = assemble(settings, kb, MemoryStore())
+    app, deps = assemble(settings, kb, open_store("memory://"))
     SocketModeRuntime(settings, app, deps)  # registers nmbot_socket_mode_connected; never started
     try:
         page = deps.metrics.render().decode()
@@ -207,7 +207,7 @@ def test_every_alert_has_a_unit_test(rules):
 
 def test_the_saturation_alert_counts_the_listener_threads(rules):
     [rule] = [rule for rule in rules if rule["alert"] == "NmbotListenersSaturated"]
-    assert rule["expr"] == f"nmbot_listeners_in_flight >= {LISTENER_THREADS}"
+    assert rule["expr"] == f"nmbot_listeners_in_flight >= {Settings().listener_threads}"
 
 
 @pytest.fixture(scope="module")

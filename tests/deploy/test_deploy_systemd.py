@@ -26,7 +26,7 @@ from slack_requests import SIGNING_SECRET, SlackSender
 from webapi_stub import BOT_TOKEN, WebApiStub
 
 from nmbot.cli.main import EXIT_ERROR, build_parser
-from nmbot.slack.server import GRACEFUL_SECONDS
+from nmbot.settings import Settings
 from nmbot.slack.socket_mode import EXIT_GAVE_UP
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def test_the_unit_restarts_reloads_and_is_hardened(service):
     assert str(EXIT_GAVE_UP) not in one(service, "RestartPreventExitStatus")  # Socket Mode's give-up restarts
     assert one(service, "RestartPreventExitStatus").split() == [str(EXIT_ERROR)]  # a setting to fix does not
     assert one(service, "KillSignal") == "SIGTERM"
-    assert int(one(service, "TimeoutStopSec")) > GRACEFUL_SECONDS  # the drain ends before systemd's SIGKILL
+    assert int(one(service, "TimeoutStopSec")) > Settings().graceful_seconds  # the drain ends before systemd's SIGKILL
     for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
                        "PrivateTmp": "yes", "DynamicUser": "yes", "MemoryDenyWriteExecute": "yes"}.items():
         assert one(service, key) == value, key

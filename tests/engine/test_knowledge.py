@@ -7,6 +7,7 @@ import pytest
 
 from nmbot.engine.knowledge import KnowledgeError, Sourced, configured_paths, load, load_files, shipped_paths
 from nmbot.engine.lint import OFFICIAL_MESSAGES
+from nmbot.settings import Settings
 
 
 def test_shipped_kb_has_every_official_code_with_its_exact_message(kb):
@@ -122,13 +123,13 @@ def test_the_same_code_twice_is_an_error_naming_both_files(write_kb, tmp_path):
     assert "code -7001 is defined twice" in str(err.value) and str(a) in str(err.value) and str(b) in str(err.value)
 
 
-def test_env_var_replaces_or_extends_the_shipped_files(write_kb, monkeypatch):
+def test_env_var_replaces_or_extends_the_shipped_files(write_kb):
     team = write_kb()
-    assert configured_paths({"NMBOT_KNOWLEDGE": str(team)}) == [team]
-    both = configured_paths({"NMBOT_KNOWLEDGE": f"shipped:{team}"})
+    assert configured_paths(str(team)) == [team]
+    both = configured_paths(f"shipped:{team}")
     assert both == [*shipped_paths(), team]
-    monkeypatch.setenv("NMBOT_KNOWLEDGE", f"shipped:{team.parent}")
-    assert load().get(-7001) is not None and load().get(-2004) is not None
+    knowledge = Settings.from_env({"NMBOT_KNOWLEDGE": f"shipped:{team.parent}"}).knowledge
+    assert load(knowledge=knowledge).get(-7001) is not None and load(knowledge=knowledge).get(-2004) is not None
 
 
 def test_synonyms_merge_and_conflicts_are_reported(write_kb):
@@ -147,38 +148,40 @@ def test_unknown_top_level_key(write_kb):
         load_files([path])
 
 
-def test_parse_cache_is_used_and_follows_edits(write_kb, tmp_path, monkeypatch):
-    monkeypatch.setenv("NMBOT_CACHE_DIR", str(tmp_path / "cache"))
+def cache_dir(env: dict) -> str:
+    return Settings.from_env(env).cache_dir
+
+
+def test_parse_cache_is_used_and_follows_edits(write_kb, tmp_path):
+    cache = cache_dir({"NMBOT_CACHE_DIR": str(tmp_path / "cache")})
     path = write_kb()
-    assert load_files([path]).get(-7001).title == "Team one"
+    assert load_files([path], cache).get(-7001).title == "Team one"
     [cached] = (tmp_path / "cache").glob("kb-*.json")
     assert "Team one" in cached.read_text()
     path.write_text(path.read_text().replace("title: Team one", "title: Team one, edited"))
-    assert load_files([path]).get(-7001).title == "Team one, edited"
+    assert load_files([path], cache).get(-7001).title == "Team one, edited"
 
 
-def test_a_broken_or_unwritable_cache_only_costs_speed(write_kb, tmp_path, monkeypatch):
+def test_a_broken_or_unwritable_cache_only_costs_speed(write_kb, tmp_path):
     path = write_kb()
-    monkeypatch.setenv("NMBOT_CACHE_DIR", str(tmp_path / "cache"))
-    load_files([path])
+    cache = cache_dir({"NMBOT_CACHE_DIR": str(tmp_path / "cache")})
+    load_files([path], cache)
     for cached in (tmp_path / "cache").glob("kb-*.json"):
         cached.write_text("{not json")
-    assert load_files([path]).get(-7001) is not None
+    assert load_files([path], cache).get(-7001) is not None
     blocker = tmp_path / "file-not-folder"
     blocker.write_text("")
-    monkeypatch.setenv("NMBOT_CACHE_DIR", str(blocker / "cache"))
-    assert load_files([path]).get(-7001) is not None
-    monkeypatch.setenv("NMBOT_CACHE_DIR", "")
-    assert load_files([path]).get(-7001) is not None
+    assert load_files([path], cache_dir({"NMBOT_CACHE_DIR": str(blocker / "cache")})).get(-7001) is not None
+    assert load_files([path], cache_dir({"NMBOT_CACHE_DIR": ""})).get(-7001) is not None
 
 
-def test_yaml_errors_are_never_cached(tmp_path, monkeypatch):
-    monkeypatch.setenv("NMBOT_CACHE_DIR", str(tmp_path / "cache"))
+def test_yaml_errors_are_never_cached(tmp_path):
+    cache = cache_dir({"NMBOT_CACHE_DIR": str(tmp_path / "cache")})
     path = tmp_path / "broken.yaml"
     path.write_text("version: [\n")
     for _ in range(2):
         with pytest.raises(KnowledgeError, match="is not valid YAML"):
-            load_files([path])
+            load_files([path], cache)
 
 
 # --- where each meaning, cause and step comes from ------------------------------------------

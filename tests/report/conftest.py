@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 from report_data import Clock, fill
 
-from nmbot.store import MemoryStore
+from nmbot.store import open_store
 
 
 @pytest.fixture
 def filled(kb):
     clock = Clock()
-    store = MemoryStore(clock=clock)
+    store = open_store("memory://", clock=clock)
     fill(store, clock, kb.version)
     return store

@@ -1,7 +1,7 @@
 """A state store filled by hand for the report tests: a fixed clock, a week of use, hostile text."""
 from __future__ import annotations
 
-from nmbot.store import StateStore
+from nmbot.store import StateStore, UsageEvent
 
 DAY = 86400.0
 NOW = 1_800_000_000.0  # 2027-01-15 08:00 UTC
@@ -18,21 +18,25 @@ class Clock:
         return self.now
 
 
+def count(store: StateStore, kind: str, surface: str, channel: str, code: int | None) -> None:
+    """One usage event, at the store's time."""
+    store.record_events([UsageEvent(kind, surface, channel, code, store.now())])
+
+
 def fill(store: StateStore, clock: Clock, kb_version: str, end: float = NOW) -> None:
     """Ten days before `end` one answer (outside a 7-day report); the day before `end` a busy day; the clock
     left at `end`."""
     clock.now = end - 10 * DAY
-    store.record_event(kind="card", surface="command", channel="C1", code=-2004)
+    count(store, "card", "command", "C1", -2004)
     clock.now = end - DAY
     for surface, code in [("command", -2004), ("mention", -2004), ("autoreply", -2005), ("autoreply", -2010),
                           ("shadow", -2005), ("shortcut", -2010)]:
-        store.record_event(kind="card", surface=surface, channel="C2" if surface == "shadow" else "C1", code=code)
-    store.record_event(kind="share", surface="button", channel="C1", code=-2004)
-    store.record_event(kind="removed", surface="reaction", channel="C1", code=None)
+        count(store, "card", surface, "C2" if surface == "shadow" else "C1", code)
+    count(store, "share", "button", "C1", -2004)
+    count(store, "removed", "reaction", "C1", None)
     for text, suggestions in [("calls to malaysia fail", []), ("call to Malaysia failing", []),
                               ("what is -2042", [-2002])]:
-        store.record_event(kind="not_sure" if not suggestions else "suggestions", surface="command", channel="C1",
-                           code=None)
+        count(store, "not_sure" if not suggestions else "suggestions", "command", "C1", None)
         store.record_unanswered(text=text, surface="command", channel="C1", suggestions=suggestions)
     for user, vote in [("U1", "up"), ("U2", "down"), ("U3", "down")]:
         store.record_feedback(card_id="card1", user=user, code=-2004, vote=vote, surface="command", channel="C1",
@@ -45,9 +49,9 @@ def fill(store: StateStore, clock: Clock, kb_version: str, end: float = NOW) -> 
 def fill_hostile(store: StateStore, clock: Clock, kb_version: str, end: float = NOW) -> None:
     """Two days before `end`: a question and a thumbs-down comment written to break a web page."""
     clock.now = end - 2 * DAY
-    store.record_event(kind="suggestions", surface="mention", channel="C3", code=None)
+    count(store, "suggestions", "mention", "C3", None)
     store.record_unanswered(text=HOSTILE_QUESTION, surface="mention", channel="C3", suggestions=[-2010])
-    store.record_event(kind="card", surface="mention", channel="C3", code=-2010)
+    count(store, "card", "mention", "C3", -2010)
     store.record_feedback(card_id="card3", user="U4", code=-2010, vote="down", surface="mention", channel="C3",
                           kb_version=kb_version, comment=HOSTILE_COMMENT)
     clock.now = end

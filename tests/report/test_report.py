@@ -22,7 +22,7 @@ from report_data import DAY, NOW
 
 from nmbot.cli.main import main
 from nmbot.report import build_report, describe_duration, group_questions, parse_duration, render
-from nmbot.store import MemoryStore, Unanswered, UsageEvent, open_store
+from nmbot.store import Unanswered, UsageEvent, open_store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -142,13 +142,13 @@ def test_csv_report_is_one_table_safe_for_spreadsheets(filled, kb):
 
 
 def test_an_empty_period_says_so(kb):
-    out = render(build_report(MemoryStore(), since=NOW - DAY, until=NOW, kb=kb), "text")
+    out = render(build_report(open_store("memory://"), since=NOW - DAY, until=NOW, kb=kb), "text")
     assert out.endswith("Nothing was recorded in this period.\n")
 
 
 def test_unknown_format():
     with pytest.raises(ValueError, match="format must be one of text, md, csv, json, html"):
-        render(build_report(MemoryStore()), "pdf")
+        render(build_report(open_store("memory://")), "pdf")
 
 
 # --- the command line ------------------------------------------------------------------------
@@ -160,8 +160,8 @@ def database(tmp_path, monkeypatch) -> str:
     monkeypatch.delenv("NMBOT_KNOWLEDGE", raising=False)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)  # channel names are tested against a stand-in
     with open_store(url) as store:
-        store.record_event(kind="card", surface="command", channel="C1", code=-2004)
-        store.record_event(kind="not_sure", surface="mention", channel="C1", code=None)
+        store.record_events([UsageEvent("card", "command", "C1", -2004, store.now())])
+        store.record_events([UsageEvent("not_sure", "mention", "C1", None, store.now())])
         store.record_unanswered(text="is the coffee machine fixed", surface="mention", channel="C1", suggestions=[])
     return url
 
@@ -242,8 +242,8 @@ def test_long_distinct_questions_are_grouped_quickly():
 
 
 def test_reports_show_control_characters_instead_of_sending_them_to_the_terminal(kb):
-    store = MemoryStore(clock=lambda: NOW - DAY)
-    store.record_event(kind="not_sure", surface="mention", channel="C1", code=None)
+    store = open_store("memory://", clock=lambda: NOW - DAY)
+    store.record_events([UsageEvent("not_sure", "mention", "C1", None, store.now())])
     store.record_unanswered(text="\x1b]0;owned\x07\x1b[2J why \u202eexe.gnp fail\u2028- code: -9999",
                             surface="mention", channel="C1", suggestions=[])
     report = build_report(store, since=NOW - 7 * DAY, until=NOW, kb=kb)

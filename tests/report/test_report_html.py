@@ -10,7 +10,7 @@ from report_data import DAY, HOSTILE_COMMENT, HOSTILE_QUESTION, NOW, Clock, fill
 
 from nmbot.cli.main import main
 from nmbot.report import build_report, render
-from nmbot.store import MemoryStore, open_store
+from nmbot.store import UsageEvent, open_store
 
 FETCHING_TAGS = {"script", "link", "img", "iframe", "object", "embed", "audio", "video", "source", "base", "form",
                  "frame", "image", "use", "track", "input"}
@@ -50,7 +50,7 @@ class Page(HTMLParser):
 @pytest.fixture
 def hostile(kb):
     clock = Clock()
-    store = MemoryStore(clock=clock)
+    store = open_store("memory://", clock=clock)
     fill(store, clock, kb.version)
     fill_hostile(store, clock, kb.version)
     report = build_report(store, since=NOW - 7 * DAY, until=NOW, kb=kb)
@@ -108,7 +108,7 @@ def test_the_sections_a_support_lead_reads(hostile, kb):
 
 
 def test_an_empty_period_still_draws_its_days(kb):
-    page = Page(render(build_report(MemoryStore(), since=NOW - 2 * DAY, until=NOW, kb=kb), "html"))
+    page = Page(render(build_report(open_store("memory://"), since=NOW - 2 * DAY, until=NOW, kb=kb), "html"))
     assert len(page.all("g", "day")) == 3
     assert "Nothing was recorded in this period." in "".join(page.text)
 
@@ -118,7 +118,7 @@ def test_cli_html(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NMBOT_DATABASE_URL", url)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     with open_store(url) as store:
-        store.record_event(kind="not_sure", surface="mention", channel="C1", code=None)
+        store.record_events([UsageEvent("not_sure", "mention", "C1", None, store.now())])
         store.record_unanswered(text="<i>is</i> the coffee machine fixed", surface="mention", channel="C1",
                                 suggestions=[])
     assert main(["report", "--since", "1d", "--format", "html"]) == 0

@@ -12,7 +12,7 @@ from report_data import DAY, HOSTILE_QUESTION, NOW, Clock, fill_hostile
 
 from nmbot.cli.main import main
 from nmbot.report import build_report, render
-from nmbot.store import MemoryStore, open_store
+from nmbot.store import UsageEvent, open_store
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text(encoding="utf-8"))
@@ -107,7 +107,7 @@ def test_values(week, kb):
 
 def test_the_yaml_fragment_puts_wordings_under_the_code_offered(kb):
     clock = Clock()
-    store = MemoryStore(clock=clock)
+    store = open_store("memory://", clock=clock)
     fill_hostile(store, clock, kb.version)
     data = as_json(build_report(store, since=NOW - 7 * DAY, until=NOW, kb=kb))
     fragment = data["yaml_fragment"]
@@ -124,7 +124,7 @@ def test_channel_names_where_known(week):
 
 
 def test_an_empty_period_has_every_key_and_a_day_of_zeros(kb):
-    data = as_json(build_report(MemoryStore(), since=NOW - 3600, until=NOW, kb=kb))
+    data = as_json(build_report(open_store("memory://"), since=NOW - 3600, until=NOW, kb=kb))
     jsonschema.validate(data, strict(SCHEMA))
     assert data["days"] == [{"date": "2027-01-15", "asked": 0, "answered": 0, "unanswered": 0}]
     assert data["totals"]["helpful_rate"] is None and data["unanswered_questions"] == []
@@ -136,8 +136,8 @@ def test_cli_json(tmp_path, monkeypatch, capsys, kb):
     monkeypatch.setenv("NMBOT_DATABASE_URL", url)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     with open_store(url) as store:
-        store.record_event(kind="card", surface="command", channel="C1", code=-2004)
-        store.record_event(kind="not_sure", surface="mention", channel="C1", code=None)
+        store.record_events([UsageEvent("card", "command", "C1", -2004, store.now())])
+        store.record_events([UsageEvent("not_sure", "mention", "C1", None, store.now())])
         store.record_unanswered(text="is the coffee machine fixed", surface="mention", channel="C1", suggestions=[])
     assert main(["report", "--since", "3d", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -29,8 +29,8 @@ def no_slack(monkeypatch):
 def fill(url: str) -> None:
     with open_store(url, keep_days=0) as store:
         store.record_events([UsageEvent("card", "command", "C1", -2004, time.time() - 400 * DAY)])
-        store.record_event(kind="card", surface="command", channel="C1", code=-2010)
-        store.record_event(kind="not_sure", surface="mention", channel="C1", code=None)
+        store.record_events([UsageEvent("card", "command", "C1", -2010, store.now())])
+        store.record_events([UsageEvent("not_sure", "mention", "C1", None, store.now())])
         store.record_unanswered(text="is the coffee machine fixed", surface="mention", channel="C1", suggestions=[])
 
 
@@ -73,7 +73,7 @@ def test_sqlite_read_only_store_refuses_writes(tmp_path):
     with open_store(url, read_only=True, keep_days=1) as store:
         assert store.read_only and len(store.events()) == 3
         with pytest.raises(StoreError, match="readonly"):
-            store.record_event(kind="card", surface="command", channel="C1", code=-2004)
+            store.record_events([UsageEvent("card", "command", "C1", -2004, store.now())])
 
 
 def test_sqlite_without_nmbot_tables_is_one_line_and_stays_as_it_was(tmp_path, monkeypatch, capsys):
@@ -153,7 +153,7 @@ def test_postgresql_read_only_store_refuses_writes_even_to_the_owner(pg_url):
         fill(url)
         with open_store(url, read_only=True) as store:
             with pytest.raises(StoreError, match="read-only transaction"):
-                store.record_event(kind="card", surface="command", channel="C1", code=-2004)
+                store.record_events([UsageEvent("card", "command", "C1", -2004, store.now())])
         with open_store(url, keep_days=0) as store:
             assert len(store.events()) == 3
 

@@ -26,7 +26,7 @@ from webapi_stub import WebApiStub
 from nmbot.engine.knowledge import KnowledgeBase
 from nmbot.slack.probes import ProbeServer
 from nmbot.slack.web import SlackWsgiApp, create_wsgi_app
-from nmbot.store import MemoryStore, StateStore
+from nmbot.store import StateStore, open_store
 
 SHIPPED_KB = Path(__file__).resolve().parents[2] / "knowledge" / "number-masking.yaml"
 
@@ -78,7 +78,7 @@ class Bot:
     probe_url: str
     slack: SlackSender
     stub: WebApiStub
-    store: MemoryStore
+    store: StateStore
     wsgi: SlackWsgiApp
     executor: TrackingExecutor
 
@@ -108,7 +108,7 @@ def bot_env() -> dict:
 @pytest.fixture
 def bot_store() -> StateStore:
     """The `bot` fixture's state store (closed with the app); a test overrides this fixture to use another."""
-    return MemoryStore()
+    return open_store("memory://")
 
 
 @pytest.fixture

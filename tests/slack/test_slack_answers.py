@@ -14,14 +14,14 @@ from nmbot.slack.files import log_files, may_send_token
 from nmbot.slack.listeners.actions.buttons import parse_value
 from nmbot.slack.listeners.commands import nmerror
 from nmbot.slack.listeners.events.messages import is_person_posting
-from nmbot.store import MemoryStore
+from nmbot.store import open_store
 
 BOT = "UBOT0001"
 
 
 @pytest.fixture
 def deps(kb) -> Deps:
-    return Deps(Settings(), kb, Resolver(kb), Scanner(kb), MemoryStore(), BOT)
+    return Deps(Settings(), kb, Resolver(kb), Scanner(kb), open_store("memory://"), BOT)
 
 
 def test_question_naming_a_code_gets_the_card_without_log_evidence(deps):

@@ -13,7 +13,7 @@ from server_process import ServerProcess, bot_env
 from slack_requests import CHANNEL, SlackSender, mention, message, post_unsigned, raw_request
 from webapi_stub import Fault
 
-from nmbot.slack.deps import API_RETRIES
+from nmbot.settings import Settings
 from nmbot.slack.listeners.events.delivery import HINTS, PLAIN_TEXT_CHARS
 
 PASTE = "level=error sessionId=7d3f errorCode=-2010 errorMsg=\"The trunk capacity has been exceeded\""
@@ -56,16 +56,16 @@ def test_server_errors_and_dropped_connections_are_retried(bot, fault):
 
 
 def test_retries_are_bounded_and_the_bot_carries_on(bot, caplog):
-    bot.stub.fail_next("chat.postMessage", *[Fault(status=503)] * (API_RETRIES + 2))
+    bot.stub.fail_next("chat.postMessage", *[Fault(status=503)] * (Settings().api_retries + 2))
     paste(bot)
-    bot.stub.wait_for("chat.postMessage", API_RETRIES + 1, timeout=8)
+    bot.stub.wait_for("chat.postMessage", Settings().api_retries + 1, timeout=8)
     bot.executor.wait_idle(timeout=8)
-    assert len(bot.posts()) == API_RETRIES + 1
+    assert len(bot.posts()) == Settings().api_retries + 1
     assert f"thread {bot.posts()[0].body['thread_ts']}, failed: internal_error" in caplog.text
     bot.stub.faults.clear()
     assert bot.slack.command("-2004").status == 200
     paste(bot, PASTE + " again")
-    assert len(posts_after_idle(bot)) == API_RETRIES + 2
+    assert len(posts_after_idle(bot)) == Settings().api_retries + 2
 
 
 @pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found"])

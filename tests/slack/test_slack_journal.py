@@ -14,7 +14,7 @@ from webapi_stub import BOT_ID, Fault
 
 from nmbot.slack.journal import Recovery
 from nmbot.slack.leases import Leases
-from nmbot.store import JournalEntry, MemoryStore, StateStore, StoreError, open_store
+from nmbot.store import JournalEntry, StateStore, StoreError, open_store
 
 PASTE = 'level=error sessionId=7d3f errorCode=-2005 errorMsg="Unable to synthesize text to speech" callee=+6591234567'
 LEASE = 60.0
@@ -45,7 +45,7 @@ def bot_store(clock: Clock, request) -> StateStore:
     with a `db_fault` in the test, the store on that database."""
     if "db_fault" in request.fixturenames:
         return open_store(request.getfixturevalue("db_fault").url)
-    store = MemoryStore(clock=clock)
+    store = open_store("memory://", clock=clock)
     if getattr(request, "param", None) == "left_behind":
         for entry in LEFT_BEHIND:
             store.journal_event(entry, owner="host:gone", lease=LEASE, keep=HOUR)

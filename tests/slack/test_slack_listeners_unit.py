@@ -13,7 +13,7 @@ from nmbot.slack.engine_holder import Engine
 from nmbot.slack.listeners.actions import handle_open_card
 from nmbot.slack.listeners.commands import handle_nmerror
 from nmbot.slack.listeners.events import handle_message
-from nmbot.store import MemoryStore
+from nmbot.store import open_store
 
 LOG = logging.getLogger("test.listeners")
 CHANNEL, USER = "C0000CHAN", "U0000USER"
@@ -22,7 +22,7 @@ CHANNEL, USER = "C0000CHAN", "U0000USER"
 @pytest.fixture
 def deps(kb):
     engine = Engine.build(kb)
-    deps = Deps(Settings(), engine.kb, engine.resolver, engine.scanner, MemoryStore(), "U0000BOT")
+    deps = Deps(Settings(), engine.kb, engine.resolver, engine.scanner, open_store("memory://"), "U0000BOT")
     yield deps
     deps.listener_executor.shutdown()
     deps.file_readers.shutdown()

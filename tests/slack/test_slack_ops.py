@@ -23,7 +23,7 @@ from nmbot.slack.deps import Deps, open_state
 from nmbot.slack.engine_holder import Engine
 from nmbot.slack.maintenance import Maintenance, reload_knowledge
 from nmbot.slack.web import create_wsgi_app
-from nmbot.store import MemoryStore, UsageEvent, open_store
+from nmbot.store import SqlStore, UsageEvent, open_store
 
 TITLE = "title: Region outside your Number Masking coverage"
 EDITED = "title: Region outside the coverage map (edited)"
@@ -76,7 +76,7 @@ def test_sighup_reloads_in_place_in_every_worker_and_an_invalid_edit_keeps_the_o
 
 def deps_for(settings: Settings, kb=None) -> Deps:
     engine = Engine.build(kb if kb is not None else load(settings.knowledge.split(":")))
-    return Deps(settings, engine.kb, engine.resolver, engine.scanner, MemoryStore(), "UBOT")
+    return Deps(settings, engine.kb, engine.resolver, engine.scanner, open_store("memory://"), "UBOT")
 
 
 def test_watching_reloads_when_a_file_changes(kb_file):
@@ -130,7 +130,7 @@ def test_a_listener_run_sees_one_knowledge_base_from_start_to_end(kb_file):
 
 
 def test_purge_runs_on_its_own_schedule():
-    class CountingStore(MemoryStore):
+    class CountingStore(SqlStore):
         purges = 0
 
         def purge_expired(self) -> int:
@@ -140,7 +140,7 @@ def test_purge_runs_on_its_own_schedule():
     settings = Settings()
     kb = load()
     engine = Engine.build(kb)
-    deps = Deps(settings, engine.kb, engine.resolver, engine.scanner, CountingStore(), "UBOT")
+    deps = Deps(settings, engine.kb, engine.resolver, engine.scanner, CountingStore("memory://"), "UBOT")
     maintenance = Maintenance(deps, purge_every=0.02).start()
     try:
         wait_until(lambda: CountingStore.purges >= 2, "two purges", 5)
@@ -168,7 +168,7 @@ def wsgi_get(app, path: str) -> tuple[str, str]:
 
 
 def test_health_names_a_refused_reload_but_stays_ready(stub, tmp_path, kb_file):
-    app = create_wsgi_app(Settings.from_env(bot_env(stub, NMBOT_KNOWLEDGE=str(kb_file))), store=MemoryStore())
+    app = create_wsgi_app(Settings.from_env(bot_env(stub, NMBOT_KNOWLEDGE=str(kb_file))), store=open_store("memory://"))
     try:
         kb_file.write_text("version: 2\nentries: []\n")
         assert not reload_knowledge(app.deps)

@@ -15,7 +15,7 @@ from webapi_stub import BOT_TOKEN, Fault
 
 from nmbot.cli.main import main
 from nmbot.report.channels import ChannelNames, token_may_go
-from nmbot.store import open_store
+from nmbot.store import UsageEvent, open_store
 
 CHANNELS = {"C0SUPPORT": {"id": "C0SUPPORT", "name": "support", "is_channel": True},
             "G0PRIVATE": {"id": "G0PRIVATE", "name": "ops-private", "is_private": True},
@@ -120,8 +120,8 @@ def database(tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("NMBOT_DATABASE_URL", url)
     with open_store(url) as store:
         for channel in ("C0SUPPORT", "C0UNKNOWN"):
-            store.record_event(kind="card", surface="command", channel=channel, code=-2004)
-        store.record_event(kind="not_sure", surface="mention", channel="G0PRIVATE", code=None)
+            store.record_events([UsageEvent("card", "command", channel, -2004, store.now())])
+        store.record_events([UsageEvent("not_sure", "mention", "G0PRIVATE", None, store.now())])
         store.record_unanswered(text="is the coffee machine fixed", surface="mention", channel="G0PRIVATE",
                                 suggestions=[])
     return url

@@ -25,7 +25,7 @@ from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault, WebApiStub
 from nmbot.slack.app import assemble
 from nmbot.slack.server import stop_serving
 from nmbot.slack.socket_mode import EXIT_GAVE_UP, SocketModeRuntime
-from nmbot.store import MemoryStore
+from nmbot.store import open_store
 
 PING = 1.0  # NMBOT_SOCKET_PING_SECONDS in these tests
 CONNECTED = r"nmbot is connected to Slack in Socket Mode"
@@ -297,7 +297,7 @@ class InProcess:
 
     def __init__(self, stub: WebApiStub, kb, **env: str):
         settings = settings_for(stub, SLACK_APP_TOKEN=APP_TOKEN, NMBOT_SOCKET_PING_SECONDS=str(PING), **env)
-        self.app, self.deps = assemble(settings, kb, MemoryStore())
+        self.app, self.deps = assemble(settings, kb, open_store("memory://"))
         self.runtime = SocketModeRuntime(settings, self.app, self.deps)
         self.exit_code: Future[int] = Future()
         threading.Thread(target=self._run, name="socket-mode", daemon=True).start()

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import time
 
-from nmbot.slack import usage as usage_module
 from nmbot.slack.usage import UsageLog
-from nmbot.store import MemoryStore, StoreError, UsageEvent
+from nmbot.store import SqlStore, StoreError, UsageEvent, open_store
 
 
-class FlakyStore(MemoryStore):
+class FlakyStore(SqlStore):
     """Refuses the first `failures` writes of usage rows, as a database that is restarting would."""
 
     def __init__(self, failures: int) -> None:
-        super().__init__()
+        super().__init__("memory://")
         self.failures = failures
         self.writes = 0
 
@@ -46,17 +45,16 @@ def test_rows_are_written_in_one_go_on_flush():
 
 
 def test_the_writer_flushes_by_itself_within_the_interval():
-    store = MemoryStore()
+    store = open_store("memory://")
     log = UsageLog(store, flush_seconds=0.05).start()
     log.add(kind="card", surface="autoreply", channel="C1", code=-2010)
     assert wait_for(lambda: len(store.events()) == 1)
     log.close()
 
 
-def test_many_pending_rows_are_written_early(monkeypatch):
-    monkeypatch.setattr(usage_module, "MAX_PENDING", 10)
-    store = MemoryStore()
-    log = UsageLog(store, flush_seconds=3600).start()
+def test_many_pending_rows_are_written_early():
+    store = open_store("memory://")
+    log = UsageLog(store, flush_seconds=3600, flush_rows=10).start()
     for _ in range(10):
         log.add(kind="card", surface="command", channel="C1", code=-2004)
     assert wait_for(lambda: len(store.events()) == 10)
@@ -75,7 +73,7 @@ def test_rows_survive_a_store_outage_and_keep_their_order():
 
 
 def test_close_writes_what_is_left():
-    store = MemoryStore()
+    store = open_store("memory://")
     log = UsageLog(store, flush_seconds=3600).start()
     log.add(kind="removed", surface="reaction", channel="C1", code=None)
     log.close()
@@ -84,7 +82,7 @@ def test_close_writes_what_is_left():
 
 def test_rows_carry_the_time_they_were_counted():
     clock = [1_700_000_000.0]
-    store = MemoryStore(clock=lambda: clock[0])
+    store = open_store("memory://", clock=lambda: clock[0])
     log = UsageLog(store, flush_seconds=3600).start()
     log.add(kind="card", surface="command", channel="C1", code=-2004)
     clock[0] += 30
@@ -94,7 +92,7 @@ def test_rows_carry_the_time_they_were_counted():
 
 
 def test_unanswered_questions_are_written_behind_masked_and_kept_through_an_outage():
-    class Refusing(MemoryStore):
+    class Refusing(SqlStore):
         failures = 1
 
         def _record_unanswered(self, **question) -> None:
@@ -103,7 +101,7 @@ def test_unanswered_questions_are_written_behind_masked_and_kept_through_an_outa
                 raise StoreError("state store sqlite:///x failed: database is locked")
             super()._record_unanswered(**question)
 
-    store = Refusing()
+    store = Refusing("memory://")
     log = UsageLog(store, flush_seconds=3600).start()
     log.add_unanswered(text="why does +6591234567 not ring", surface="command", channel="C1", suggestions=[-2004])
     assert log.pending == 1 and store.unanswered() == []

@@ -16,7 +16,7 @@ from pg_schema import fresh_schema, psycopg_conninfo, reachable_pg_url
 
 from nmbot.store import StateStore, open_store
 
-BACKENDS = ("memory", "sqlite", "postgresql")
+BACKENDS = ("sqlite", "postgresql")
 
 
 class FakeClock:
@@ -94,8 +94,6 @@ def backend(request) -> str:
 @pytest.fixture
 def store_url(backend: str, request) -> str:
     """A URL naming one fresh database of `backend`."""
-    if backend == "memory":
-        return "memory://"
     if backend == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("pg_clean_url")
@@ -105,8 +103,7 @@ def store_url(backend: str, request) -> str:
 def make_store(store_url: str, clock: FakeClock) -> Iterator[StoreFactory]:
     """Open stores on the test's database (closed at teardown).
 
-    For SQL backends every call opens another store on the *same* database;
-    memory stores share nothing. Other keywords (`keep_days`) go to `open_store`.
+    Every call opens another store on the *same* database. Other keywords (`keep_days`) go to `open_store`.
     """
     opened: list[StateStore] = []
 

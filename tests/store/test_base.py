@@ -6,9 +6,8 @@ import inspect
 
 import pytest
 
-from nmbot.store import (ChannelSettings, Feedback, JournalEntry, MemoryStore, SqlStore, StateStore, Unanswered,
-                       UsageEvent)
-from nmbot.store.base import AUTOREPLY_MODES
+from nmbot.store import (AUTOREPLY_MODES, ChannelSettings, Feedback, JournalEntry, SqlStore, StateStore, Unanswered,
+                         UsageEvent)
 
 
 def test_channel_settings_defaults_and_mute() -> None:
@@ -31,7 +30,7 @@ def test_state_store_is_abstract() -> None:
         StateStore()  # type: ignore[abstract]
 
 
-@pytest.mark.parametrize("backend", [MemoryStore, SqlStore])
+@pytest.mark.parametrize("backend", [SqlStore])
 def test_backends_keep_the_interface_signatures(backend) -> None:
     for name, method in inspect.getmembers(StateStore, inspect.isfunction):
         if name.startswith("_"):

@@ -18,7 +18,7 @@ from pg_schema import fresh_schema, psycopg_conninfo
 from sqlalchemy.engine import make_url
 from store_faults import OUTAGES, Unavailable, database_fault, drop_tables
 
-from nmbot.store import MemoryStore, StateStore, StoreError, open_store
+from nmbot.store import StateStore, StoreError, UsageEvent, open_store
 from nmbot.store.outage import RecentClaims
 
 TTL = 7200.0
@@ -77,7 +77,7 @@ def test_claims_seen_taken_by_another_process_are_remembered_too(outage, clock):
 
 
 def test_a_closed_store_still_refuses_every_claim():
-    store = MemoryStore()
+    store = open_store("memory://")
     assert store.claim("msg:C1:1", TTL) is True
     store.close()
     with pytest.raises(StoreError, match="closed"):
@@ -97,7 +97,7 @@ def test_recent_claims_keep_the_newest_keys_until_their_claim_ends():
 
 
 def test_recent_claims_let_one_of_many_racing_threads_through():
-    recent, winners = RecentClaims(), []
+    recent, winners = RecentClaims(limit=100, longest=100.0), []
     barrier = threading.Barrier(8)
 
     def race() -> None:
@@ -124,7 +124,7 @@ def test_an_outage_is_logged_once_down_and_once_back_and_every_failure_counted(o
         with contextlib.suppress(StoreError):
             store.claim(f"msg:C1:{n}", TTL)
         with contextlib.suppress(StoreError):
-            store.record_event(kind="autoreply", surface="event", channel="C1", code=-2004)
+            store.record_events([UsageEvent("autoreply", "event", "C1", -2004, store.now())])
     assert len(failed) == 40 and set(failed) == {"claim", "record_events"}
     [down] = store_warnings(caplog)
     assert "state store down" in down.getMessage() and re.search(outage.says, down.getMessage())

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from nmbot.store import ChannelSettings, JournalEntry, SqlStore, StoreError, open_store
-from nmbot.store import sql as sql_module
-from nmbot.store.sql import DEFAULT_SQLITE_PATH, SCHEMA_VERSION, display_url, resolve_url
+from nmbot.settings import StoreTuning
+from nmbot.store import ChannelSettings, JournalEntry, SqlStore, StoreError, UsageEvent, open_store
+from nmbot.store.schema import SCHEMA_VERSION
+from nmbot.store.urls import DEFAULT_SQLITE_PATH, display_url, resolve_url
 
 SECRET = "hunter2-s3cret"
 WORKER = Path(__file__).with_name("claim_worker.py")
@@ -153,22 +154,16 @@ def test_database_failure_after_open_is_store_error(tmp_path) -> None:
     store.close()
 
 
-def test_a_ping_that_cannot_finish_in_time_says_no_in_time(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(sql_module, "PING_SECONDS", 0.2)
-    store = open_store(str(tmp_path / "state.db"))
-    held, release = threading.Event(), threading.Event()
-
-    def long_transaction() -> None:  # another thread's work holding the store, as a stuck write would
-        with store._lock:
-            held.set()
-            release.wait(10)
-
-    threading.Thread(target=long_transaction, daemon=True).start()
-    held.wait(5)
+def test_a_ping_that_cannot_finish_in_time_says_no_in_time(tmp_path) -> None:
+    path = tmp_path / "state.db"
+    store = SqlStore(str(path), tuning=StoreTuning(ping_seconds=0.2))
+    stuck = sqlite3.connect(path, isolation_level=None)  # another process's write holding the database
+    stuck.execute("BEGIN IMMEDIATE")
     started = time.monotonic()
     assert store.ping() is False and store.ping() is False
     assert time.monotonic() - started < 1.0, "each answer came within PING_SECONDS"
-    release.set()
+    stuck.execute("ROLLBACK")
+    stuck.close()
     deadline = time.monotonic() + 5
     while not store.ping() and time.monotonic() < deadline:
         pass
@@ -245,7 +240,7 @@ def test_sqlite_persists_across_reopen(tmp_path, clock) -> None:
     store.record_feedback(card_id="c1", user="U1", code=-2004, vote="up", surface="slack",
                           channel="C1", kb_version="v1")
     store.record_unanswered(text="hm", surface="cli", channel="", suggestions=[1])
-    store.record_event(kind="answer", surface="slack", channel="C1", code=-2004)
+    store.record_events([UsageEvent("answer", "slack", "C1", -2004, store.now())])
     store.close()
 
     clock.advance(60)  # a restart later, every claim still alive
