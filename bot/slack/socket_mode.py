@@ -12,12 +12,11 @@ polling. Around it, `SocketModeRuntime` adds what it lacks:
   fixed pace, for ever), is replaced by a new client on a new URL, retried with
   growing pauses; after NMBOT_SOCKET_GIVE_UP seconds without a connection the
   process exits with EXIT_GAVE_UP, so its supervisor starts it afresh;
-- Bolt's sync App runs on a thread pool instead of the event loop, so a
+- Bolt's sync App dispatches commands, clicks and views on a thread pool, so a
   listener computing its ack never holds up other envelopes, pings or a
-  reconnect;
-- the client's log lines are one line each, URLs masked (a socket URL carries
-  its connection ticket), and connection failures are reported once, by this
-  module.
+  reconnect (socket_dispatch.py);
+- the client's log lines are one line each, URLs masked, and connection
+  failures are reported once, by this module (socket_connection.py).
 
 SIGTERM/SIGINT: envelopes arriving from then on are left unacknowledged (Slack
 delivers them again, to another connection), those being acknowledged finish,
@@ -33,24 +32,19 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
-import aiohttp
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode.aiohttp import SocketModeHandler
-from slack_bolt.adapter.socket_mode.async_internals import send_async_response
-from slack_bolt.adapter.socket_mode.internals import run_bolt_app
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
-from slack_sdk.socket_mode.request import SocketModeRequest
-from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from ..engine.privacy import mask_url
 from ..settings import MANIFEST_HINT, Settings, SettingsError
 from .app import assemble
 from .deps import Deps
 from .maintenance import Maintenance
+from .socket_connection import (CONNECT_ERRORS, TOKEN_ERRORS, AttemptFailed, ConnectionState, SdkLog, Stopping,
+                                TokenRejected, one_line, why_connecting_failed)
+from .socket_dispatch import AckGate, DispatchingHandler
 
 log = logging.getLogger(__name__)
 # What slack_sdk's client and Bolt's adapter log, one line each (see SdkLog).
@@ -59,196 +53,6 @@ sdk_log = logging.getLogger(__name__ + ".client")
 EXIT_GAVE_UP = 75  # EX_TEMPFAIL: nothing is wrong with the configuration, trying again later may work
 FIRST_RETRY, MAX_RETRY = 1.0, 30.0  # pauses between failed attempts double from the first up to the last
 ACK_DRAIN_SECONDS = 3.0  # Slack's ack deadline: at shutdown, envelopes being acknowledged get this long
-# apps.connections.open errors that mean the app-level token itself is wrong: nothing to retry.
-TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
-                          "not_allowed_token_type", "missing_scope", "no_permission", "invalid_token"})
-# What the client's failed connection attempts raise (the upgrade refused, the network, Slack's Web API).
-CONNECT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, SlackClientError)
-CONNECT_FAILED = "Failed to connect"  # how the client's log record of such a failure begins
-
-
-class ConnectionState:
-    """Whether Slack can reach this process, for the health probes (any thread may read it).
-
-    Ready while connected; alive while connected or still inside the give-up window."""
-
-    def __init__(self, give_up: float):
-        self.give_up = give_up
-        self._lock = threading.Lock()
-        self._connected = False
-        self._gave_up = False
-        self._changed = time.monotonic()  # when `connected` last changed (or the process started)
-        self._changed_wall = time.time()
-        self.connections = 0  # hellos received: the first connection and every reconnection
-
-    @property
-    def connected(self) -> bool:
-        with self._lock:
-            return self._connected
-
-    @property
-    def gave_up(self) -> bool:
-        with self._lock:
-            return self._gave_up
-
-    @property
-    def since(self) -> float:
-        """Unix time of the last change: connected since, or disconnected since."""
-        with self._lock:
-            return self._changed_wall
-
-    def seconds_down(self) -> float:
-        """How long the process has been without a connection; 0 while connected."""
-        with self._lock:
-            return 0.0 if self._connected else time.monotonic() - self._changed
-
-    def alive(self) -> bool:
-        with self._lock:
-            return not self._gave_up and (self._connected or time.monotonic() - self._changed < self.give_up)
-
-    def ready(self) -> bool:
-        return self.connected
-
-    def snapshot(self) -> dict:
-        with self._lock:
-            return {"connected": self._connected, "since": self._changed_wall, "gave_up": self._gave_up,
-                    "connections": self.connections}
-
-    def mark_up(self) -> float:
-        """Connected now; returns how long it was not (0 if it already was)."""
-        with self._lock:
-            self.connections += 1
-            down = 0.0 if self._connected else time.monotonic() - self._changed
-            if not self._connected:
-                self._connected, self._changed, self._changed_wall = True, time.monotonic(), time.time()
-            return down
-
-    def mark_down(self) -> None:
-        with self._lock:
-            if self._connected:
-                self._connected, self._changed, self._changed_wall = False, time.monotonic(), time.time()
-
-    def mark_gave_up(self) -> None:
-        with self._lock:
-            self._gave_up = True
-
-
-class AttemptFailed(Exception):
-    """A connection attempt that did not end with Slack's hello; the message says why, in one line."""
-
-    def __init__(self, reason: str, kind: str):
-        super().__init__(reason)
-        self.kind = kind  # nmbot_socket_mode_failures_total{reason=...}
-
-
-class TokenRejected(AttemptFailed):
-    def __init__(self, error: str):
-        super().__init__(f"SLACK_APP_TOKEN was rejected by Slack ({error})", "token_rejected")
-        self.error = error
-
-
-class Stopping(Exception):
-    """SIGTERM or SIGINT arrived while connecting."""
-
-
-class SdkLog(logging.Filter):
-    """On the logger Bolt's adapter hands slack_sdk's client: every record one line with its URLs masked.
-
-    The client reports a failed connection attempt with a traceback, then tries again at a fixed pace on the
-    same URL, for ever; that record goes to `on_failure` instead, and the runtime decides and logs what
-    happens next. (Should the client's wording change, an attempt still ends at its deadline.)
-    """
-
-    def __init__(self, on_failure: Callable[[BaseException], None]):
-        super().__init__()
-        self.on_failure = on_failure
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        text = one_line(record.getMessage())
-        if isinstance(error, CONNECT_ERRORS) and text.startswith(CONNECT_FAILED):
-            self.on_failure(error)
-            return False
-        record.msg, record.args = text + (f" ({type(error).__name__})" if error is not None else ""), None
-        record.exc_info = record.exc_text = record.stack_info = None
-        return True
-
-
-def one_line(text: str) -> str:
-    return mask_url(" ".join(str(text).split()), whole_query=True)
-
-
-def why_connecting_failed(error: BaseException) -> AttemptFailed:
-    if isinstance(error, aiohttp.WSServerHandshakeError):
-        return AttemptFailed(f"Slack refused the WebSocket upgrade (HTTP {error.status})", "refused")
-    return AttemptFailed(f"the WebSocket connection failed ({type(error).__name__}: {one_line(error)})", "network")
-
-
-class DispatchingHandler(SocketModeHandler):
-    """Bolt's aiohttp Socket Mode adapter, with the sync App dispatched on a thread pool where it may wait.
-
-    Bolt's sync dispatch of a command, a click or a view waits for its listener's ack; on the event loop that
-    wait would hold up every other envelope, the pings and a reconnect. An event's dispatch does not wait
-    (Bolt acks events as it hands them to a listener thread) and, with a store on this machine, only records
-    the event first: it runs on the loop, as in Bolt's own adapter, sparing a thread hand-off per event. A
-    store across a network could stall that record, so with one every envelope goes to the pool.
-    Envelopes arriving once the gate has closed (shutdown) are left unacknowledged, for Slack to deliver
-    again."""
-
-    def __init__(self, app: App, app_token: str, *, pool: ThreadPoolExecutor, gate: "AckGate", deps: Deps,
-                 **kwargs):
-        super().__init__(app, app_token, **kwargs)
-        self.pool, self.gate, self.deps = pool, gate, deps
-
-    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
-        if not self.gate.enter():
-            return
-        try:
-            started = time.time()
-            if req.type == "events_api" and self.deps.store.local:
-                response = run_bolt_app(self.app, req)  # returns at once: Bolt acks events before the listener
-            else:
-                response = await asyncio.get_running_loop().run_in_executor(self.pool, run_bolt_app, self.app, req)
-            if 400 <= response.status < 500:
-                # Refused as malformed, or no listener for it: a second delivery would be refused the same way.
-                await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
-            else:
-                await send_async_response(client, req, response, started)
-            if response.status < 500:
-                self.deps.metrics.ack_seconds.observe(time.time() - started)
-        finally:
-            self.gate.leave()
-
-
-class AckGate:
-    """Counts envelopes being dispatched and acknowledged, and closes for shutdown (event-loop thread only)."""
-
-    def __init__(self) -> None:
-        self.open = True
-        self.in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def enter(self) -> bool:
-        if not self.open:
-            return False
-        self.in_flight += 1
-        self._idle.clear()
-        return True
-
-    def leave(self) -> None:
-        self.in_flight -= 1
-        if not self.in_flight:
-            self._idle.set()
-
-    async def close(self, timeout: float) -> bool:
-        """Take no more envelopes; True when those in flight were acknowledged within `timeout`."""
-        self.open = False
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-            return True
-        except asyncio.TimeoutError:
-            return False
 
 
 class SocketModeRuntime:
@@ -497,7 +301,8 @@ class GaveUp(Exception):
 def run_socket_mode(settings: Settings) -> int:
     """Serve Slack in Socket Mode until stopped; the exit code. Raises SettingsError for configuration to fix."""
     from .probes import Probes, bot_details, start_probes
-    from .server import release_freed_memory, stop_serving  # the shutdown both modes share: replies, then store
+    from .process_memory import release_freed_memory
+    from .server import stop_serving  # the shutdown both modes share: replies, then store
 
     settings.require("slack_app_token")
     app, deps = assemble(settings)

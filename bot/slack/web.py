@@ -38,7 +38,8 @@ from .app import assemble
 from .deps import Deps
 from .maintenance import Maintenance, reload_on_sighup
 from .probes import HEALTH_PATH, JSON, ProbeServer, Probes, bot_details, start_probes
-from .server import release_freed_memory, stop_serving
+from .process_memory import release_freed_memory
+from .server import stop_serving
 
 log = logging.getLogger(__name__)
 
