@@ -82,7 +82,8 @@ class VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from ..engine.knowledge import KnowledgeError, load
+        from ..engine.kb_files import load
+        from ..engine.knowledge import KnowledgeError
         from ..settings import Settings
 
         settings = Settings.offline()

@@ -186,7 +186,7 @@ def test_plain_prefilter_finds_what_hyperscan_finds(kb, monkeypatch):
 
 
 def test_team_codes_outside_the_number_masking_families_are_found(write_kb):
-    from nmbot.engine.knowledge import load_files, shipped_paths
+    from nmbot.engine.kb_files import load_files, shipped_paths
 
     merged = load_files([*shipped_paths(), write_kb()])
     found = Scanner(merged).scan_text("errorCode=-7001\nerrorCode=-7002\nfailed with -2004\n")

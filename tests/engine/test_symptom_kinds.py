@@ -20,7 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nmbot.cards.feedback import why_message
-from nmbot.engine.knowledge import KnowledgeError, load_files
+from nmbot.engine.kb_files import load_files
+from nmbot.engine.knowledge import KnowledgeError
 from nmbot.engine.lint import lint
 from nmbot.engine.phrases import Synonyms
 from nmbot.engine.places import COUNTRY, countries_as_words

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nmbot.cards.feedback import why_message
-from nmbot.engine.knowledge import KnowledgeBase, KnowledgeError, load_files
+from nmbot.engine.kb_files import load_files
+from nmbot.engine.knowledge import KnowledgeBase, KnowledgeError
 from nmbot.engine.resolver import MAX_SUGGESTIONS, Resolver
 from nmbot.slack.refs import WhyRef
 
