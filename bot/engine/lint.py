@@ -222,7 +222,8 @@ def _symptom_form(symptom: str) -> list[str]:
 
 def check_symptom_answers(kb: KnowledgeBase) -> list[Problem]:
     """A symptom of one code must lead to it; a shared one to no answer, with every sharer suggested."""
-    from .resolver import MAX_SUGGESTIONS, Resolver
+    from .resolution import MAX_SUGGESTIONS
+    from .resolver import Resolver
 
     resolver = Resolver(kb)
     sharers: dict[str, list[int]] = {}

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from nmbot.cards.feedback import why_message
 from nmbot.engine.kb_files import load_files
 from nmbot.engine.knowledge import KnowledgeBase, KnowledgeError
-from nmbot.engine.resolver import MAX_SUGGESTIONS, Resolver
+from nmbot.engine.resolution import MAX_SUGGESTIONS
+from nmbot.engine.resolver import Resolver
 from nmbot.slack.refs import WhyRef
 
 
