@@ -38,7 +38,7 @@ SLOWEST_SECONDS = 1.0
 
 def readers() -> dict[str, Callable[[str], object]]:
     from nmbot.engine.codes import codes_in_question
-    from nmbot.engine.knowledge import load
+    from nmbot.engine.kb_files import load
     from nmbot.engine.privacy import mask_msisdns, mask_url
     from nmbot.engine.resolver import Resolver
     from nmbot.engine.scanner import Scanner

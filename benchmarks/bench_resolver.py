@@ -78,7 +78,7 @@ def describe_index(resolver) -> None:
 
 
 def bench_shipped(rounds: int) -> list:
-    from nmbot.engine.knowledge import load
+    from nmbot.engine.kb_files import load
     from nmbot.engine.resolver import Resolver
 
     heading("(a) shipped knowledge base")
@@ -98,7 +98,7 @@ def bench_shipped(rounds: int) -> list:
 
 def bench_generated(entries: int, questions_n: int, rounds: int, profile: bool) -> list:
     import generate_kb
-    from nmbot.engine.knowledge import load_files
+    from nmbot.engine.kb_files import load_files
     from nmbot.engine.resolver import Resolver
 
     heading(f"(b) generated knowledge base, {entries:,} entries")

@@ -43,7 +43,7 @@ def child(path: Path, runs: int, no_hyperscan: bool) -> None:
     """Subprocess mode: scan `path`, print one JSON line of figures."""
     if no_hyperscan:
         sys.modules["hyperscan"] = None  # `import hyperscan` now raises ImportError
-    from nmbot.engine.knowledge import load
+    from nmbot.engine.kb_files import load
 
     kb = load()
     before = rss_mb()
@@ -75,7 +75,7 @@ def warm(path: Path) -> None:
 
 
 def throughput(path: Path, truth: dict[int, int], profile: bool) -> list:
-    from nmbot.engine.knowledge import load
+    from nmbot.engine.kb_files import load
 
     mb = path.stat().st_size / 1e6
     heading(f"throughput on {path.name} ({mb:.0f} MB)")

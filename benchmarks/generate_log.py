@@ -72,7 +72,7 @@ class Clock:
 
 def generate(path: Path, mb: int = 100, seed: int = 7) -> dict[int, int]:
     """Write about `mb` MB of log to `path`; returns {code: planted events}."""
-    from nmbot.engine.knowledge import load
+    from nmbot.engine.kb_files import load
 
     messages = {e.code: e.message for e in load()}
     codes = sorted(messages)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from nmbot.engine.knowledge import KnowledgeBase, load
+from nmbot.engine.kb_files import load
+from nmbot.engine.knowledge import KnowledgeBase
 from nmbot.settings import CACHE_ENV_VAR
 
 REPO = Path(__file__).resolve().parents[1]

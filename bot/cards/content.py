@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from ..engine.knowledge import Entry, Sourced
-from ..engine.resolver import Match, Resolution
+from ..engine.resolution import Match, Resolution
 
 if TYPE_CHECKING:  # the scanner is not needed to answer a question, so not imported for it
     from ..engine.scanner import Finding

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement, PlainTextObject
 from slack_sdk.models.views import View
 
-from ..engine.resolver import ANSWER_MIN, MARGIN, SUGGEST_MIN
+from ..engine.resolution import ANSWER_MIN, MARGIN, SUGGEST_MIN
 from .action_ids import COMMENT_BLOCK, COMMENT_INPUT, FEEDBACK_MODAL
 from .kit import QUERY_CHARS, block_message, context, echo, escape, section
 from .other_answers import notice_message

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from importlib import import_module
 from typing import Sequence, TextIO
 
 from .. import __version__
@@ -82,7 +83,8 @@ class VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from ..engine.knowledge import KnowledgeError, load
+        from ..engine.kb_files import load
+        from ..engine.knowledge import KnowledgeError
         from ..settings import Settings
 
         settings = Settings.offline()
@@ -246,25 +248,29 @@ def is_reported(exc: Exception) -> bool:
     return isinstance(exc, (CliError, KnowledgeError, SettingsError, StoreError))
 
 
-def run(args: argparse.Namespace) -> int:
-    from . import commands
+# Each command's module under commands/ and the function that runs it. Only the module of the command
+# given is imported, so a command starts without the imports of the others.
+HANDLERS = {
+    "ask": ("answers", "ask"),
+    "lookup": ("answers", "lookup"),
+    "scan": ("scan", "scan"),
+    "kb": ("kb", "kb_check"),
+    "serve": ("slack", "serve"),
+    "manifest": ("slack", "manifest"),
+    "report": ("report", "report"),
+    "console": ("console", "console_command"),
+    "completion": ("completion", "completion"),
+}
 
+
+def run(args: argparse.Namespace) -> int:
     if args.command is None:
         from ..settings import Settings
+        from .commands.console import start
 
-        return commands.start(Settings.from_env(), args)
-    handler = {
-        "ask": commands.ask,
-        "lookup": commands.lookup,
-        "scan": commands.scan,
-        "kb": commands.kb_check,
-        "serve": commands.serve,
-        "manifest": commands.manifest,
-        "report": commands.report,
-        "console": commands.console_command,
-        "completion": commands.completion,
-    }[args.command]
-    return handler(args)
+        return start(Settings.from_env(), args)
+    module, name = HANDLERS[args.command]
+    return getattr(import_module(f"{__package__}.commands.{module}"), name)(args)
 
 
 def emit(text: str, stream: TextIO | None = None) -> None:

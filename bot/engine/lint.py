@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .knowledge import (SOURCE_HELP, Entry, KnowledgeBase, KnowledgeError, Sourced, expand_paths, parse_document,
-                        parse_synonyms, read_yaml)
+from .kb_document import SOURCE_HELP, parse_document, parse_synonyms
+from .kb_files import expand_paths, read_yaml
+from .knowledge import Entry, KnowledgeBase, KnowledgeError, Sourced
 from .text import squash, words
 
 # 8x8's error table, as 8x8 emits it. Entries for these codes must quote it exactly,
@@ -221,7 +222,8 @@ def _symptom_form(symptom: str) -> list[str]:
 
 def check_symptom_answers(kb: KnowledgeBase) -> list[Problem]:
     """A symptom of one code must lead to it; a shared one to no answer, with every sharer suggested."""
-    from .resolver import MAX_SUGGESTIONS, Resolver
+    from .resolution import MAX_SUGGESTIONS
+    from .resolver import Resolver
 
     resolver = Resolver(kb)
     sharers: dict[str, list[int]] = {}

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 from dataclasses import dataclass
 from typing import Iterable
 
 from .knowledge import Entry
 from .places import countries_as_words
+from .synonyms import Synonyms
+from .text import deletions, words
 from .times import times_as_words
-from .text import OneEditAway, words
+from .typos import plausible_typo
 
 SINGLE_WORD_FACTOR = 0.85  # a one-word phrase is weaker evidence than a whole phrase
 TYPO_SIMILARITY = {1: 0.85, 2: 0.7}  # credit for a word matched with 1 or 2 edits
 ROOT_SIMILARITY = 0.8  # credit for a word sharing its root with a known one (cover/coverage)
 MIN_FUZZY_LENGTH = 4  # shorter words must match exactly
-LONG_WORD = 6  # from this length a typed letter may stand for any other; shorter, only for a neighbouring key
 MAX_SUFFIX = 4  # at most this many letters between a word and its root
 # Endings (after stemming) that make a word from its root: "coverag" is "cover" + "ag", "validation"
 # is "validat" + "ion"; "backend" is not "back" + a suffix, nor "country" "count" + one.
@@ -41,70 +41,6 @@ class _Phrase:
     weights: tuple[float, ...]
     total: float
 
-
-class Synonyms:
-    """Rewrites interchangeable wordings to one form before matching."""
-
-    def __init__(self, pairs: Iterable[tuple[str, str]]):
-        pairs = sorted(((_unhyphenated(k), v) for k, v in pairs), key=lambda kv: -len(kv[0]))
-        self._map = dict(pairs)
-        self._pattern = re.compile(r"\b(?:" + longest_first(k for k, _ in pairs) + r")\b") if pairs else None
-        self._near_keys = OneEditAway(k for k, _ in pairs if " " not in k and len(k) >= 5)
-
-    def apply(self, text: str, vocabulary: dict | None = None) -> str:
-        """The text with every synonym replaced; with a vocabulary, misspelt one-word synonyms too."""
-        text = _unhyphenated(text.lower().replace("\u2019", "'"))  # phones type a curly apostrophe in "don\u2019t"
-        if self._pattern is None:
-            return text
-        if vocabulary is not None:
-            if "_" in text:
-                text = _SNAKE_CASE.sub(lambda m: self._joined(m.group(0), vocabulary), text)
-            text = re.sub(r"[a-z]{5,}", lambda m: self._respell(m.group(0), vocabulary), text)
-        return self._pattern.sub(lambda m: self._map[m.group(0)], text)
-
-    def _joined(self, identifier: str, vocabulary: dict) -> str:
-        """"make_call" as "makecall" when that is a word of the knowledge base (or a synonym's)."""
-        joined = identifier.replace("_", "")
-        return joined if joined in vocabulary or joined in self._map else identifier
-
-    def _respell(self, word: str, vocabulary: dict) -> str:
-        if word in self._map or word in vocabulary:
-            return word
-        near = [key for key in self._near_keys.matches(word) if plausible_typo(word, key)]
-        return near[0] if near else word
-
-
-def longest_first(keys: Iterable[str]) -> str:
-    """A pattern matching any of the keys, the longest that fits where several do, built as a trie:
-    at each position the engine follows one path of letters, at most one key long, instead of
-    trying every key in turn. Each group is an optional continuation with no repeat, so a match
-    attempt is bounded by the longest key and the whole search is linear in the text."""
-    trie: dict = {}
-    for key in keys:
-        node = trie
-        for ch in key:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-    return _branches(trie)
-
-
-def _branches(node: dict) -> str:
-    parts = [re.escape(ch) + _branches(child) for ch, child in sorted(node.items()) if ch]
-    if not parts:
-        return ""
-    body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
-    return f"(?:{body})?" if "" in node else body
-
-
-# An identifier in snake case: letters and digits joined by underscores, matched only from the start
-# of a run (the look-behind), so a run without an underscore is tried once: linear time.
-_SNAKE_CASE = re.compile(r"(?<![a-z0-9_])[a-z0-9]+(?:_[a-z0-9]+)+")
-_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")  # one character between two letters: linear time
-
-
-def _unhyphenated(text: str) -> str:
-    """"read-out-loud" as "read out loud", so a synonym is written one way for both."""
-    return _HYPHEN.sub(" ", text)
 
 
 class PhraseIndex:
@@ -164,7 +100,7 @@ class PhraseIndex:
         self.longest = max(map(len, self.idf), default=0)
         for term in self.idf:
             if len(term) >= MIN_FUZZY_LENGTH:
-                for variant in _deletes(term):
+                for variant in deletions(term):
                     self.deletes.setdefault(variant, set()).add(term)
                 for cut in range(MIN_FUZZY_LENGTH, len(term)):
                     self.prefixes.setdefault(term[:cut], set()).add(term)
@@ -187,7 +123,7 @@ class PhraseIndex:
         if len(token) > self.longest + 2:  # no word within two edits; and its deletions cost its length squared
             return None
         best: tuple[int, str] | None = None
-        for variant in (token, *_deletes(token)):
+        for variant in (token, *deletions(token)):
             for term in self.deletes.get(variant, ()):
                 distance = OSA.distance(token, term, score_cutoff=2)
                 allowed = 2 if min(len(token), len(term)) >= 8 else 1
@@ -364,35 +300,3 @@ def combine(phrase_coverage: float, question_coverage: float) -> float:
 def _suffixed(root: str, ending: str) -> bool:
     """Whether root + ending reads as one word made from the other (or the root's last letter typed twice)."""
     return len(ending) <= MAX_SUFFIX and (ending in ROOT_SUFFIXES or ending == root[-1])
-
-
-# Each letter's neighbours on a QWERTY keyboard: a slipped finger hits one of them.
-_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-_NEIGHBOURS: dict[str, set[str]] = {}
-for _r, _row in enumerate(_KEY_ROWS):
-    for _c, _key in enumerate(_row):
-        for _dr in (-1, 0, 1):
-            for _dc in (-1, 0, 1):
-                _nr, _nc = _r + _dr, _c + _dc
-                if (_dr or _dc) and 0 <= _nr < len(_KEY_ROWS) and 0 <= _nc < len(_KEY_ROWS[_nr]):
-                    _NEIGHBOURS.setdefault(_key, set()).add(_KEY_ROWS[_nr][_nc])
-
-
-def plausible_typo(typed: str, known: str) -> bool:
-    """Whether `typed` reads as a slip for `known`, not as another word.
-
-    People rarely mistype a word's first letter ("rest" is not "test"), and a
-    short word with one letter changed is most often a different word ("read",
-    "real"; "gave", "give") unless the two letters sit side by side on the keyboard."""
-    if typed[0] != known[0] and typed[:2] != known[1::-1]:
-        return False
-    if len(typed) == len(known) and len(known) < LONG_WORD:
-        changed = [(a, b) for a, b in zip(typed, known) if a != b]
-        if len(changed) == 1:
-            a, b = changed[0]
-            return b in _NEIGHBOURS.get(a, ())
-    return True
-
-
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}

@@ -103,7 +103,7 @@ class OneEditAway:
         self.order = {w: i for i, w in enumerate(dict.fromkeys(known))}
         self.by_variant: dict[str, set[str]] = {}
         for w in self.order:
-            for variant in (w, *_deletions(w)):
+            for variant in (w, *deletions(w)):
                 self.by_variant.setdefault(variant, set()).add(w)
         self.recent: dict[str, tuple[str, ...]] = {}
         self.longest = max(map(len, self.order), default=0)
@@ -123,13 +123,14 @@ class OneEditAway:
         from rapidfuzz.distance import OSA
 
         near: set[str] = set()
-        for variant in (word, *_deletions(word)):
+        for variant in (word, *deletions(word)):
             near |= self.by_variant.get(variant, set())
         found = [w for w in near if OSA.distance(word, w, score_cutoff=1) <= 1]
         return tuple(sorted(found, key=self.order.__getitem__))
 
 
-def _deletions(word: str) -> set[str]:
+def deletions(word: str) -> set[str]:
+    """The word less one letter, every way: two words one edit apart share one of these (or are one)."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 

@@ -8,7 +8,8 @@ unanswered questions) and knows nothing about Slack itself:
 """
 from __future__ import annotations
 
-from .figures import CodeRow, Day, Downvote, QuestionGroup, Report, Row, build_report, group_questions, question_key
+from .figures import CodeRow, Day, Downvote, Report, Row, build_report
+from .questions import QuestionGroup, group_questions, question_key
 from .period import describe_duration, parse_duration
 from .render import FORMATS, render
 

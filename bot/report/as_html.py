@@ -10,7 +10,8 @@ import html
 import math
 from typing import Iterable, Sequence
 
-from .figures import NO_CHANNEL, CodeRow, Day, QuestionGroup, Report
+from .figures import NO_CHANNEL, CodeRow, Day, Report
+from .questions import QuestionGroup
 from .render import offered, percent, period, summary_lines, when, yaml_change
 
 # No fetch of any kind, no script; inline styles only.

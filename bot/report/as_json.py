@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from .. import __version__
-from .figures import NO_CHANNEL, CodeRow, QuestionGroup, Report, Row
+from .figures import NO_CHANNEL, CodeRow, Report, Row
+from .questions import QuestionGroup
 from .render import yaml_change
 
 SCHEMA_VERSION = 1

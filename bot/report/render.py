@@ -9,8 +9,9 @@ import re
 from datetime import datetime, timezone
 from typing import Callable, Optional, Sequence
 
-from .figures import NO_CHANNEL, CodeRow, QuestionGroup, Report, Row
+from .figures import NO_CHANNEL, CodeRow, Report, Row
 from .period import describe_duration
+from .questions import QuestionGroup
 
 FORMATS = ("text", "md", "csv", "json", "html")
 _NUMBER = re.compile(r"-?\d+%?|-")

@@ -16,7 +16,8 @@ from ..cards.error_card import card_message
 from ..cards.other_answers import (catalog_message, help_message, not_number_masking_message, not_sure_message,
                                    suggestions_message)
 from ..cards.summaries import log_summary_message
-from ..engine.scanner import Finding, ScanInputError
+from ..engine.scan_input import ScanInputError
+from ..engine.scanner import Finding
 from .deps import Deps
 from .refs import VoteRef, WhyRef
 

@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.handler import RetryHandler
 
-from ..engine import knowledge
+from ..engine import kb_files
 from ..engine.knowledge import KnowledgeBase, KnowledgeError
 from ..engine.privacy import mask_url
 from ..engine.resolver import Resolver
@@ -139,16 +139,16 @@ def load_knowledge(settings: Settings) -> KnowledgeBase:
         return read_knowledge(settings)
     except KnowledgeError as exc:
         raise SettingsError(f"the knowledge base cannot be loaded ({exc}): fix the file or "
-                            f"{knowledge.ENV_VAR}, then run `nmbot kb check`") from None
+                            f"{kb_files.ENV_VAR}, then run `nmbot kb check`") from None
 
 
 def read_knowledge(settings: Settings) -> KnowledgeBase:
     """The knowledge base NMBOT_KNOWLEDGE names, read now; raises KnowledgeError naming the file and field."""
-    return knowledge.load(knowledge_paths(settings), cache_dir=settings.cache_dir)
+    return kb_files.load(knowledge_paths(settings), cache_dir=settings.cache_dir)
 
 
 def knowledge_paths(settings: Settings) -> list[Path]:
-    return knowledge.configured_paths(settings.knowledge)
+    return kb_files.configured_paths(settings.knowledge)
 
 
 def open_state(settings: Settings) -> StateStore:

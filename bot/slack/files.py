@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from ..engine.scanner import Finding, ScanInputError
+from ..engine.scan_input import ScanInputError
+from ..engine.scanner import Finding
 from ..http_deadline import DeadlineConnection, ProxyProblem, is_loopback
 from .engine_holder import LiveEngine
 from .in_flight import InFlight

@@ -14,7 +14,7 @@ from typing import Optional
 
 from ..cards.kit import QUERY_CHARS, VALUE_CHARS, fit
 from ..engine.privacy import mask_msisdns
-from ..engine.resolver import Resolution
+from ..engine.resolution import Resolution
 from ..engine.scanner import Finding
 
 _CARD_ID = re.compile(r"[A-Za-z0-9._:@-]{1,64}")

@@ -5,7 +5,8 @@ import dataclasses
 
 import pytest
 
-from nmbot.engine.knowledge import KnowledgeError, Sourced, configured_paths, load, load_files, shipped_paths
+from nmbot.engine.kb_files import configured_paths, load, load_files, shipped_paths
+from nmbot.engine.knowledge import KnowledgeError, Sourced
 from nmbot.engine.lint import OFFICIAL_MESSAGES
 from nmbot.settings import Settings
 

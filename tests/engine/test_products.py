@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nmbot.engine.codes import code_tokens, codes_in_question, normalise_dashes
-from nmbot.engine.products import (MAX_SIGHTINGS, NOT_CODE_WORDS, PHRASES, PRODUCTS, Context, names_another_product,
-                                 read_codes)
+from nmbot.engine.product_words import NOT_CODE_WORDS, PHRASES
+from nmbot.engine.products import MAX_SIGHTINGS, PRODUCTS, Context, names_another_product, read_codes
 from nmbot.engine.resolver import Resolver
 from nmbot.engine.scanner import Scanner
 

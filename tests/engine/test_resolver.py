@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from nmbot.engine.codes import codes_in_question, nearest_codes
-from nmbot.engine.resolver import MAX_SUGGESTIONS, Resolver
+from nmbot.engine.resolution import MAX_SUGGESTIONS
+from nmbot.engine.resolver import Resolver
 
 NEAR_MISSES = yaml.safe_load((Path(__file__).parent / "data" / "near-misses.yaml").read_text())
 

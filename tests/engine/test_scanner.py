@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from nmbot.engine import scan_input
 from nmbot.engine import scanner as scanner_module
-from nmbot.engine.scanner import CHUNK_SIZE, MAX_LINE, PAIR_WINDOW, Scanner, ScanInputError
+from nmbot.engine.scan_input import MAX_LINE, PAIR_WINDOW, ScanInputError
+from nmbot.engine.scanner import CHUNK_SIZE, Scanner
 
 EVAL_LOGS = sorted((Path(__file__).parents[1] / "eval" / "data" / "logs").iterdir())
 
@@ -186,7 +188,7 @@ def test_plain_prefilter_finds_what_hyperscan_finds(kb, monkeypatch):
 
 
 def test_team_codes_outside_the_number_masking_families_are_found(write_kb):
-    from nmbot.engine.knowledge import load_files, shipped_paths
+    from nmbot.engine.kb_files import load_files, shipped_paths
 
     merged = load_files([*shipped_paths(), write_kb()])
     found = Scanner(merged).scan_text("errorCode=-7001\nerrorCode=-7002\nfailed with -2004\n")
@@ -344,7 +346,7 @@ def test_lines_longer_than_max_line_keep_pairs_and_line_numbers(scanner, tmp_pat
 
 @pytest.mark.parametrize("seed", range(6))
 def test_every_way_in_agrees_when_long_lines_are_judged_in_pieces(scanner, tmp_path, monkeypatch, seed):
-    monkeypatch.setattr(scanner_module, "MAX_LINE", 97)  # most lines of the generated logs are cut in pieces
+    monkeypatch.setattr(scan_input, "MAX_LINE", 97)  # most lines of the generated logs are cut in pieces
     data = generated_log(seed)
     for size in (7, 64, 4096):
         every_way(scanner, data, size, tmp_path)

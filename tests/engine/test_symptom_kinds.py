@@ -20,11 +20,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nmbot.cards.feedback import why_message
-from nmbot.engine.knowledge import KnowledgeError, load_files
+from nmbot.engine.kb_files import load_files
+from nmbot.engine.knowledge import KnowledgeError
 from nmbot.engine.lint import lint
-from nmbot.engine.phrases import Synonyms
 from nmbot.engine.places import COUNTRY, countries_as_words
 from nmbot.engine.resolver import Resolver
+from nmbot.engine.synonyms import Synonyms
 from nmbot.engine.text import clauses, reports_a_problem, says_it_works
 from nmbot.engine.times import times_as_words
 from nmbot.slack.refs import WhyRef

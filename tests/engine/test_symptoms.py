@@ -11,8 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nmbot.cards.feedback import why_message
-from nmbot.engine.knowledge import KnowledgeBase, KnowledgeError, load_files
-from nmbot.engine.resolver import MAX_SUGGESTIONS, Resolver
+from nmbot.engine.kb_files import load_files
+from nmbot.engine.knowledge import KnowledgeBase, KnowledgeError
+from nmbot.engine.resolution import MAX_SUGGESTIONS
+from nmbot.engine.resolver import Resolver
 from nmbot.slack.refs import WhyRef
 
 
@@ -227,7 +229,7 @@ def test_why_card_says_which_shared_symptom_was_set_aside(resolver, kb):
 @pytest.mark.parametrize("typed, known", [("wrok", "work"), ("capcity", "capacity"), ("speach", "speech"),
                                           ("fsil", "fail"), ("rpompt", "prompt")])
 def test_a_slip_of_the_finger_is_a_typo(typed, known):
-    from nmbot.engine.phrases import plausible_typo
+    from nmbot.engine.typos import plausible_typo
 
     assert plausible_typo(typed, known)
 
@@ -235,7 +237,7 @@ def test_a_slip_of_the_finger_is_a_typo(typed, known):
 @pytest.mark.parametrize("typed, known", [("rest", "test"), ("read", "real"), ("gave", "give"), ("loud", "load"),
                                           ("want", "wait"), ("hits", "sits"), ("folder", "older")])
 def test_another_word_is_not_a_typo(typed, known):
-    from nmbot.engine.phrases import plausible_typo
+    from nmbot.engine.typos import plausible_typo
 
     assert not plausible_typo(typed, known)
 
@@ -276,7 +278,7 @@ def test_everyday_wordings_do_not_turn_into_symptoms(resolver, question):
 
 
 def test_a_hyphen_does_not_split_a_synonym(kb):
-    from nmbot.engine.phrases import Synonyms
+    from nmbot.engine.synonyms import Synonyms
 
     synonyms = Synonyms(kb.synonyms)
     assert synonyms.apply("the read-out-loud prompt") == synonyms.apply("the read out loud prompt")
@@ -286,7 +288,7 @@ def test_a_hyphen_does_not_split_a_synonym(kb):
 
 @given(st.text(alphabet="ab- \u00e9z1", max_size=30))
 def test_property_hyphens_between_letters_become_spaces_as_read_by_hand(text):
-    from nmbot.engine.phrases import Synonyms
+    from nmbot.engine.synonyms import Synonyms
 
     by_hand = "".join(" " if c == "-" and 0 < i < len(text) - 1 and "a" <= text[i - 1] <= "z"
                       and "a" <= text[i + 1] <= "z" else c for i, c in enumerate(text))
@@ -420,7 +422,7 @@ def test_property_synonyms_are_found_as_the_plain_alternation_found_them(kb, tex
     """The trie pattern finds the same synonyms, longest first, as one alternative per key did."""
     import re
 
-    from nmbot.engine.phrases import longest_first
+    from nmbot.engine.synonyms import longest_first
 
     keys = sorted({k.replace("-", " ") for k, _ in kb.synonyms}, key=lambda k: -len(k))
     plain = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keys) + r")\b")

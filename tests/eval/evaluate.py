@@ -20,7 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from nmbot.engine.knowledge import KnowledgeBase, load
+from nmbot.engine.kb_files import load
+from nmbot.engine.knowledge import KnowledgeBase
 from nmbot.engine.resolver import Resolver
 from nmbot.engine.scanner import Scanner
 

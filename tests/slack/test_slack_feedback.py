@@ -229,7 +229,7 @@ def test_a_forged_why_value_gets_a_notice(bot):
 
 def test_button_values_stay_within_slacks_limit_whatever_was_asked(kb):
     from nmbot.cards.content import card_for_entry
-    from nmbot.engine.resolver import Match, Resolution
+    from nmbot.engine.resolution import Match, Resolution
 
     junk = '"\\<>&' * 2000 + " +6591234567"
     runner_up = Match(-2009, 61.0, "phrase", junk, kb.get(-2009))

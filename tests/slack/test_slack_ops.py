@@ -17,7 +17,7 @@ from slack_requests import SIGNING_SECRET, SlackSender, get, mention, message, r
 from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault
 
 from nmbot import logs
-from nmbot.engine.knowledge import load
+from nmbot.engine.kb_files import load
 from nmbot.settings import Settings, SettingsError
 from nmbot.slack.deps import Deps, open_state
 from nmbot.slack.engine_holder import Engine

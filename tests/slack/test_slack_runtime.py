@@ -255,7 +255,7 @@ def test_a_dead_workers_counts_stay_and_its_work_in_flight_goes(stub, tmp_path):
 def test_a_serving_process_reads_pastes_without_hyperscan(kb):
     """Pastes and shared files are a few MB at most: the plain prefilter reads them in milliseconds, and a
     serving process does not carry Hyperscan's library and database (nmbot scan of huge logs still does)."""
-    probe = ("import sys; from nmbot.engine.knowledge import load; from nmbot.slack.engine_holder import Engine; "
+    probe = ("import sys; from nmbot.engine.kb_files import load; from nmbot.slack.engine_holder import Engine; "
              "engine = Engine.build(load()); "
              "found = engine.scanner.scan_text('errorCode=-2004'); "
              "print('hyperscan' in sys.modules, [f.code for f in found])")
