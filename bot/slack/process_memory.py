@@ -5,6 +5,7 @@ import sys
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter number
 
+
 def fewer_malloc_arenas(arenas: int) -> None:
     """Cap glibc's malloc arenas for this process and the workers it forks.
 
