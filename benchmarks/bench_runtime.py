@@ -33,6 +33,7 @@ request acked, the slowest inside 3 s.
 
     .venv/bin/python benchmarks/bench_runtime.py [--seconds 30] [--retry-seconds 10] [--burst 300]
                                                  [--mode http|socket|all] [--strict]
+                                                 [--in-place-of-bot bot|async-bare]
 
 The transports are drivers (`Driver`): `MODES` maps a mode to the drivers of its two apps, measured
 mode after mode in one run. Socket Mode (`SocketDriver`): `nmbot serve` with its defaults beside a sync
@@ -154,6 +155,42 @@ def bare_socket_app() -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
         await handler.connect_async()
         print("bare Bolt app connected in Socket Mode", flush=True)
+        await stopping.wait()
+        await handler.close_async()
+
+    asyncio.run(serve())
+
+
+def bare_async_socket_app() -> None:
+    """The same listeners on Bolt's AsyncApp (async listeners, replies over aiohttp), on the same adapter: with
+    `--in-place-of-bot async-bare` it runs in the bot's place, to weigh AsyncApp as a base for the bot."""
+    import asyncio
+
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    api_url = os.environ["SLACK_API_URL"]
+    seen: set[str] = set()
+
+    async def serve() -> None:
+        app = AsyncApp(client=AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=api_url))
+
+        @app.command("/nmerror")
+        async def nmerror(ack):
+            await ack()
+
+        @app.event("message")
+        async def message(body, event, client):
+            if body["event_id"] in seen:  # one event loop: no lock needed
+                return
+            seen.add(body["event_id"])
+            await client.chat_postMessage(channel=event["channel"], thread_ts=event["ts"], text="ok")
+
+        handler = AsyncSocketModeHandler(app, os.environ["SLACK_APP_TOKEN"], web_client=AsyncWebClient(base_url=api_url))
+        stopping = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+        await handler.connect_async()
         await stopping.wait()
         await handler.close_async()
 
@@ -714,10 +751,16 @@ def socket_drivers(stub: StubProcess, workdir: Path) -> list[Driver]:
                         _with_path({**env, "SLACK_APP_TOKEN": APP_TOKEN + "-bare"}, HERE, ROOT), bare_dir, stub,
                         response_url)
     # The bot's defaults otherwise: its SQLite file lands in bot_dir; no probe server (the HTTP run has one).
-    bot = SocketDriver("bot", [*_nmbot(), "serve"],
-                       _with_path({**env, "SLACK_APP_TOKEN": APP_TOKEN, "NMBOT_METRICS_PORT": "0"}, ROOT), bot_dir,
+    command = [*_nmbot(), "serve"]
+    if IN_PLACE_OF_BOT == "async-bare":
+        command = [sys.executable, "-c", "import bench_runtime; bench_runtime.bare_async_socket_app()"]
+    bot = SocketDriver("bot", command,
+                       _with_path({**env, "SLACK_APP_TOKEN": APP_TOKEN, "NMBOT_METRICS_PORT": "0"}, HERE, ROOT), bot_dir,
                        stub, response_url)
     return [bare, bot]
+
+
+IN_PLACE_OF_BOT = "bot"  # --in-place-of-bot
 
 
 def _nmbot() -> list[str]:
@@ -1070,7 +1113,11 @@ def main() -> int:
     p.add_argument("--burst", type=int, default=300, help="events released at once")
     p.add_argument("--mode", choices=[*MODES, "all"], default="all", help="the transport(s) to measure, in turn")
     p.add_argument("--http-only", action="store_true", help="the same as --mode http")
+    p.add_argument("--in-place-of-bot", choices=["bot", "async-bare"], default="bot",
+                   help="Socket Mode only: async-bare runs the bare listeners on Bolt's AsyncApp where the bot runs")
     args = p.parse_args()
+    global IN_PLACE_OF_BOT
+    IN_PLACE_OF_BOT = args.in_place_of_bot
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
           f"{EVENTS_PER_SECOND} events/s + {COMMANDS_PER_SECOND} commands/s for {args.seconds:g} s, a burst of "
           f"{args.burst}, {args.retry_seconds:g} s with 1 event delivery in {RETRY_EVERY} a retry", flush=True)
