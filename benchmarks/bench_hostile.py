@@ -42,7 +42,7 @@ def readers() -> dict[str, Callable[[str], object]]:
     from nmbot.engine.privacy import mask_msisdns, mask_url
     from nmbot.engine.resolver import Resolver
     from nmbot.engine.scanner import Scanner
-    from nmbot.slack.answers import without_mention
+    from nmbot.replies.answers import without_mention
 
     kb = load()
     scanner, resolver, known = Scanner(kb), Resolver(kb), {e.code for e in kb}

@@ -23,7 +23,7 @@ from .kit import (EVIDENCE_CHARS, FIELD_CHARS, HEADER_CHARS, SECTION_CHARS, VALU
 
 
 class ButtonValue(Protocol):
-    """What a vote or "Why this answer?" button carries, written as its value (the refs in `nmbot.slack.refs`)."""
+    """What a vote or "Why this answer?" button carries, written as its value (the refs in `nmbot.replies.refs`)."""
 
     def encode(self) -> str: ...
 

@@ -12,8 +12,8 @@ from .action_ids import COMMENT_BLOCK, COMMENT_INPUT, FEEDBACK_MODAL
 from .kit import QUERY_CHARS, block_message, context, echo, escape, section
 from .other_answers import notice_message
 
-if TYPE_CHECKING:  # drawn from the refs' fields; at run time the cards import nothing from nmbot.slack
-    from ..slack.refs import VoteRef, WhyRef
+if TYPE_CHECKING:  # drawn from the refs' fields; at run time the cards import nothing from nmbot.replies
+    from ..replies.refs import VoteRef, WhyRef
 
 COMMENT_CHARS = 1000  # what a thumbs-down form accepts
 THUMBS = {"up": "\U0001f44d", "down": "\U0001f44e"}

@@ -11,15 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Optional, Sequence
 
+from ..replies.kinds import EXPLAINED, UNANSWERED, Kind, Surface, Vote
 from ..store import Feedback, StateStore, Unanswered, UsageEvent
 from .questions import QuestionGroup, group_questions
 
-# Usage-event kinds (see nmbot.slack.answers.remember and the listeners that record events).
-EXPLAINED_KINDS = ("card", "summary")  # one event per code explained in a reply
-UNANSWERED_KINDS = ("suggestions", "not_sure")  # no confident answer
-SHARE_KIND = "share"
-REMOVED_KIND = "removed"  # a reply removed with a reaction
-AUTOREPLY, SHADOW = "autoreply", "shadow"
 NO_CHANNEL = "(none)"  # the channel row of events recorded without one
 # A per-day series longer than this (a period of years) starts at the first day anything was recorded.
 MAX_SERIES_DAYS = 731
@@ -180,7 +175,7 @@ def summarise(events: Sequence[UsageEvent], votes: Sequence[Feedback], questions
             explained[e.code] += 1
     up, down = Counter(), Counter()
     for f in votes:
-        (up if f.vote == "up" else down)[f.code] += 1
+        (up if f.vote == Vote.UP else down)[f.code] += 1
     codes = sorted(set(explained) | set(up) | set(down), key=lambda c: (-explained[c], -(up[c] + down[c]), c))
     totals = Counter()
     for counts in surfaces.values():
@@ -205,7 +200,7 @@ def summarise(events: Sequence[UsageEvent], votes: Sequence[Feedback], questions
         groups=groups,
         downvotes=tuple(
             Downvote(f.code, _title(kb, f.code), f.comment, f.surface, f.channel, f.kb_version, f.updated_at)
-            for f in sorted(votes, key=lambda f: -f.updated_at) if f.vote == "down"
+            for f in sorted(votes, key=lambda f: -f.updated_at) if f.vote == Vote.DOWN
         ),
         titles=tuple((code, title) for code in sorted(mentioned) if (title := _title(kb, code))),
         days=per_day(events, since=since, until=until),
@@ -237,13 +232,13 @@ def per_day(events: Sequence[UsageEvent], *, since: Optional[float], until: floa
 
 
 def _column(e: UsageEvent) -> Optional[str]:
-    if e.kind in EXPLAINED_KINDS:
-        return {AUTOREPLY: "autoreplies", SHADOW: "shadow"}.get(e.surface, "answers")
-    if e.kind in UNANSWERED_KINDS:
+    if e.kind in EXPLAINED:  # one event per code explained in a reply
+        return {Surface.AUTOREPLY: "autoreplies", Surface.SHADOW: "shadow"}.get(e.surface, "answers")
+    if e.kind in UNANSWERED:
         return "unanswered"
-    if e.kind == SHARE_KIND:
+    if e.kind == Kind.SHARE:
         return "shares"
-    if e.kind == REMOVED_KIND:
+    if e.kind == Kind.REMOVED:
         return "removed"
     return None
 

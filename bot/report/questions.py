@@ -11,9 +11,9 @@ from rapidfuzz import fuzz
 from ..engine.codes import codes_in_question
 from ..engine.privacy import MASK
 from ..engine.text import words
+from ..replies.kinds import Surface
 from ..store import Unanswered
 
-DOWNVOTE_SURFACE = "downvote"  # an unanswered question recorded because its card got a thumbs-down
 GROUP_SIMILARITY = 82.0  # token_sort_ratio of two questions' content words to share a group
 SUBSET_SIMILARITY = 90.0  # ... or token_set_ratio, when one says at most one content word more
 MAX_VARIANTS = 3
@@ -95,8 +95,8 @@ def group_questions(questions: Iterable[Unanswered], known_codes: Optional[Itera
 def _group(members: list[Unanswered], known: Optional[tuple[int, ...]]) -> QuestionGroup:
     wordings = Counter(" ".join(q.text.split()) for q in members)
     ordered = [text for text, _ in sorted(wordings.items(), key=lambda kv: -kv[1])]
-    suggested = Counter(code for q in members if q.surface != DOWNVOTE_SURFACE for code in q.suggestions)
-    rejected = Counter(code for q in members if q.surface == DOWNVOTE_SURFACE for code in q.suggestions)
+    suggested = Counter(code for q in members if q.surface != Surface.DOWNVOTE for code in q.suggestions)
+    rejected = Counter(code for q in members if q.surface == Surface.DOWNVOTE for code in q.suggestions)
     unknown: dict[int, None] = {}
     if known is not None:
         for q in members:
@@ -108,7 +108,7 @@ def _group(members: list[Unanswered], known: Optional[tuple[int, ...]]) -> Quest
         suggested=tuple(sorted(suggested.items(), key=lambda kv: (-kv[1], kv[0]))),
         surfaces=tuple(sorted({q.surface for q in members})),
         channels=tuple(sorted({q.channel for q in members if q.channel})),
-        downvoted=sum(1 for q in members if q.surface == DOWNVOTE_SURFACE),
+        downvoted=sum(1 for q in members if q.surface == Surface.DOWNVOTE),
         last_at=max(q.at for q in members),
         unknown_codes=tuple(unknown),
         rejected=tuple(sorted(rejected.items(), key=lambda kv: (-kv[1], kv[0]))),

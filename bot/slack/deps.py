@@ -24,6 +24,7 @@ from ..engine.resolver import Resolver
 from ..engine.scanner import Scanner
 from ..settings import MANIFEST_HINT, Settings, SettingsError
 from ..store import SqlStore, StateStore, StoreError
+from .calls import slack_error
 from .engine_holder import Engine, LiveEngine
 from .files import FileReaders
 from .leases import Leases
@@ -189,9 +190,8 @@ def identify_bot(client: WebClient, settings: Settings) -> str:
     try:
         auth = quiet.auth_test()
     except SlackApiError as exc:
-        error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
-        raise SettingsError(f"SLACK_BOT_TOKEN was rejected by Slack ({error}): {MANIFEST_HINT}, install it to "
-                            "your workspace and copy OAuth & Permissions > Bot User OAuth Token") from None
+        raise SettingsError(f"SLACK_BOT_TOKEN was rejected by Slack ({slack_error(exc)}): {MANIFEST_HINT}, install it "
+                            "to your workspace and copy OAuth & Permissions > Bot User OAuth Token") from None
     except (SlackClientError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
         shown = mask_url(settings.slack_api_url, whole_query=True)

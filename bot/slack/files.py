@@ -17,7 +17,7 @@ import http.client
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable, Iterable
 from urllib.parse import urlsplit
@@ -26,8 +26,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ..engine.scan_input import ScanInputError
-from ..engine.scanner import Finding
 from ..http_deadline import DeadlineConnection, ProxyProblem, is_loopback
+from ..replies.answers import FileScan
+from ..replies.threads import ReadFiles
 from .engine_holder import LiveEngine
 from .in_flight import InFlight
 from .metrics import Metrics
@@ -47,13 +48,6 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 class FileProblem(Exception):
     """A file that could not be read, said in a way the person can act on."""
-
-
-@dataclass
-class FileScan:
-    findings: list[list[Finding]] = field(default_factory=list)
-    read: list[str] = field(default_factory=list)  # names of the files scanned
-    notes: list[str] = field(default_factory=list)  # what went wrong, per file
 
 
 def log_files(event: dict) -> list[dict]:
@@ -271,3 +265,9 @@ def answer_with_files(deps: Deps, event: dict, answer: Callable[[bool], None]) -
     elif not deps.file_readers.submit(answer, True):
         log.warning("too many messages with files are waiting to be read: one is answered without its files")
         answer(False)
+
+
+def answer_reading_files(deps: Deps, client: WebClient, event: dict, answer: Callable[[ReadFiles], None]) -> None:
+    """`answer(read_files)`, where `read_files()` reads the message's log files (`scan_files`): here when it
+    carries none, else on a file thread (`answer_with_files`)."""
+    answer_with_files(deps, event, lambda read: answer(partial(scan_files, deps, client, event, read=read)))

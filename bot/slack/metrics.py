@@ -45,6 +45,8 @@ from slack_bolt.request.payload_utils import (
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.handler import RetryHandler
 
+from ..replies.kinds import ABSTAINED, EXPLAINED, Autoreply, Kind, Surface
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable; the gunicorn master sets it
 # Slack's deadline is 3 s; the buckets resolve the range that matters, well below it.
@@ -156,13 +158,13 @@ class Metrics:
     def count_request(self, body: dict) -> None:
         self.requests.inc(surface=surface_of(body))
 
-    def count_reply(self, kind: str, surface: str) -> None:
-        if kind in ("card", "summary"):
+    def count_reply(self, kind: Kind, surface: Surface) -> None:
+        if kind in EXPLAINED:
             self.answers.inc(surface=surface)
-        elif kind in ("suggestions", "not_sure", "other_product"):
+        elif kind in ABSTAINED:
             self.abstentions.inc(surface=surface)
-        if surface in ("autoreply", "shadow"):
-            self.autoreplies.inc(mode="on" if surface == "autoreply" else "shadow")
+        if surface in (Surface.AUTOREPLY, Surface.SHADOW):
+            self.autoreplies.inc(mode=Autoreply.ON if surface == Surface.AUTOREPLY else Autoreply.SHADOW)
 
     def render(self) -> bytes:
         """The /metrics page: this process's figures, or every worker's added up when they share them."""

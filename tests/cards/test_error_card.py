@@ -17,7 +17,7 @@ from nmbot.cards.kit import context, escape
 from nmbot.cards.terminal import render_card
 from nmbot.engine.knowledge import Sourced
 from nmbot.engine.scanner import Finding
-from nmbot.slack.refs import VoteRef, WhyRef
+from nmbot.replies.refs import VoteRef, WhyRef
 
 
 def test_every_entry_renders_a_valid_card(kb):

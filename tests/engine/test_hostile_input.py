@@ -28,7 +28,7 @@ from nmbot.engine.scanner import Scanner, is_field_line
 from nmbot.engine.text import STOPWORDS, clauses, reports_a_problem, says_it_works, stem, words
 from nmbot.engine.times import times_as_words
 from nmbot.logs import RedactingFilter
-from nmbot.slack.answers import mentions, without_mention
+from nmbot.replies.answers import mentions, without_mention
 from nmbot.slack.files import MAX_FILES
 
 MAX_KEY = 80  # a field's key, as long as the scanner reads keys

@@ -28,7 +28,7 @@ from nmbot.engine.resolver import Resolver
 from nmbot.engine.synonyms import Synonyms
 from nmbot.engine.text import clauses, reports_a_problem, says_it_works
 from nmbot.engine.times import times_as_words
-from nmbot.slack.refs import WhyRef
+from nmbot.replies.refs import WhyRef
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "data" / "symptom-kinds.yaml").read_text(encoding="utf-8"))
 # As measured when each batch was scored: right answers (a card, or no card with the codes named

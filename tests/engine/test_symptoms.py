@@ -15,7 +15,7 @@ from nmbot.engine.kb_files import load_files
 from nmbot.engine.knowledge import KnowledgeBase, KnowledgeError
 from nmbot.engine.resolution import MAX_SUGGESTIONS
 from nmbot.engine.resolver import Resolver
-from nmbot.slack.refs import WhyRef
+from nmbot.replies.refs import WhyRef
 
 
 @pytest.fixture(scope="module")

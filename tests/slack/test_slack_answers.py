@@ -8,7 +8,7 @@ import pytest
 from nmbot.engine.resolver import Resolver
 from nmbot.engine.scanner import Scanner
 from nmbot.settings import Settings
-from nmbot.slack import answers
+from nmbot.replies import answers
 from nmbot.slack.deps import Deps
 from nmbot.slack.files import log_files, may_send_token
 from nmbot.slack.listeners.actions.buttons import parse_value
@@ -103,7 +103,7 @@ def test_a_failing_answer_is_still_acknowledged(deps, monkeypatch):
     def broken(*_):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(nmerror, "command_reply", broken)
+    monkeypatch.setattr(answers, "command_reply", broken)
     acks = []
     nmerror.handle_nmerror(deps, lambda **kw: acks.append(kw), {"text": "-2004"}, logging.getLogger("test"))
     [ack] = acks

@@ -14,7 +14,8 @@ from slack_requests import CHANNEL, SlackSender, mention, message, post_unsigned
 from webapi_stub import Fault
 
 from nmbot.settings import Settings
-from nmbot.slack.listeners.events.delivery import HINTS, PLAIN_TEXT_CHARS
+from nmbot.slack.calls import HINTS
+from nmbot.slack.listeners.events.delivery import PLAIN_TEXT_CHARS
 
 PASTE = "level=error sessionId=7d3f errorCode=-2010 errorMsg=\"The trunk capacity has been exceeded\""
 

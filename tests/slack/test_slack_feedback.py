@@ -9,7 +9,7 @@ from slack_requests import CHANNEL, USER, mention, message
 
 from nmbot.cards.action_ids import COMMENT_BLOCK, COMMENT_INPUT
 from nmbot.cards.error_card import card_message
-from nmbot.slack.refs import VoteRef, WhyRef
+from nmbot.replies.refs import VoteRef, WhyRef
 
 OTHER_USER = "U0000OTHER"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from slack_interactions import buttons, message_shortcut
 from slack_requests import CHANNEL, USER, message
 
-from nmbot.slack.refs import VoteRef
+from nmbot.replies.refs import VoteRef
 
 LOGS = Path(__file__).parents[1] / "eval" / "data" / "logs"
 TWO_CODES = (LOGS / "mixed-incident-notes.txt").read_text()

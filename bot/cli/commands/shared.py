@@ -8,10 +8,9 @@ from typing import BinaryIO, Iterator
 from ...cards.terminal import Style
 from ...engine.kb_files import load
 from ...engine.knowledge import KnowledgeBase, KnowledgeError
+from ...replies import MAX_QUESTION_CHARS
 from ...settings import Settings
 from ..main import CliError
-
-MAX_QUESTION_CHARS = 40_000  # Slack's own message limit; longer is not a question
 
 
 def load_kb(settings: Settings | None = None) -> KnowledgeBase:

@@ -1,4 +1,5 @@
-"""Bolt listeners, one package per kind; each listener is a thin adapter over a plain handler."""
+"""Bolt listeners, one package per kind. Each parses what Slack sent into plain values, calls nmbot.replies
+(which decides what to say, and whether and where) and sends what it decided: a post, an ack, a respond."""
 from __future__ import annotations
 
 from slack_bolt import App

@@ -5,6 +5,7 @@ import re
 from slack_bolt import App
 
 from ....cards.action_ids import FEEDBACK_MODAL, OPEN_CARD, OPEN_DOCS, SHARE_CARD, SUGGESTION, VOTE_DOWN, VOTE_UP, WHY
+from ....replies.kinds import Vote
 from ...deps import Deps
 from .buttons import handle_open_card, handle_share
 from .feedback import handle_form_closed, handle_form_submission, handle_vote, handle_why
@@ -32,13 +33,13 @@ def register(app: App, deps: Deps) -> None:
     @app.action(VOTE_UP)
     def vote_up(ack, body, client, respond, logger):
         ack()
-        handle_vote(deps, body, client, respond, logger, "up")
+        handle_vote(deps, body, client, respond, logger, Vote.UP)
 
     @app.action(VOTE_DOWN)
     def vote_down(ack, body, client, respond, logger):
         # The form needs the click's trigger_id within 3 seconds: the ack goes first, the form right after.
         ack()
-        handle_vote(deps, body, client, respond, logger, "down")
+        handle_vote(deps, body, client, respond, logger, Vote.DOWN)
 
     @app.action(WHY)
     def why(ack, body, respond, logger):

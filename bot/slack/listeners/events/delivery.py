@@ -1,46 +1,23 @@
-"""Exactly one reply per message: deduplication, cool-downs and posting in a thread.
+"""The Slack side of a reply in a message's thread: what its delivery claims, and the post naming that claim.
 
 Every reply names the delivery's claim key in its Slack message metadata, so that a process taking up an
-event another one died on can see in the thread whether the reply went out (journal.py).
+event another one died on can see in the thread whether the reply went out (journal.py). Whether to reply,
+and what, is nmbot.replies.threads'.
 """
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from ....engine.scanner import Finding
-from ....store import StoreError
-from ...deps import Deps
+from ....replies.claims import POSTED, REFUSED, UNREACHED
+from ....replies.threads import Posted
+from ...calls import PASSING_ERRORS, PLAIN_TEXT_RETRY, slack_error, with_hint
 
 log = logging.getLogger(__name__)
 
-# Slack retries a delivery for about an hour; a claim must outlive the last retry.
-CLAIM_TTL = 2 * 3600
-# Refusals of the message's blocks, not of the post: the same answer as short plain text gets through.
-PLAIN_TEXT_RETRY = ("msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format")
 PLAIN_TEXT_CHARS = 1500
-# What an operator can do about the errors that mean the bot cannot post there.
-HINTS = {
-    "not_in_channel": "the bot is not a member: invite it with /invite @nmbot",
-    "channel_not_found": "the channel is gone, or private and the bot was never invited",
-    "is_archived": "the channel is archived",
-    "missing_scope": "reinstall the app from manifest.yml to grant the scopes it needs",
-    "invalid_auth": "SLACK_BOT_TOKEN was revoked or is wrong",
-    "token_revoked": "SLACK_BOT_TOKEN was revoked",
-}
-# Slack's own trouble, not a refusal of this message: the same post later may well go through.
-PASSING_ERRORS = ("ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout")
-# What became of a post: Slack took it; Slack refused it (posting it again would be refused too); or it is not
-# known to have reached Slack (a connection failure, Slack's own trouble), worth another try later.
-POSTED, REFUSED, UNREACHED = "posted", "refused", "unreached"
-# What became of a delivery, for its journal row: left open (a duplicate, whose first delivery settles it, or a
-# post not known to have reached Slack: a recovery pass tries again); settled now (silence, or a reply Slack
-# refused: nothing in the thread would tell a recovery pass); or answered by a reply naming its claim key, whose
-# settle may be written behind (leases.py): if it is lost in a crash, recovery finds the reply in the thread.
-UNSETTLED, SETTLED, REPLIED = "unsettled", "settled", "replied"
 # The metadata event type of the bot's replies: `event_payload.claim` is the claim key of what they answer.
 REPLY_EVENT_TYPE = "nmbot_reply"
 # In the body of an event taken up again after the process answering it died (journal.py): its claim may
@@ -48,9 +25,11 @@ REPLY_EVENT_TYPE = "nmbot_reply"
 RECOVERED = "nmbot_recovered"
 
 
-def thread_of(event: dict) -> str:
-    """The thread a reply belongs in: the message's thread, or a new one under it."""
-    return event.get("thread_ts") or event.get("ts") or ""
+def posted_of(body: dict, event: dict) -> Posted:
+    """A message event as the replies layer reads it."""
+    return Posted(channel=event.get("channel") or "", ts=event.get("ts") or "", text=event.get("text") or "",
+                  thread_ts=event.get("thread_ts") or None, claim=delivery_key(body, event),
+                  recovered=bool(body.get(RECOVERED)))
 
 
 def delivery_key(body: dict, event: dict) -> str | None:
@@ -62,68 +41,6 @@ def delivery_key(body: dict, event: dict) -> str | None:
     if body.get("event_id"):
         return f"event:{body['event_id']}"
     return None
-
-
-def first_delivery(deps: Deps, body: dict, event: dict) -> bool:
-    """True for the first delivery of this post: one claim, one round trip to the database."""
-    return _claim_delivery(deps, body, event) is not None
-
-
-def fresh_findings_of_first_delivery(deps: Deps, body: dict, event: dict, channel: str, thread_ts: str,
-                                     findings: list[Finding]) -> list[Finding] | None:
-    """None for a repeat delivery of this post; else the findings whose code was not explained in this
-    thread within the cool-down (which this starts). The claim and the cool-downs are one transaction."""
-    fresh = _claim_delivery(deps, body, event, f"{channel}:{thread_ts}", [f.code for f in findings])
-    return None if fresh is None else [f for f in findings if f.code in fresh]
-
-
-def _claim_delivery(deps: Deps, body: dict, event: dict, thread_key: str = "",
-                    codes: list[int] | None = None) -> list[int] | None:
-    """None for a repeat delivery; else the codes whose cool-down in `thread_key` this started."""
-    codes = codes or []
-    key = delivery_key(body, event)
-    if key is None:
-        return codes
-    try:
-        if thread_key:
-            fresh = deps.store.claim_with_cooldowns(key, CLAIM_TTL, thread_key, codes, deps.settings.cooldown_seconds)
-        else:
-            fresh = codes if deps.store.claim(key, CLAIM_TTL) else None
-        outcome = "first" if fresh is not None else "duplicate"
-    except StoreError:  # the store said it is down, once, and counts each failure
-        fresh, outcome = codes, "unchecked"  # answering twice is a smaller failure than never answering
-    if fresh is None and body.get(RECOVERED):
-        return codes  # claimed by the process that died before its reply went out: the thread said so
-    deps.metrics.deliveries.inc(outcome=outcome)
-    return fresh
-
-
-def start_cooldown(deps: Deps, channel: str, thread_ts: str, codes: Iterable[int]) -> None:
-    """Mark codes as explained in a thread, so a paste that follows does not repeat them."""
-    try:
-        for code in codes:
-            deps.store.cooldown(f"{channel}:{thread_ts}", code, deps.settings.cooldown_seconds)
-    except StoreError:
-        log.debug("state store unavailable: cool-down not recorded")
-
-
-def settlement(posted: str) -> str:
-    """What a post made of its delivery (see UNSETTLED, SETTLED, REPLIED)."""
-    return {POSTED: REPLIED, REFUSED: SETTLED}.get(posted, UNSETTLED)
-
-
-def finish_delivery(deps: Deps, key: str | None, outcome: str) -> None:
-    deps.leases.finish(key, settled=outcome != UNSETTLED, replied=outcome == REPLIED)
-
-
-def answer_delivery(deps: Deps, body: dict, event: dict, reply: Callable[[str | None], str]) -> None:
-    """`reply(key)` for the delivery claimed as `key`, then its journal entry finished by what `reply` made of
-    it (UNSETTLED, SETTLED or REPLIED; left open for recovery when `reply` raises)."""
-    key, outcome = delivery_key(body, event), UNSETTLED
-    try:
-        outcome = reply(key)
-    finally:
-        finish_delivery(deps, key, outcome)
 
 
 def reply_metadata(claim: str) -> dict:
@@ -155,15 +72,12 @@ def _post(client: WebClient, channel: str, thread_ts: str, message: dict) -> tup
                                 **message)
         return None, False
     except SlackApiError as exc:
-        response = exc.response
-        error = (response.get("error") if response is not None else None) or "unknown_error"
-        passing = error in PASSING_ERRORS or response is None or response.status_code != 200
+        error = slack_error(exc)
+        passing = error in PASSING_ERRORS or exc.response is None or exc.response.status_code != 200
     except (SlackClientError, OSError) as exc:
         error, passing = f"{type(exc).__name__}: {getattr(exc, 'reason', None) or exc}", True
-    hint = HINTS.get(error)
     retry = " (retrying as plain text)" if error in PLAIN_TEXT_RETRY and message.get("blocks") else ""
-    log.warning("chat.postMessage in %s, thread %s, failed: %s%s%s", channel, thread_ts, error,
-                f" ({hint})" if hint else "", retry,
+    log.warning("chat.postMessage in %s, thread %s, failed: %s%s", channel, thread_ts, with_hint(error), retry,
                 extra={"slack_method": "chat.postMessage", "channel": channel, "thread_ts": thread_ts,
                        "slack_error": error})
     return error, passing
@@ -175,4 +89,3 @@ def plain_text(message: dict) -> dict:
     if len(text) > PLAIN_TEXT_CHARS:
         text = text[:PLAIN_TEXT_CHARS - 1].rstrip() + "\u2026"
     return {"text": f"{text}\nAsk `/nmerror CODE` for the full card."}
-

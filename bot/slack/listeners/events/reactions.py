@@ -1,4 +1,5 @@
-"""A ❌ on one of the bot's replies: the reply goes, and the bot keeps quiet in that thread.
+"""A ❌ on one of the bot's replies: the reply goes, and the bot keeps quiet in that thread
+(nmbot.replies.threads.remove_reply).
 
 Anyone in the conversation may do it, but only the bot's own messages are
 removed (chat.delete with the bot token could not remove anyone else's anyway).
@@ -6,16 +7,16 @@ removed (chat.delete with the bot token could not remove anyone else's anyway).
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from slack_sdk import WebClient
 
-from ....store import StoreError
+from ....replies.threads import remove_reply
 from ...calls import FAILED, try_call
 from ...deps import Deps
-from .delivery import first_delivery
+from .delivery import delivery_key
 
 REMOVE_REACTIONS = frozenset({"x", "negative_squared_cross_mark"})  # ❌ and ❎
-REMOVED_KIND, REACTION_SURFACE = "removed", "reaction"
 
 
 def handle_reaction(deps: Deps, client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
@@ -27,17 +28,8 @@ def handle_reaction(deps: Deps, client: WebClient, body: dict, event: dict, logg
     channel, ts = item.get("channel"), item.get("ts")
     if not channel or not ts:
         return
-    if not first_delivery(deps, body, {}):
-        logger.info("duplicate delivery of a reaction dropped")
-        return
-    thread_ts = thread_of_message(client, channel, ts, logger)  # before the delete: a deleted message has no thread
-    delete_message(client, channel, ts, logger)
-    try:
-        deps.store.quiet_thread(channel, thread_ts)
-        deps.usage.add(kind=REMOVED_KIND, surface=REACTION_SURFACE, channel=channel, code=None)
-    except StoreError as exc:
-        logger.warning("could not keep the thread quiet: %s", exc)
-    logger.info("reply %s in %s removed on request; thread %s kept quiet", ts, channel, thread_ts)
+    remove_reply(deps, delivery_key(body, {}), channel, ts, partial(thread_of_message, client, channel, ts, logger),
+                 partial(delete_message, client, channel, ts, logger), logger)
 
 
 def thread_of_message(client: WebClient, channel: str, ts: str, logger: logging.Logger) -> str:

@@ -1,9 +1,7 @@
-"""What the vote and "Why this answer?" buttons carry in their value: written when a card is drawn, read back
-by the action listeners when the button is clicked.
-
-Outside `nmbot.slack.listeners` although only its action listeners read them: the code that builds the replies
-writes them, and the listeners import that code, so a module inside the listeners' packages would be imported
-in a cycle.
+"""What the vote and "Why this answer?" buttons carry in their value: written when a reply draws a card
+(answers.vote_for), decoded by the action listeners when the button is clicked, and read back here
+(votes.py, clicks.py). The cards draw them from their fields only (nmbot.cards imports nothing from here at run
+time: this package imports the cards).
 """
 from __future__ import annotations
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from ....cards.channel_controls import (autoreply_changed_message, autoreply_status_message, muted_message,
-                                        unmuted_message)
-from ....cards.other_answers import notice_message
-from ....report import describe_duration, parse_duration
-from ....store import AUTOREPLY_MODES, StoreError
-from ...deps import Deps
+from ..cards.channel_controls import autoreply_changed_message, autoreply_status_message, muted_message, unmuted_message
+from ..cards.other_answers import notice_message
+from ..report import describe_duration, parse_duration
+from ..store import AUTOREPLY_MODES, StoreError
+
+if TYPE_CHECKING:
+    from ..slack.deps import Deps
 
 MAX_MUTE = 30 * 86400  # longer than a month is "off", and should say so
 OFF_WORDS = ("off", "stop", "end", "cancel", "0")
