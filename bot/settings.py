@@ -147,6 +147,10 @@ class StoreTuning:
     claims_kept: int = 10_000
     claims_kept_seconds: float = 2 * 3600.0
     settings_kept: int = 10_000  # channels whose settings one store keeps copies of (`channel_settings(max_age)`)
+    # Every pasted log needs its channel's settings, which change a few times a year: a copy this old is good
+    # enough. A change made in this process is seen at once; one made in another (a replica, a gunicorn
+    # worker) within this many seconds.
+    channel_settings_seconds: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ[CACHE_ENV_VAR] = tempfile.mkdtemp(prefix="nmbot-test-cache-")
 
 # Property tests: a few hundred generated inputs each in the suite; the long run is
-# `HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests -k property` (README, Operations).
+# `HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests -k property` (docs/operations.md, "Hostile input").
 settings.register_profile("suite", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))

@@ -1,6 +1,6 @@
 """The `nmbot` command line.
 
-A contract that outside scripts rely on (see README): `ask`, `lookup`,
+A contract that outside scripts rely on (see docs/cli.md): `ask`, `lookup`,
 `scan`, `kb check`, `serve`, `manifest`, `report`, `console`, `completion`. Slack libraries are imported only by
 `serve` and `lookup --blocks`, so the other commands start fast.
 """

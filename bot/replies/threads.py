@@ -23,11 +23,6 @@ from .kinds import Autoreply, Kind, Surface
 if TYPE_CHECKING:
     from ..slack.deps import Deps
 
-# Every pasted log needs its channel's settings, which change a few times a year: a copy this old is good
-# enough. A change made in this process is seen at once; one made in another (a replica, a gunicorn worker)
-# within this many seconds (README, "Channel controls").
-CHANNEL_SETTINGS_SECONDS = 5.0
-
 # post(channel, thread_ts, message, claim): POSTED, REFUSED or UNREACHED; the reply names `claim`.
 Post = Callable[[str, str, dict, Optional[str]], str]
 ReadFiles = Callable[[], FileScan]
@@ -93,7 +88,7 @@ def autoreply_mode(deps: Deps, channel: str, thread_ts: str | None) -> str:
     thread nobody can have quieted yet, so that look-up is saved on most pastes.
     """
     try:
-        settings = deps.store.channel_settings(channel, max_age=CHANNEL_SETTINGS_SECONDS)
+        settings = deps.store.channel_settings(channel, max_age=deps.settings.store.channel_settings_seconds)
         if settings.is_muted(time.time()) or (thread_ts and deps.store.is_thread_quiet(channel, thread_ts)):
             return Autoreply.OFF
         return settings.autoreply

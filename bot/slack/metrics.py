@@ -9,7 +9,7 @@ their figures through prometheus_client's multiprocess mode instead
 its own files, any of them renders the sum, and the process collectors are
 left out, since a scrape reaches one process and would describe only that one.
 
-The metric names and labels are a contract (README, "Health and metrics"):
+The metric names and labels are a contract (docs/operations.md, "Health and metrics"):
 dashboards use them.
 """
 from __future__ import annotations
