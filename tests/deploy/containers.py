@@ -16,10 +16,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from helpers import poll_until
 
 REPO = Path(__file__).resolve().parents[2]
 BASE_TAG = "localhost/nmbot-test-base:bookworm-1"  # change the tag when BASE_PACKAGES change
@@ -170,15 +171,15 @@ class Container:
 
 
 def wait_for(condition, what: str, container: Container, timeout: float = 60.0):
-    """Poll `condition()` until it returns something true; fail with the container's log after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """Poll `condition()` until it returns something true (a refused connection is the container starting);
+    fail with the container's log after `timeout`, or as soon as the container has stopped."""
+    def met():
         try:
             result = condition()
         except OSError:
             result = None
-        if result:
-            return result
-        if time.monotonic() > deadline or not container.running():
-            raise AssertionError(f"timed out waiting for {what}; the container's log:\n{container.logs()[-4000:]}")
-        time.sleep(0.1)
+        if not result and not container.running():
+            raise AssertionError(f"the container stopped before {what}; its log:\n{container.logs()[-4000:]}")
+        return result
+
+    return poll_until(met, lambda: f"{what}; the container's log:\n{container.logs()[-4000:]}", timeout, every=0.1)

@@ -15,12 +15,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import queue
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from helpers import Lines
 from server_process import clean_env, free_port, wait_until_healthy
 from slack_requests import SIGNING_SECRET, SlackSender
 from webapi_stub import BOT_TOKEN, WebApiStub
@@ -143,9 +141,7 @@ def test_the_units_commands_run_the_bot(service, tmp_path):
     command = [str(Path(sys.executable).with_name("nmbot")), *words[1:-1], *env["NMBOT_SERVE_ARGS"].split()]
     proc = subprocess.Popen(command, env=env, cwd=state, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             preexec_fn=lock_down)
-    lines: queue.Queue[str] = queue.Queue()
-    output: list[str] = []
-    threading.Thread(target=read_lines, args=(proc, lines, output), daemon=True).start()
+    log = Lines(proc.stdout)
     try:
         url = f"http://127.0.0.1:{port}"
         assert wait_until_healthy(url, timeout=30)["store"] == "up"
@@ -155,7 +151,7 @@ def test_the_units_commands_run_the_bot(service, tmp_path):
 
         reload = shlex.split(one(service, "ExecReload").replace("$MAINPID", str(proc.pid)))
         assert subprocess.run(reload, timeout=10).returncode == 0
-        wait_for_line(lines, output, r"knowledge base reloaded")
+        log.wait_for(r"knowledge base reloaded")
         assert proc.poll() is None
 
         proc.send_signal(getattr(signal, one(service, "KillSignal")))
@@ -165,23 +161,7 @@ def test_the_units_commands_run_the_bot(service, tmp_path):
             proc.kill()
             proc.wait(timeout=10)
         stub.stop()
-    text = "".join(output)
-    assert all("level" in json.loads(line) for line in output)  # NMBOT_LOG_FORMAT=json from Environment=
+    text = log.text
+    assert all("level" in json.loads(line) for line in log.output)  # NMBOT_LOG_FORMAT=json from Environment=
     assert BOT_TOKEN not in text and SIGNING_SECRET not in text and "Traceback" not in text
 
-
-def read_lines(proc: subprocess.Popen, lines: queue.Queue, output: list[str]) -> None:
-    for line in proc.stdout:
-        output.append(line)
-        lines.put(line)
-
-
-def wait_for_line(lines: queue.Queue, output: list[str], pattern: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if re.search(pattern, lines.get(timeout=max(0.01, deadline - time.monotonic()))):
-                return
-        except queue.Empty:
-            break
-    raise AssertionError(f"no line matching {pattern!r}; output:\n{''.join(output)}")

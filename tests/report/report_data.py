@@ -1,6 +1,8 @@
 """A state store filled by hand for the report tests: a fixed clock, a week of use, hostile text."""
 from __future__ import annotations
 
+from helpers import FakeClock
+
 from nmbot.store import StateStore, UsageEvent
 
 DAY = 86400.0
@@ -10,12 +12,9 @@ HOSTILE_QUESTION = '<script>window.__nmbot_pwned = 1</script> why "quoted" & \'s
 HOSTILE_COMMENT = '"><img src=x onerror="window.__nmbot_pwned = 2"> nothing on -2004'
 
 
-class Clock:
-    def __init__(self, now: float = NOW - 10 * DAY):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+def report_clock() -> FakeClock:
+    """The store's clock, set by `fill` and `fill_hostile` as they record."""
+    return FakeClock(NOW - 10 * DAY)
 
 
 def count(store: StateStore, kind: str, surface: str, channel: str, code: int | None) -> None:
@@ -23,7 +22,7 @@ def count(store: StateStore, kind: str, surface: str, channel: str, code: int | 
     store.record_events([UsageEvent(kind, surface, channel, code, store.now())])
 
 
-def fill(store: StateStore, clock: Clock, kb_version: str, end: float = NOW) -> None:
+def fill(store: StateStore, clock: FakeClock, kb_version: str, end: float = NOW) -> None:
     """Ten days before `end` one answer (outside a 7-day report); the day before `end` a busy day; the clock
     left at `end`."""
     clock.now = end - 10 * DAY
@@ -46,7 +45,7 @@ def fill(store: StateStore, clock: Clock, kb_version: str, end: float = NOW) -> 
     clock.now = end
 
 
-def fill_hostile(store: StateStore, clock: Clock, kb_version: str, end: float = NOW) -> None:
+def fill_hostile(store: StateStore, clock: FakeClock, kb_version: str, end: float = NOW) -> None:
     """Two days before `end`: a question and a thumbs-down comment written to break a web page."""
     clock.now = end - 2 * DAY
     count(store, "suggestions", "mention", "C3", None)

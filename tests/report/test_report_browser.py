@@ -12,7 +12,7 @@ import shutil
 import time
 
 import pytest
-from report_data import HOSTILE_COMMENT, HOSTILE_QUESTION, Clock, fill, fill_hostile
+from report_data import HOSTILE_COMMENT, HOSTILE_QUESTION, fill, fill_hostile, report_clock
 
 from nmbot.cli.main import main
 from nmbot.store import open_store
@@ -47,7 +47,7 @@ def report_html(tmp_path, monkeypatch, capsys, kb) -> str:
     url = f"sqlite:///{tmp_path / 'nmbot.sqlite3'}"
     monkeypatch.setenv("NMBOT_DATABASE_URL", url)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
-    clock, now = Clock(), time.time()
+    clock, now = report_clock(), time.time()
     with open_store(url, clock=clock, keep_days=0) as store:
         fill(store, clock, kb.version, end=now)
         fill_hostile(store, clock, kb.version, end=now)

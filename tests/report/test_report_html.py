@@ -6,7 +6,7 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
-from report_data import DAY, HOSTILE_COMMENT, HOSTILE_QUESTION, NOW, Clock, fill, fill_hostile
+from report_data import DAY, HOSTILE_COMMENT, HOSTILE_QUESTION, NOW, fill, fill_hostile, report_clock
 
 from nmbot.cli.main import main
 from nmbot.report import build_report, render
@@ -49,7 +49,7 @@ class Page(HTMLParser):
 
 @pytest.fixture
 def hostile(kb):
-    clock = Clock()
+    clock = report_clock()
     store = open_store("memory://", clock=clock)
     fill(store, clock, kb.version)
     fill_hostile(store, clock, kb.version)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from report_data import DAY, HOSTILE_QUESTION, NOW, Clock, fill_hostile
+from report_data import DAY, HOSTILE_QUESTION, NOW, fill_hostile, report_clock
 
 from nmbot.cli.main import main
 from nmbot.report import build_report, render
@@ -106,7 +106,7 @@ def test_values(week, kb):
 
 
 def test_the_yaml_fragment_puts_wordings_under_the_code_offered(kb):
-    clock = Clock()
+    clock = report_clock()
     store = open_store("memory://", clock=clock)
     fill_hostile(store, clock, kb.version)
     data = as_json(build_report(store, since=NOW - 7 * DAY, until=NOW, kb=kb))

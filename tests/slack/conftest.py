@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 
 from bot_settings import settings_for
+from helpers import wait_on
 from slack_requests import SlackSender
 from webapi_stub import WebApiStub
 
@@ -52,13 +52,7 @@ class TrackingExecutor(ThreadPoolExecutor):
             self._idle.notify_all()
 
     def wait_idle(self, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._pending:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError("listeners still running after the deadline")
-                self._idle.wait(left)
+        wait_on(self._idle, lambda: not self._pending, "the listeners still running to finish", timeout)
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

@@ -3,15 +3,13 @@ signals, CPU time."""
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 
+from helpers import Lines, poll_until
 from slack_requests import SIGNING_SECRET, get
 from webapi_stub import APP_TOKEN, BOT_TOKEN, WebApiStub
 
@@ -63,30 +61,19 @@ class ServerProcess:
         self.url = ""
         self.proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, start_new_session=own_group)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.log = Lines(self.proc.stdout)
 
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.output.append(line)
-            self.lines.put(line)
+    @property
+    def output(self) -> list[str]:
+        return self.log.output
 
     @property
     def text(self) -> str:
-        return "".join(self.output)
+        return self.log.text
 
     def wait_for_line(self, pattern: str, timeout: float = 20.0) -> re.Match:
         """The next line (after those already waited for) matching `pattern`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if m := re.search(pattern, line):
-                return m
-        raise AssertionError(f"no line matching {pattern!r}; output:\n{self.text}")
+        return self.log.wait_for(pattern, timeout)
 
     def start(self, timeout: float = 20.0) -> str:
         """Wait until the server listens and is healthy (and ready, on the probe port); its base URL."""
@@ -121,23 +108,12 @@ class ServerProcess:
 
 
 def wait_until_healthy(url: str, timeout: float = 20.0, path: str = "/healthz") -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
+    """The JSON of `url + path` once it answers 200 (refused connections meanwhile are the server starting)."""
+    def healthy() -> dict | None:
         try:
             response = get(url + path)
-            if response.status == 200:
-                return response.json()
         except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("the server never became healthy")
-        time.sleep(0.05)
+            return None
+        return response.json() if response.status == 200 else None
 
-
-def wait_until(condition, what: str, timeout: float = 20.0) -> None:
-    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+    return poll_until(healthy, f"{url}{path} to answer 200", timeout, every=0.05)

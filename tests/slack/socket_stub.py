@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
+from helpers import wait_on
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
@@ -155,13 +156,7 @@ class SocketModeStub:
     # --- what a test does --------------------------------------------------------------------
 
     def wait_until(self, condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not condition():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"timed out waiting for {what}; links: {self.describe()}")
-                self._changed.wait(left)
+        wait_on(self._changed, condition, lambda: f"{what}; links: {self.describe()}", timeout)
 
     def describe(self) -> str:
         return ", ".join(f"#{l.ticket} {'open' if l.open else 'closed'}" for l in self.links) or "none"

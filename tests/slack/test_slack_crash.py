@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from server_process import ServerProcess, bot_env, wait_until
+from helpers import poll_until
+from server_process import ServerProcess, bot_env
 from slack_requests import SlackSender, message
 from webapi_stub import Fault, WebApiStub
 
@@ -71,7 +72,7 @@ def kill_mid_burst(stub: WebApiStub, cwd: Path) -> Crash:
         second = ServerProcess(env, cwd)
         try:
             second.start()
-            wait_until(lambda: not store.pending_events(), "every recorded event settled", timeout=30)
+            poll_until(lambda: not store.pending_events(), "every recorded event settled", timeout=30)
         finally:
             assert second.stop() == 0
     assert "Traceback" not in second.text, second.text

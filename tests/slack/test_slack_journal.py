@@ -8,6 +8,7 @@ import time
 from typing import Iterator
 
 import pytest
+from helpers import FakeClock, poll_until
 from slack_requests import CHANNEL, mention, message
 from store_faults import OUTAGES, DatabaseFault, Unavailable, database_fault
 from webapi_stub import BOT_ID, Fault
@@ -21,26 +22,14 @@ LEASE = 60.0
 HOUR = 3600.0
 
 
-class Clock:
+@pytest.fixture
+def clock() -> FakeClock:
     """The store's time, moved by the test: a lease lapses when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+    return FakeClock(time.time())
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def bot_store(clock: Clock, request) -> StateStore:
+def bot_store(clock: FakeClock, request) -> StateStore:
     """A memory store on the test's clock; with param "left_behind", holding what a stopped process left;
     with a `db_fault` in the test, the store on that database."""
     if "db_fault" in request.fixturenames:
@@ -69,10 +58,8 @@ def deliver(bot, event: dict) -> None:
 
 def wait_settled(bot, timeout: float = 10.0) -> None:
     """Every recorded event settled: a reply's settle is written behind it (leases.py)."""
-    deadline = time.monotonic() + timeout
-    while (pending := bot.store.pending_events()) != []:
-        assert time.monotonic() < deadline, f"still unsettled: {pending}"
-        time.sleep(0.02)
+    poll_until(lambda: bot.store.pending_events() == [],
+               lambda: f"every event settled; still unsettled: {bot.store.pending_events()}", timeout)
 
 
 def recovered(bot, outcome: str) -> float:
@@ -256,10 +243,8 @@ def test_a_held_lease_is_renewed_until_every_delivery_holding_it_is_finished(tmp
             assert store.take_lapsed_events(owner="host:other", lease=lease) == []
             time.sleep(lease / 10)
         leases.finish(key_of(event), settled=False)
-        deadline = time.monotonic() + 10 * lease
-        while not (taken := store.take_lapsed_events(owner="host:other", lease=HOUR)):
-            assert time.monotonic() < deadline, "a lease no longer renewed lapses"
-            time.sleep(lease / 10)
+        taken = poll_until(lambda: store.take_lapsed_events(owner="host:other", lease=HOUR),
+                           "a lease no longer renewed to lapse", 10 * lease, every=lease / 10)
         assert [e.key for e in taken] == [key_of(event)]
         assert leases.held == 0
 
@@ -283,10 +268,8 @@ def test_replies_are_settled_behind_together_and_what_is_left_at_close(tmp_path)
                             lease=LEASE, keep=HOUR)
         leases.hold(key_of(again))
         leases.finish(key_of(again), settled=True, replied=True)
-        deadline = time.monotonic() + 10
-        while store.pending_events():  # the writer thread, within about a second
-            assert time.monotonic() < deadline, "a reply's settle is written behind it"
-            time.sleep(0.02)
+        # the writer thread, within about a second
+        poll_until(lambda: not store.pending_events(), "a reply's settle to be written behind it", 10)
 
 
 class SettlesRefused:

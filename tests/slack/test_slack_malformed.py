@@ -9,7 +9,8 @@ import time
 from urllib.parse import urlencode
 
 import pytest
-from server_process import NMBOT, ServerProcess, bot_env, clean_env, wait_until
+from helpers import poll_until
+from server_process import NMBOT, ServerProcess, bot_env, clean_env
 from slack_interactions import interaction
 from slack_requests import CHANNEL, SIGNING_SECRET, USER, SlackSender, message, raw_request
 from webapi_stub import BOT_TOKEN
@@ -158,10 +159,10 @@ def test_the_real_server_refuses_each_impossible_event_in_one_line(stub, tmp_pat
         assert slack.event(message(PASTE)).status == 200
         [post] = stub.wait_for("chat.postMessage")
         assert "-2010" in post.blocks_text
-        wait_until(lambda: server.text.count(REFUSED) >= len(bad), "a line for each refused event")
+        poll_until(lambda: server.text.count(REFUSED) >= len(bad), "a line for each refused event")
         click = urlencode({"payload": json.dumps(clicked(actions=[]))})
         assert slack.post(click, "application/x-www-form-urlencoded").status == 400
-        wait_until(lambda: server.text.count(REFUSED) > len(bad), "a line for the refused click")
+        poll_until(lambda: server.text.count(REFUSED) > len(bad), "a line for the refused click")
     finally:
         code = server.stop()
     assert code == 0

@@ -11,8 +11,9 @@ from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from helpers import poll_until
 from metrics_page import metrics_of
-from server_process import ServerProcess, bot_env, wait_until
+from server_process import ServerProcess, bot_env
 from slack_requests import SIGNING_SECRET, SlackSender, get, mention, message, raw_request
 from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault
 
@@ -46,7 +47,7 @@ def test_sighup_reloads_in_place_in_every_worker_and_an_invalid_edit_keeps_the_o
     server = ServerProcess(bot_env(stub, NMBOT_KNOWLEDGE=str(kb_file), NMBOT_WEB_WORKERS=str(WORKERS)), tmp_path)
     try:
         slack = SlackSender(server.start())
-        wait_until(lambda: server.text.count("nmbot is serving Slack's requests") == WORKERS, "both workers")
+        poll_until(lambda: server.text.count("nmbot is serving Slack's requests") == WORKERS, "both workers")
         assert "Region outside your Number Masking coverage" in slack.command("-2004").body
 
         edit(kb_file, TITLE, EDITED)
@@ -86,9 +87,9 @@ def test_watching_reloads_when_a_file_changes(kb_file):
     try:
         assert maintenance.watch_every and deps.kb.get(-2004).title.startswith("Region outside your")
         edit(kb_file, TITLE, EDITED)
-        wait_until(lambda: deps.kb.get(-2004).title.endswith("(edited)"), "the edit to be loaded", 5)
+        poll_until(lambda: deps.kb.get(-2004).title.endswith("(edited)"), "the edit to be loaded", 5)
         kb_file.write_text("entries: [")
-        wait_until(lambda: deps.engines.problem is not None, "the broken edit to be refused", 5)
+        poll_until(lambda: deps.engines.problem is not None, "the broken edit to be refused", 5)
         assert deps.kb.get(-2004).title.endswith("(edited)")
     finally:
         maintenance.stop()
@@ -143,7 +144,7 @@ def test_purge_runs_on_its_own_schedule():
     deps = Deps(settings, engine.kb, engine.resolver, engine.scanner, CountingStore("memory://"), "UBOT")
     maintenance = Maintenance(deps, purge_every=0.02).start()
     try:
-        wait_until(lambda: CountingStore.purges >= 2, "two purges", 5)
+        poll_until(lambda: CountingStore.purges >= 2, "two purges", 5)
     finally:
         maintenance.stop()
 

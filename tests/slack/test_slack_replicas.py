@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import pytest
+from helpers import poll_until
 from pg_schema import fresh_schema, reachable_pg_url
-from server_process import ServerProcess, bot_env, wait_until
+from server_process import ServerProcess, bot_env
 from slack_requests import SlackSender, get, mention, message
 from webapi_stub import WebApiStub
 
@@ -86,7 +87,7 @@ def deliver_at_once(replicas: list[Replica], deliveries: list[Delivery]) -> None
     with ThreadPoolExecutor(max_workers=len(deliveries)) as pool:
         assert list(pool.map(send, deliveries)) == [200] * len(deliveries)
     expected = before + len(deliveries)
-    wait_until(lambda: sum(r.metric("nmbot_listener_runs_total") for r in replicas) >= expected
+    poll_until(lambda: sum(r.metric("nmbot_listener_runs_total") for r in replicas) >= expected
                and all(r.metric("nmbot_listeners_in_flight") == 0 for r in replicas),
                f"{len(deliveries)} listener runs to finish")
 

@@ -19,8 +19,9 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+from helpers import poll_until
 from metrics_page import metrics_of
-from server_process import ServerProcess, bot_env, wait_until
+from server_process import ServerProcess, bot_env
 from slack_requests import CHANNEL, USER, SlackSender, get, message, post_unsigned, raw_request, send
 from webapi_stub import Fault
 
@@ -166,7 +167,7 @@ def test_two_workers_each_answer_and_every_scrape_adds_up_both(stub, tmp_path):
     server = ServerProcess(bot_env(stub, NMBOT_WEB_WORKERS="2", NMBOT_DATABASE_URL="memory://"), tmp_path)
     try:
         slack = SlackSender(server.start())
-        wait_until(lambda: server.text.count("nmbot is serving Slack's requests") == 2, "both workers")
+        poll_until(lambda: server.text.count("nmbot is serving Slack's requests") == 2, "both workers")
         first, second = worker_pids(server)
         for paused in (first, second):
             os.kill(paused, signal.SIGSTOP)  # the other worker takes every request meanwhile
@@ -233,7 +234,7 @@ def test_a_dead_workers_counts_stay_and_its_work_in_flight_goes(stub, tmp_path):
     server = ServerProcess(bot_env(stub, NMBOT_WEB_WORKERS="2", NMBOT_DATABASE_URL="memory://"), tmp_path)
     try:
         slack = SlackSender(server.start())
-        wait_until(lambda: server.text.count("nmbot is serving Slack's requests") == 2, "both workers")
+        poll_until(lambda: server.text.count("nmbot is serving Slack's requests") == 2, "both workers")
         doomed, other = worker_pids(server)
         os.kill(other, signal.SIGSTOP)  # so the doomed worker takes the event
         try:
@@ -243,7 +244,7 @@ def test_a_dead_workers_counts_stay_and_its_work_in_flight_goes(stub, tmp_path):
             os.kill(other, signal.SIGCONT)
         assert metrics_of(get(server.probe_url + "/metrics").body)["nmbot_listeners_in_flight"] == 1
         os.kill(doomed, signal.SIGKILL)
-        wait_until(lambda: len(worker_pids(server)) == 3, "gunicorn to start a worker in its place")
+        poll_until(lambda: len(worker_pids(server)) == 3, "gunicorn to start a worker in its place")
         m = metrics_of(get(server.probe_url + "/metrics").body)
         assert m["nmbot_listeners_in_flight"] == 0  # a dead worker's runs are not running
         assert m['nmbot_requests_total{surface="event"}'] == 1  # but what it did still counts

@@ -17,7 +17,8 @@ from typing import Iterator
 
 import pytest
 from bot_settings import settings_for
-from server_process import NMBOT, ServerProcess, free_port, socket_env, wait_until
+from helpers import poll_until
+from server_process import NMBOT, ServerProcess, free_port, socket_env
 from slack_requests import action_payload, command_form, event_envelope, get, message
 from socket_stub import SocketModeStub
 from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault, WebApiStub
@@ -133,7 +134,7 @@ def test_two_replicas_share_the_store_and_answer_once(start, slack, stub, tmp_pa
         stub.wait_for("chat.postMessage", round_ + 1)
         # One of the two says it dropped the other copy.
         pattern = "duplicate delivery of a message dropped"
-        wait_until(lambda: sum(s.text.count(pattern) for s in (first, second)) >= round_ + 1,
+        poll_until(lambda: sum(s.text.count(pattern) for s in (first, second)) >= round_ + 1,
                    "the other copy dropped", 10)
     assert len(stub.calls_to("chat.postMessage")) == 3
 
@@ -238,16 +239,16 @@ def test_the_probe_port_says_ready_only_while_connected(start, slack):
     server = start(NMBOT_METRICS_HOST="127.0.0.1", NMBOT_METRICS_PORT=str(port))
     probes = f"http://127.0.0.1:{port}"
     link = connected(server, slack)
-    wait_until(lambda: status_of(probes + "/readyz") == 200, "ready once connected", 5)
+    poll_until(lambda: status_of(probes + "/readyz") == 200, "ready once connected", 5)
     assert get(probes + "/healthz").json()["store"] == "up"
     assert "nmbot_socket_mode_connected 1.0" in get(probes + "/metrics").body
     slack.refuse_with = 403
     slack.drop(link)
-    wait_until(lambda: status_of(probes + "/readyz") == 503, "not ready once the connection is lost", 10)
+    poll_until(lambda: status_of(probes + "/readyz") == 503, "not ready once the connection is lost", 10)
     assert status_of(probes + "/healthz") == 200  # alive: still inside the give-up window
     slack.refuse_with = None
     reconnected(server, slack, 2, timeout=15)
-    wait_until(lambda: status_of(probes + "/readyz") == 200, "ready again", 5)
+    poll_until(lambda: status_of(probes + "/readyz") == 200, "ready again", 5)
     assert server.stop() == 0
 
 
@@ -355,14 +356,14 @@ def test_the_probes_see_connected_lost_and_back(in_process, slack):
     bot = in_process()
     state = bot.runtime.state
     link = slack.wait_for_link(1)
-    wait_until(state.ready, "ready", 5)
+    poll_until(state.ready, "ready", 5)
     assert state.snapshot()["connected"] is True and state.alive()
     slack.refuse_with = 403  # the client cannot restore it by itself
     slack.drop(link)
-    wait_until(lambda: not state.ready(), "not ready once the connection is lost", 5)
+    poll_until(lambda: not state.ready(), "not ready once the connection is lost", 5)
     assert state.alive() and not state.gave_up  # inside the give-up window
     slack.refuse_with = None
-    wait_until(state.ready, "ready again", 10)
+    poll_until(state.ready, "ready again", 10)
     assert state.connections == 2
     assert bot.close() == 0 and not state.ready()
 

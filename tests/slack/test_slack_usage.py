@@ -1,7 +1,7 @@
 """The usage log: rows for reports, written behind the answers, never lost to a short store outage."""
 from __future__ import annotations
 
-import time
+from helpers import poll_until
 
 from nmbot.slack.usage import UsageLog
 from nmbot.store import SqlStore, StoreError, UsageEvent, open_store
@@ -23,15 +23,6 @@ class FlakyStore(SqlStore):
         super()._record_events(events)
 
 
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_rows_are_written_in_one_go_on_flush():
     store = FlakyStore(failures=0)
     log = UsageLog(store, flush_seconds=3600).start()
@@ -48,7 +39,7 @@ def test_the_writer_flushes_by_itself_within_the_interval():
     store = open_store("memory://")
     log = UsageLog(store, flush_seconds=0.05).start()
     log.add(kind="card", surface="autoreply", channel="C1", code=-2010)
-    assert wait_for(lambda: len(store.events()) == 1)
+    poll_until(lambda: len(store.events()) == 1, "the row written without a flush", 5)
     log.close()
 
 
@@ -57,7 +48,7 @@ def test_many_pending_rows_are_written_early():
     log = UsageLog(store, flush_seconds=3600, flush_rows=10).start()
     for _ in range(10):
         log.add(kind="card", surface="command", channel="C1", code=-2004)
-    assert wait_for(lambda: len(store.events()) == 10)
+    poll_until(lambda: len(store.events()) == 10, "the ten rows written early", 5)
     log.close()
 
 

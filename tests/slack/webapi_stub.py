@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
+from helpers import wait_on
+
 BOT_TOKEN = "xoxb-test-0000-secret"
 APP_TOKEN = "xapp-test-0000-secret"
 BOT_USER_ID = "UBOT0001"
@@ -174,13 +176,7 @@ class WebApiStub:
         return self.calls_to(method)
 
     def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while not condition():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"timed out waiting for {what}; calls: {[c.method for c in self.calls]}")
-                self._lock.wait(left)
+        wait_on(self._lock, condition, lambda: f"{what}; calls: {[c.method for c in self.calls]}", timeout)
 
     # --- answers ---------------------------------------------------------------------------
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")))  # the tests' helpers
+
+from helpers import poll_until  # noqa: E402
 
 from nmbot.store import open_store  # noqa: E402
 
@@ -28,11 +30,7 @@ def _touch(path: str) -> None:
 
 
 def _wait_for(paths: list[str]) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not all(os.path.exists(p) for p in paths):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {paths}")
-        time.sleep(0.001)
+    poll_until(lambda: all(os.path.exists(p) for p in paths), str(paths), TIMEOUT, every=0.001)
 
 
 def main() -> int:

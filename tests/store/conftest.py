@@ -12,24 +12,12 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 import pytest
+from helpers import FakeClock
 from pg_schema import fresh_schema, psycopg_conninfo, reachable_pg_url
 
 from nmbot.store import StateStore, open_store
 
 BACKENDS = ("sqlite", "postgresql")
-
-
-class FakeClock:
-    """A clock the test moves by hand: `clock()` returns `clock.now`."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")))  # the tests' helpers
+
+from helpers import poll_until  # noqa: E402
 
 from nmbot.store import open_store  # noqa: E402
 
@@ -24,11 +26,8 @@ def meet(sync: str, stage: str, me: int, peers: int) -> None:
     """Say this taker reached `stage`, then wait until every peer has."""
     with open(os.path.join(sync, f"{stage}-{me}"), "w"):
         pass
-    deadline = time.monotonic() + TIMEOUT
-    while not all(os.path.exists(os.path.join(sync, f"{stage}-{n}")) for n in range(peers)):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for the other takers ({stage})")
-        time.sleep(0.001)
+    poll_until(lambda: all(os.path.exists(os.path.join(sync, f"{stage}-{n}")) for n in range(peers)),
+               f"the other takers ({stage})", TIMEOUT, every=0.001)
 
 
 def main() -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from helpers import poll_until
 
 from nmbot.settings import StoreTuning
 from nmbot.store import ChannelSettings, JournalEntry, SqlStore, StoreError, UsageEvent, open_store
@@ -164,9 +165,7 @@ def test_a_ping_that_cannot_finish_in_time_says_no_in_time(tmp_path) -> None:
     assert time.monotonic() - started < 1.0, "each answer came within PING_SECONDS"
     stuck.execute("ROLLBACK")
     stuck.close()
-    deadline = time.monotonic() + 5
-    while not store.ping() and time.monotonic() < deadline:
-        pass
+    poll_until(store.ping, "the store to answer pings again", 5)
     assert store.ping() is True
     store.close()
 
@@ -324,9 +323,10 @@ def test_two_processes_claim_each_key_exactly_once(db: str, request, tmp_path) -
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=str(REPO),
                 )
             )
-        _wait_for(
+        poll_until(
             lambda: all((sync / f"ready-{n}").exists() for n in range(peers))
-            or any(p.poll() is not None for p in procs)
+            or any(p.poll() is not None for p in procs),
+            "the worker processes to start", every=0.005,
         )
         (sync / "go").touch()
         won: list[list[str]] = []
@@ -342,11 +342,3 @@ def test_two_processes_claim_each_key_exactly_once(db: str, request, tmp_path) -
     claimed = [key for keys in won for key in keys]
     assert len(claimed) == len(set(claimed)) == count, "no key claimed twice"
     assert set(claimed) == {f"race:{i}" for i in range(count)}, "every key claimed"
-
-
-def _wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("worker processes did not start in time")
-        time.sleep(0.005)
