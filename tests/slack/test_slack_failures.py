@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from urllib.parse import urlencode
 
 import pytest
+from metrics_page import metrics_of
 from server_process import ServerProcess, bot_env
-from slack_requests import CHANNEL, SlackSender, mention, message, post_unsigned, raw_request
+from slack_requests import CHANNEL, SlackSender, get, mention, message, post_unsigned, raw_request
 from webapi_stub import Fault
 
 from nmbot.settings import Settings
@@ -30,7 +32,11 @@ def posts_after_idle(bot) -> list:
 
 
 def slack_errors(bot) -> dict:
-    return bot.wsgi.deps.metrics.slack_errors.values()
+    """Failed Slack Web API attempts by (method, error), as the /metrics page counts them."""
+    page = metrics_of(get(bot.probe_url + "/metrics").body)
+    counted = (re.fullmatch(r'nmbot_slack_api_errors_total\{error="([^"]*)",method="([^"]*)"\}', sample)
+               for sample in page)
+    return {(found[2], found[1]): page[found[0]] for found in counted if found}
 
 
 # --- Slack's Web API failing -----------------------------------------------------------------
