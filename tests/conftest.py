@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import textwrap
 from pathlib import Path
@@ -17,6 +18,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 # The knowledge-base parse cache of this test run, not the user's (child processes inherit it).
 os.environ[CACHE_ENV_VAR] = tempfile.mkdtemp(prefix="nmbot-test-cache-")
+# Compiled modules are cached in __pycache__ even where PYTHONDONTWRITEBYTECODE is set (container images often
+# set it): without the cache every `nmbot` a test starts compiles nmbot anew, and each pytest worker rewrites
+# the asserts of every test module anew. Child processes and the workers inherit the environment.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 # Property tests: a few hundred generated inputs each in the suite; the long run is
 # `HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests -k property` (docs/operations.md, "Hostile input").

@@ -61,6 +61,14 @@ class Lines:
     def text(self) -> str:
         return "".join(self.output)
 
+    def skip_unread(self) -> None:
+        """Forget the lines not yet waited for: the next `wait_for` reads only what comes after now."""
+        while True:
+            try:
+                self._unread.get_nowait()
+            except queue.Empty:
+                return
+
     def wait_for(self, pattern: str, timeout: float = 20.0) -> re.Match:
         """The next line (after those already waited for) matching `pattern`; fails after `timeout` seconds,
         showing the output so far."""

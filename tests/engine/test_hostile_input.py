@@ -19,6 +19,7 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from helpers import fewer_examples
 
 from nmbot.engine.codes import ERROR_WORD_REACH, codes_in_question, looks_like_family, normalise_dashes
 from nmbot.engine.places import countries_as_words
@@ -172,6 +173,7 @@ def test_property_url_passwords_are_masked_as_the_old_pattern_masked_them(text):
     assert mask_url(text) == OLD_URL_PASSWORD.sub(r"\1***@", text)
 
 
+@fewer_examples(4)  # each example is a long text read by every scanner
 @given(line=long_hostile_lines())
 def test_property_hostile_lines_take_linear_time_everywhere(line, kb, engines):
     scanner, resolver = engines

@@ -6,6 +6,7 @@ import time
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from helpers import fewer_examples
 
 from nmbot.engine.privacy import MASK, mask_msisdns
 
@@ -122,6 +123,7 @@ def test_property_phone_numbers_show_at_most_two_digits(number, key, in_a_url):
     assert sum(c.isdigit() for c in masked.replace("%2B", "").replace("%3D", "")) == 2
 
 
+@fewer_examples(4)  # every example is a text of thousands of characters
 @given(st.text(alphabet="0123456789abcdefxyz+-(). =", min_size=1000, max_size=20_000))
 def test_property_masking_takes_linear_time(text):
     started = time.perf_counter()

@@ -8,6 +8,7 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from helpers import fewer_examples
 
 from nmbot.engine.codes import code_tokens, codes_in_question, normalise_dashes
 from nmbot.engine.product_words import NOT_CODE_WORDS, PHRASES
@@ -248,6 +249,7 @@ def test_property_read_codes_only_sorts_what_codes_in_question_finds(text, kb):
         assert s.product.key in PRODUCTS
 
 
+@fewer_examples(4)  # every example is a text of thousands of characters
 @given(parts=st.lists(st.sampled_from(["sms ", "viber ", "room ", "in ", "session ", "2004 ", "-1015 ", "+65 ",
                                        "6591 ", "errorCode=", "-2004 ", "number lookup ", ": ", "#", "x"]),
                       min_size=1, max_size=6),

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from slack_interactions import message_shortcut
 from slack_requests import message
 
+from nmbot.cli.main import main
 from nmbot.slack.app import BOT_SCOPES
 from nmbot.slack.manifest import ManifestError, https_origin
 
@@ -107,6 +109,21 @@ def nmbot_manifest(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*NMBOT, "manifest", *args], capture_output=True, text=True, timeout=60)
 
 
+@pytest.fixture
+def manifest_here(capsys) -> Callable[..., subprocess.CompletedProcess]:
+    """`nmbot manifest` run by the command's own `main` in this process: its exit status and output, as
+    `nmbot_manifest` gives them, without an interpreter starting for each of many addresses."""
+    def run(*args: str) -> subprocess.CompletedProcess:
+        try:
+            status = main(["manifest", *args])
+        except SystemExit as exc:
+            status = exc.code
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(["nmbot", "manifest", *args], status, out.out, out.err)
+
+    return run
+
+
 @pytest.fixture(scope="module")
 def http_manifest() -> dict:
     done = nmbot_manifest("--http", "https://nmbot.example.com")
@@ -145,8 +162,8 @@ def test_the_http_manifest_sends_everything_to_slack_events(http_manifest, manif
     ("https://nmbot.example.com/", "https://nmbot.example.com"),
     ("HTTPS://Bot.Example.COM:8443", "https://bot.example.com:8443"),
 ])
-def test_the_host_may_be_written_several_ways(given_address, origin):
-    done = nmbot_manifest("--http", given_address)
+def test_the_host_may_be_written_several_ways(given_address, origin, manifest_here):
+    done = manifest_here("--http", given_address)
     assert done.returncode == 0
     assert yaml.safe_load(done.stdout)["settings"]["event_subscriptions"]["request_url"] == origin + "/slack/events"
 
@@ -169,8 +186,8 @@ def test_the_host_may_be_written_several_ways(given_address, origin):
     ("https://nmbot.example.com\n", "no spaces or control characters"),
     ("https://nmbot. example.com", "no spaces or control characters"),
 ])
-def test_a_bad_host_is_one_line_and_exit_2(address, reason):
-    done = nmbot_manifest("--http", address)
+def test_a_bad_host_is_one_line_and_exit_2(address, reason, manifest_here):
+    done = manifest_here("--http", address)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.startswith("nmbot: --http: expected https://HOST") and done.stderr.count("\n") == 1
     assert reason in done.stderr

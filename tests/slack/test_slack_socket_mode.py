@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Iterator
 
 import pytest
@@ -20,7 +21,7 @@ from bot_settings import settings_for
 from helpers import poll_until
 from server_process import NMBOT, ServerProcess, free_port, socket_env
 from slack_requests import action_payload, command_form, event_envelope, get, message
-from socket_stub import SocketModeStub
+from socket_stub import Link, SocketModeStub
 from webapi_stub import APP_TOKEN, BOT_TOKEN, Fault, WebApiStub
 
 from nmbot.slack.app import assemble
@@ -54,6 +55,48 @@ def start(stub: WebApiStub, slack: SocketModeStub, tmp_path):
     yield start_bot
     for server in started:
         server.stop()
+
+
+@dataclass
+class Shared:
+    """The bot one module's tests share while its state allows, connected on `link`, the newest connection."""
+
+    server: ServerProcess
+    stub: WebApiStub
+    slack: SocketModeStub
+    link: Link
+
+    @property
+    def next_link(self) -> int:
+        """The number `wait_for_link` gives the connection that replaces `link`."""
+        return len(self.slack.links) + 1
+
+
+@pytest.fixture(scope="module")
+def shared_bot(tmp_path_factory) -> Iterator[tuple[ServerProcess, WebApiStub, SocketModeStub]]:
+    stub, slack = WebApiStub().start(), SocketModeStub().start()
+    stub.socket_urls = slack.new_url
+    server = ServerProcess(socket_env(stub, NMBOT_SOCKET_PING_SECONDS=str(PING)), tmp_path_factory.mktemp("bot"),
+                           http=False)
+    try:
+        yield server, stub, slack
+    finally:
+        server.stop()
+        slack.stop()
+        stub.stop()
+
+
+@pytest.fixture
+def shared(shared_bot) -> Shared:
+    """The shared bot once every connection opened so far is greeted (each says so in a line), with what the
+    stand-ins and the log held from earlier tests set aside."""
+    server, stub, slack = shared_bot
+    slack.wait_for_link(1)
+    poll_until(lambda: server.text.count("connected to Slack in Socket Mode") == len(slack.links) and
+               slack.links[-1].open, lambda: f"the shared bot connected; links: {slack.describe()}")
+    server.log.skip_unread()
+    stub.forget()
+    return Shared(server, stub, slack, slack.links[-1])
 
 
 def connected(server: ServerProcess, slack: SocketModeStub, count: int = 1):
@@ -100,9 +143,8 @@ def test_commands_events_and_clicks_are_answered(start, slack, stub):
     assert "Traceback" not in server.text and APP_TOKEN not in server.text and BOT_TOKEN not in server.text
 
 
-def test_a_redelivered_event_is_answered_once(start, slack, stub):
-    server = start()
-    connected(server, slack)
+def test_a_redelivered_event_is_answered_once(shared):
+    server, slack, stub = shared.server, shared.slack, shared.stub
     paste = event_envelope(message(PASTE))
     slack.wait_ack(slack.send("events_api", paste))
     stub.wait_for("chat.postMessage")
@@ -111,9 +153,8 @@ def test_a_redelivered_event_is_answered_once(start, slack, stub):
     assert len(stub.calls_to("chat.postMessage")) == 1
 
 
-def test_a_malformed_envelope_is_acknowledged_and_dropped_in_one_line(start, slack, stub):
-    server = start()
-    connected(server, slack)
+def test_a_malformed_envelope_is_acknowledged_and_dropped_in_one_line(shared):
+    server, slack, stub = shared.server, shared.slack, shared.stub
     bad = event_envelope(message(PASTE))
     bad["event"]["text"] = ["not", "a", "string"]
     slack.wait_ack(slack.send("events_api", bad))  # acknowledged, or Slack would deliver it again and again
@@ -141,16 +182,15 @@ def test_two_replicas_share_the_store_and_answer_once(start, slack, stub, tmp_pa
 
 # --- staying connected ----------------------------------------------------------------------------
 
-def test_a_refresh_loses_no_envelope_and_acks_within_a_second(start, slack, stub):
-    server = start()
-    old = connected(server, slack)
+def test_a_refresh_loses_no_envelope_and_acks_within_a_second(shared):
+    server, slack, stub, old = shared.server, shared.slack, shared.stub, shared.link
     paste = event_envelope(message(PASTE))
     in_flight = slack.send("events_api", paste, link=old)
     slack.refresh(old)
     # Sent on the old socket just after the refresh: the bot may be closing it already, and then Slack
     # delivers it again on the new one.
     on_old, sent_old = command(slack, "-2008", link=old)
-    new = reconnected(server, slack, 2, timeout=5)
+    new = reconnected(server, slack, shared.next_link, timeout=5)
     on_new, sent_new = command(slack, "-2004", link=new)
     assert ack_seconds(slack, on_new, sent_new) < 1.0
     # The event in flight around the refresh is answered once, however many times Slack delivers it.
@@ -163,34 +203,31 @@ def test_a_refresh_loses_no_envelope_and_acks_within_a_second(start, slack, stub
     assert on_old not in slack.acks or slack.acks[on_old].at - sent_old < 1.0
 
 
-def test_a_close_frame_is_followed_by_a_new_connection_within_two_seconds(start, slack):
-    server = start()
-    old = connected(server, slack)
+def test_a_close_frame_is_followed_by_a_new_connection_within_two_seconds(shared):
+    slack, old = shared.slack, shared.link
     closed = time.monotonic()
     slack.close_frame(old)
-    new = slack.wait_for_link(2, timeout=2)
+    new = slack.wait_for_link(shared.next_link, timeout=2)
     assert new.opened_at - closed < 2.0
     envelope, sent = command(slack, "-2008", link=new)
     assert ack_seconds(slack, envelope, sent) < 1.0
 
 
-def test_a_dropped_connection_is_noticed_and_replaced(start, slack):
-    server = start()
-    old = connected(server, slack)
+def test_a_dropped_connection_is_noticed_and_replaced(shared):
+    server, slack, old = shared.server, shared.slack, shared.link
     dropped = time.monotonic()
     slack.drop(old)  # no close frame: the TCP connection just ends
-    new = reconnected(server, slack, 2, timeout=10 * PING)
+    new = reconnected(server, slack, shared.next_link, timeout=10 * PING)
     assert new.opened_at - dropped < 10 * PING
     envelope, sent = command(slack, "-2008", link=new)
     assert ack_seconds(slack, envelope, sent) < 1.0
 
 
-def test_a_silent_connection_is_noticed_without_spinning(start, slack):
-    server = start()
-    old = connected(server, slack)
+def test_a_silent_connection_is_noticed_without_spinning(shared):
+    server, slack, old = shared.server, shared.slack, shared.link
     cpu_before, silenced = server.cpu_seconds(), time.monotonic()
     slack.silence(old)  # nothing comes back, not even pongs: a dead network path
-    new = reconnected(server, slack, 2, timeout=10 * PING)
+    new = reconnected(server, slack, shared.next_link, timeout=10 * PING)
     took, cpu = time.monotonic() - silenced, server.cpu_seconds() - cpu_before
     assert new.opened_at - silenced < 5 * PING
     assert cpu < 0.25 * took, f"{cpu:.2f}s of CPU in {took:.2f}s without a connection"
@@ -283,9 +320,8 @@ def test_sigterm_closes_the_connection_and_lets_replies_finish(start, slack, stu
     assert "Traceback" not in server.text
 
 
-def test_sighup_reloads_the_knowledge_base(start, slack):
-    server = start()
-    connected(server, slack)
+def test_sighup_reloads_the_knowledge_base(shared):
+    server = shared.server
     server.signal(signal.SIGHUP)
     server.wait_for_line(r"knowledge base reloaded: ")
     assert server.proc.poll() is None

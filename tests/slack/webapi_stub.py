@@ -120,6 +120,13 @@ class WebApiStub:
             self.busy += change
             self._lock.notify_all()
 
+    def forget(self) -> None:
+        """Forget every call, posted message, error and fault so far: a stand-in that several tests share
+        starts each of them afresh."""
+        with self._lock:
+            for kept in (self.calls, self.posted, self.threads, self.errors, self.faults):
+                kept.clear()
+
     def clear_faults(self) -> None:
         """Forget the faults not yet acted out."""
         with self._lock:
