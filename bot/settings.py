@@ -192,6 +192,9 @@ class Settings:
     recover_pages: int = 5
     api_seconds: int = 10  # one Web API call; listeners run after the ack, so this bounds a reply, not the ack
     api_retries: int = 2  # per kind of failure; a reply that needs more is not coming soon
+    # Before retrying a dropped connection or a 5xx: this, doubling for each later retry, plus up to twice this
+    # at random (slack_sdk's own pauses). Rate limits wait as long as Retry-After says instead.
+    api_retry_pause: float = 0.5
     max_retry_after: float = 30.0  # Slack asking for a longer pause means the reply is better given up
     # Bolt runs a slash command's answer on the same threads as the replies to pasted logs, and its default
     # pool has five: five replies waiting out Slack's rate limit would make every /nmerror miss its 3 s.

@@ -6,6 +6,7 @@ fix, so a misconfigured bot stops with a sentence instead of a traceback.
 from __future__ import annotations
 
 import logging
+import random
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.jitter import Jitter
 
 from ..engine import kb_files
 from ..engine.knowledge import KnowledgeBase, KnowledgeError
@@ -120,6 +123,16 @@ class ServerErrorRetries(RetryHandler):
         return response is not None and response.status_code >= 500
 
 
+class UpTo(Jitter):
+    """Adds up to `most` seconds at random: slack_sdk's RandomJitter with its one second made a setting."""
+
+    def __init__(self, most: float):
+        self.most = most
+
+    def recalculate(self, duration: float) -> float:
+        return duration + random.uniform(0, self.most)
+
+
 def add_retry_handlers(client: WebClient, settings: Settings, metrics: Metrics | None = None) -> None:
     """Bounded retries for rate limits, connection errors and server errors; failures counted first.
 
@@ -128,10 +141,11 @@ def add_retry_handlers(client: WebClient, settings: Settings, metrics: Metrics |
     each request gets, so setting it once covers every call.
     """
     handlers: list[RetryHandler] = [SlackErrorCounter(metrics)] if metrics is not None else []
-    retries = settings.api_retries
-    handlers += [ConnectionErrorRetryHandler(max_retry_count=retries),
+    retries, pause = settings.api_retries, settings.api_retry_pause
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=pause, jitter=UpTo(2 * pause))
+    handlers += [ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
                  RateLimitRetries(max_retry_count=retries, longest_wait=settings.max_retry_after),
-                 ServerErrorRetries(max_retry_count=retries)]
+                 ServerErrorRetries(max_retry_count=retries, interval_calculator=backoff)]
     client.retry_handlers = handlers
 
 
