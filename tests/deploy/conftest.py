@@ -2,7 +2,8 @@
 dashboard. They reuse the Slack tests' stand-ins (tests/slack), so that folder is importable from here too.
 
 Tests marked `container` build and run the image, which takes minutes: a run without `-m` skips them, saying
-how to run them (`python -m pytest -m container`, which `.ci/run` does after the suite).
+how to run them (`python -m pytest -n 0 -m container`, which `.ci/run` does after the suite: in one process, as
+the tests share one image build).
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ SLACK_TESTS = REPO / "tests" / "slack"
 if str(SLACK_TESTS) not in sys.path:
     sys.path.insert(0, str(SLACK_TESTS))
 
-SLOW = pytest.mark.skip(reason="builds and runs the container image (minutes): run `python -m pytest -m container` "
-                               "(.ci/run does)")
+SLOW = pytest.mark.skip(reason="builds and runs the container image (minutes): run "
+                               "`python -m pytest -n 0 -m container` (.ci/run does)")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
