@@ -7,7 +7,7 @@ from pathlib import Path
 from slack_requests import CHANNEL, mention, message
 from webapi_stub import BOT_ID, BOT_USER_ID
 
-LOGS = Path(__file__).parents[1] / "eval" / "data" / "logs"
+LOGS = Path(__file__).parents[3] / "eval" / "data" / "logs"
 PASTE = 'level=error sessionId=7d3f errorCode=-2005 errorMsg="Unable to synthesize text to speech" callee=+6591234567'
 TWO_CODES = (LOGS / "mixed-incident-notes.txt").read_text()
 

@@ -8,7 +8,7 @@ from slack_requests import CHANNEL, USER, message
 
 from nmbot.replies.refs import VoteRef
 
-LOGS = Path(__file__).parents[1] / "eval" / "data" / "logs"
+LOGS = Path(__file__).parents[3] / "eval" / "data" / "logs"
 TWO_CODES = (LOGS / "mixed-incident-notes.txt").read_text()
 ONE_CODE = 'level=error sessionId=7d3f errorCode=-2005 errorMsg="Unable to synthesize text to speech" callee=+6591234567'
 
