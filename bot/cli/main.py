@@ -243,9 +243,14 @@ def is_reported(exc: Exception) -> bool:
     """Errors whose one-line message says everything: bad input, settings, knowledge base, store."""
     from ..engine.knowledge import KnowledgeError
     from ..settings import SettingsError
-    from ..store import StoreError
 
-    return isinstance(exc, (CliError, KnowledgeError, SettingsError, StoreError))
+    reported: tuple[type, ...] = (CliError, KnowledgeError, SettingsError)
+    # A StoreError comes only from a command that loaded the store; importing it here would load SQLAlchemy
+    # for every failing command.
+    store = sys.modules.get(__name__.split(".")[0] + ".store")
+    if store is not None:
+        reported += (store.StoreError,)
+    return isinstance(exc, reported)
 
 
 # Each command's module under commands/ and the function that runs it. Only the module of the command

@@ -242,16 +242,19 @@ def test_offline_console_without_tokens_answers_lines():
     assert "-2004 \u00b7 No coverage" in proc.out and "-2042" in proc.out
 
 
-def test_ask_path_imports_no_slack_or_database_libraries():
-    code = (
+@pytest.mark.parametrize("argv, code", [(["ask", "-2004"], 0), (["lookup", "-99999"], 2)])
+def test_ask_path_imports_no_slack_or_database_libraries(argv, code):
+    # A failing command too: telling its one-line error from a bug must not load the store.
+    program = (
         "import sys, io, contextlib\n"
         "from nmbot.cli.main import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()): main(['ask', '-2004'])\n"
+        f"with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()): "
+        f"code = main({argv!r})\n"
         "heavy = [m for m in ('slack_bolt', 'slack_sdk', 'sqlalchemy', 'hyperscan', 'psycopg') if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
+        "print(code, ','.join(heavy))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0 and out.stdout.strip() == ""
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == str(code), out.stdout + out.stderr
 
 
 def test_negative_codes_are_never_read_as_options():
