@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from ..replies.kinds import Autoreply, Vote
+
 __all__ = [
     "AUTOREPLY_MODES",
     "DEFAULT_AUTOREPLY",
@@ -24,9 +26,10 @@ __all__ = [
 
 Clock = Callable[[], float]
 
-AUTOREPLY_MODES = ("on", "off", "shadow")
-DEFAULT_AUTOREPLY = "on"
-VOTES = ("up", "down")
+# The words themselves are named once, in nmbot.replies.kinds (a module that imports nothing of the project).
+AUTOREPLY_MODES = tuple(mode.value for mode in Autoreply)
+DEFAULT_AUTOREPLY = Autoreply.ON.value
+VOTES = tuple(vote.value for vote in Vote)
 # Votes, unanswered questions (what users typed), usage events and quiet threads older than this are
 # deleted: a privacy product keeps what people did no longer than its reports need. 0 keeps them forever.
 DEFAULT_KEEP_DAYS = 180.0
