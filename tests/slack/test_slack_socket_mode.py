@@ -32,6 +32,8 @@ from nmbot.store import open_store
 PING = 1.0  # NMBOT_SOCKET_PING_SECONDS in these tests
 CONNECTED = r"nmbot is connected to Slack in Socket Mode"
 PASTE = "errorCode=-2010 on the prod trunk"
+# On one worker, the tests that share a bot (`shared`): each worker would start a bot of its own.
+SHARES_THE_BOT = pytest.mark.xdist_group("socket-mode-shared-bot")
 
 
 @pytest.fixture
@@ -74,16 +76,21 @@ class Shared:
 
 @pytest.fixture(scope="module")
 def shared_bot(tmp_path_factory) -> Iterator[tuple[ServerProcess, WebApiStub, SocketModeStub]]:
+    """The bot the `shared` tests use, with its probe port on: it stops cleanly once they are done, having
+    printed no traceback and no token."""
     stub, slack = WebApiStub().start(), SocketModeStub().start()
     stub.socket_urls = slack.new_url
-    server = ServerProcess(socket_env(stub, NMBOT_SOCKET_PING_SECONDS=str(PING)), tmp_path_factory.mktemp("bot"),
-                           http=False)
+    env = socket_env(stub, NMBOT_SOCKET_PING_SECONDS=str(PING), NMBOT_METRICS_HOST="127.0.0.1",
+                     NMBOT_METRICS_PORT=str(free_port()))
+    server = ServerProcess(env, tmp_path_factory.mktemp("bot"), http=False)
     try:
         yield server, stub, slack
     finally:
-        server.stop()
+        code = server.stop()
         slack.stop()
         stub.stop()
+    assert code == 0
+    assert "Traceback" not in server.text and APP_TOKEN not in server.text and BOT_TOKEN not in server.text
 
 
 @pytest.fixture
@@ -91,6 +98,7 @@ def shared(shared_bot) -> Shared:
     """The shared bot once every connection opened so far is greeted (each says so in a line), with what the
     stand-ins and the log held from earlier tests set aside."""
     server, stub, slack = shared_bot
+    slack.refuse_with = None  # as a test that failed half-way may have left it
     slack.wait_for_link(1)
     poll_until(lambda: server.text.count("connected to Slack in Socket Mode") == len(slack.links) and
                slack.links[-1].open, lambda: f"the shared bot connected; links: {slack.describe()}")
@@ -122,9 +130,9 @@ def ack_seconds(slack: SocketModeStub, envelope_id: str, sent: float) -> float:
 
 # --- answers -------------------------------------------------------------------------------------
 
-def test_commands_events_and_clicks_are_answered(start, slack, stub):
-    server = start()
-    connected(server, slack)
+@SHARES_THE_BOT
+def test_commands_events_and_clicks_are_answered(shared):
+    server, slack, stub = shared.server, shared.slack, shared.stub
     envelope, _ = command(slack, "-2008")
     card = slack.wait_ack(envelope).payload
     assert card["response_type"] == "ephemeral" and "not whitelisted" in card["blocks"][0]["text"]["text"]
@@ -138,11 +146,10 @@ def test_commands_events_and_clicks_are_answered(start, slack, stub):
     slack.wait_ack(click)
     [response] = stub.wait_for("response:r1")
     assert response.body["blocks"][0]["text"]["text"].startswith("-2004 \u00b7 No coverage")
-
-    assert server.stop() == 0
     assert "Traceback" not in server.text and APP_TOKEN not in server.text and BOT_TOKEN not in server.text
 
 
+@SHARES_THE_BOT
 def test_a_redelivered_event_is_answered_once(shared):
     server, slack, stub = shared.server, shared.slack, shared.stub
     paste = event_envelope(message(PASTE))
@@ -153,6 +160,7 @@ def test_a_redelivered_event_is_answered_once(shared):
     assert len(stub.calls_to("chat.postMessage")) == 1
 
 
+@SHARES_THE_BOT
 def test_a_malformed_envelope_is_acknowledged_and_dropped_in_one_line(shared):
     server, slack, stub = shared.server, shared.slack, shared.stub
     bad = event_envelope(message(PASTE))
@@ -182,6 +190,7 @@ def test_two_replicas_share_the_store_and_answer_once(start, slack, stub, tmp_pa
 
 # --- staying connected ----------------------------------------------------------------------------
 
+@SHARES_THE_BOT
 def test_a_refresh_loses_no_envelope_and_acks_within_a_second(shared):
     server, slack, stub, old = shared.server, shared.slack, shared.stub, shared.link
     paste = event_envelope(message(PASTE))
@@ -203,6 +212,7 @@ def test_a_refresh_loses_no_envelope_and_acks_within_a_second(shared):
     assert on_old not in slack.acks or slack.acks[on_old].at - sent_old < 1.0
 
 
+@SHARES_THE_BOT
 def test_a_close_frame_is_followed_by_a_new_connection_within_two_seconds(shared):
     slack, old = shared.slack, shared.link
     closed = time.monotonic()
@@ -213,6 +223,7 @@ def test_a_close_frame_is_followed_by_a_new_connection_within_two_seconds(shared
     assert ack_seconds(slack, envelope, sent) < 1.0
 
 
+@SHARES_THE_BOT
 def test_a_dropped_connection_is_noticed_and_replaced(shared):
     server, slack, old = shared.server, shared.slack, shared.link
     dropped = time.monotonic()
@@ -223,6 +234,7 @@ def test_a_dropped_connection_is_noticed_and_replaced(shared):
     assert ack_seconds(slack, envelope, sent) < 1.0
 
 
+@SHARES_THE_BOT
 def test_a_silent_connection_is_noticed_without_spinning(shared):
     server, slack, old = shared.server, shared.slack, shared.link
     cpu_before, silenced = server.cpu_seconds(), time.monotonic()
@@ -257,25 +269,23 @@ def test_a_refused_upgrade_is_never_connected_is_retried_with_backoff_then_gives
     assert 8 <= took < 25
 
 
-def test_refused_reconnections_are_retried_until_slack_accepts_again(start, slack):
-    server = start()
-    old = connected(server, slack)
+@SHARES_THE_BOT
+def test_refused_reconnections_are_retried_until_slack_accepts_again(shared):
+    server, slack, old, next_link = shared.server, shared.slack, shared.link, shared.next_link
     slack.refuse_with = 500
     slack.close_frame(old)
     server.wait_for_line(r"Slack refused the WebSocket upgrade \(HTTP 500\); trying again")
     server.wait_for_line(r"Slack refused the WebSocket upgrade \(HTTP 500\); trying again")
     slack.refuse_with = None
-    new = reconnected(server, slack, 2, timeout=10)
+    new = reconnected(server, slack, next_link, timeout=10)
     envelope, sent = command(slack, "-2008", link=new)
     assert ack_seconds(slack, envelope, sent) < 1.0
-    assert server.stop() == 0
 
 
-def test_the_probe_port_says_ready_only_while_connected(start, slack):
-    port = free_port()
-    server = start(NMBOT_METRICS_HOST="127.0.0.1", NMBOT_METRICS_PORT=str(port))
-    probes = f"http://127.0.0.1:{port}"
-    link = connected(server, slack)
+@SHARES_THE_BOT
+def test_the_probe_port_says_ready_only_while_connected(shared):
+    server, slack, link, next_link = shared.server, shared.slack, shared.link, shared.next_link
+    probes = server.probe_url
     poll_until(lambda: status_of(probes + "/readyz") == 200, "ready once connected", 5)
     assert get(probes + "/healthz").json()["store"] == "up"
     assert "nmbot_socket_mode_connected 1.0" in get(probes + "/metrics").body
@@ -284,9 +294,8 @@ def test_the_probe_port_says_ready_only_while_connected(start, slack):
     poll_until(lambda: status_of(probes + "/readyz") == 503, "not ready once the connection is lost", 10)
     assert status_of(probes + "/healthz") == 200  # alive: still inside the give-up window
     slack.refuse_with = None
-    reconnected(server, slack, 2, timeout=15)
+    reconnected(server, slack, next_link, timeout=15)
     poll_until(lambda: status_of(probes + "/readyz") == 200, "ready again", 5)
-    assert server.stop() == 0
 
 
 def status_of(url: str) -> int:
@@ -320,6 +329,7 @@ def test_sigterm_closes_the_connection_and_lets_replies_finish(start, slack, stu
     assert "Traceback" not in server.text
 
 
+@SHARES_THE_BOT
 def test_sighup_reloads_the_knowledge_base(shared):
     server = shared.server
     server.signal(signal.SIGHUP)
