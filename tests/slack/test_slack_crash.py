@@ -23,8 +23,6 @@ from server_process import ServerProcess, bot_env
 from slack_requests import SlackSender, message
 from webapi_stub import Fault, WebApiStub
 
-# One worker runs every test of this module: they share its servers (pyproject.toml, --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("crash")
 
 from nmbot.store import open_store
 

@@ -18,9 +18,6 @@ from webapi_stub import WebApiStub
 CRAFTED = "errorCode: -2004" + " " * 2500 + "x"
 SLACK_ACK_SECONDS = 3.0
 
-# One worker runs every test of this module: they share its server (pyproject.toml, --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("hostile")
-
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[tuple[ServerProcess, WebApiStub]]:

@@ -32,8 +32,6 @@ from nmbot.store import open_store
 PING = 1.0  # NMBOT_SOCKET_PING_SECONDS in these tests
 CONNECTED = r"nmbot is connected to Slack in Socket Mode"
 PASTE = "errorCode=-2010 on the prod trunk"
-# On one worker, the tests that share a bot (`shared`): each worker would start a bot of its own.
-SHARES_THE_BOT = pytest.mark.xdist_group("socket-mode-shared-bot")
 
 
 @pytest.fixture
@@ -130,7 +128,6 @@ def ack_seconds(slack: SocketModeStub, envelope_id: str, sent: float) -> float:
 
 # --- answers -------------------------------------------------------------------------------------
 
-@SHARES_THE_BOT
 def test_commands_events_and_clicks_are_answered(shared):
     server, slack, stub = shared.server, shared.slack, shared.stub
     envelope, _ = command(slack, "-2008")
@@ -149,7 +146,6 @@ def test_commands_events_and_clicks_are_answered(shared):
     assert "Traceback" not in server.text and APP_TOKEN not in server.text and BOT_TOKEN not in server.text
 
 
-@SHARES_THE_BOT
 def test_a_redelivered_event_is_answered_once(shared):
     server, slack, stub = shared.server, shared.slack, shared.stub
     paste = event_envelope(message(PASTE))
@@ -160,7 +156,6 @@ def test_a_redelivered_event_is_answered_once(shared):
     assert len(stub.calls_to("chat.postMessage")) == 1
 
 
-@SHARES_THE_BOT
 def test_a_malformed_envelope_is_acknowledged_and_dropped_in_one_line(shared):
     server, slack, stub = shared.server, shared.slack, shared.stub
     bad = event_envelope(message(PASTE))
@@ -190,7 +185,6 @@ def test_two_replicas_share_the_store_and_answer_once(start, slack, stub, tmp_pa
 
 # --- staying connected ----------------------------------------------------------------------------
 
-@SHARES_THE_BOT
 def test_a_refresh_loses_no_envelope_and_acks_within_a_second(shared):
     server, slack, stub, old = shared.server, shared.slack, shared.stub, shared.link
     paste = event_envelope(message(PASTE))
@@ -212,7 +206,6 @@ def test_a_refresh_loses_no_envelope_and_acks_within_a_second(shared):
     assert on_old not in slack.acks or slack.acks[on_old].at - sent_old < 1.0
 
 
-@SHARES_THE_BOT
 def test_a_close_frame_is_followed_by_a_new_connection_within_two_seconds(shared):
     slack, old = shared.slack, shared.link
     closed = time.monotonic()
@@ -223,7 +216,6 @@ def test_a_close_frame_is_followed_by_a_new_connection_within_two_seconds(shared
     assert ack_seconds(slack, envelope, sent) < 1.0
 
 
-@SHARES_THE_BOT
 def test_a_dropped_connection_is_noticed_and_replaced(shared):
     server, slack, old = shared.server, shared.slack, shared.link
     dropped = time.monotonic()
@@ -234,7 +226,6 @@ def test_a_dropped_connection_is_noticed_and_replaced(shared):
     assert ack_seconds(slack, envelope, sent) < 1.0
 
 
-@SHARES_THE_BOT
 def test_a_silent_connection_is_noticed_without_spinning(shared):
     server, slack, old = shared.server, shared.slack, shared.link
     cpu_before, silenced = server.cpu_seconds(), time.monotonic()
@@ -269,7 +260,6 @@ def test_a_refused_upgrade_is_never_connected_is_retried_with_backoff_then_gives
     assert 8 <= took < 25
 
 
-@SHARES_THE_BOT
 def test_refused_reconnections_are_retried_until_slack_accepts_again(shared):
     server, slack, old, next_link = shared.server, shared.slack, shared.link, shared.next_link
     slack.refuse_with = 500
@@ -282,7 +272,6 @@ def test_refused_reconnections_are_retried_until_slack_accepts_again(shared):
     assert ack_seconds(slack, envelope, sent) < 1.0
 
 
-@SHARES_THE_BOT
 def test_the_probe_port_says_ready_only_while_connected(shared):
     server, slack, link, next_link = shared.server, shared.slack, shared.link, shared.next_link
     probes = server.probe_url
@@ -329,7 +318,6 @@ def test_sigterm_closes_the_connection_and_lets_replies_finish(start, slack, stu
     assert "Traceback" not in server.text
 
 
-@SHARES_THE_BOT
 def test_sighup_reloads_the_knowledge_base(shared):
     server = shared.server
     server.signal(signal.SIGHUP)
