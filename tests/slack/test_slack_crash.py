@@ -23,7 +23,6 @@ from server_process import ServerProcess, bot_env
 from slack_requests import SlackSender, message
 from webapi_stub import Fault, WebApiStub
 
-
 from nmbot.store import open_store
 
 BURST = 24

@@ -23,7 +23,6 @@ from server_process import ServerProcess, bot_env
 from slack_requests import SlackSender, get, mention, message
 from webapi_stub import WebApiStub
 
-
 ROUNDS = 6  # messages per test; each delivered several times over both replicas
 _ids = itertools.count(1)
 
