@@ -1,7 +1,9 @@
 """Shared fixtures: the shipped knowledge base and small hand-made ones."""
 from __future__ import annotations
 
+import compileall
 import os
+import re
 import sys
 import tempfile
 import textwrap
@@ -29,6 +31,18 @@ sys.dont_write_bytecode = False
 settings.register_profile("suite", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+
+# Test modules themselves are compiled by pytest (their asserts rewritten), into caches of their own.
+NOT_COMPILED_HERE = re.compile(r"(^|/)(test_[^/]*|conftest)\.py$")
+
+
+def pytest_configure(config) -> None:
+    """In the process that starts the workers (or runs the tests alone), before any worker: compile nmbot and
+    the tests' helper modules into their __pycache__ once. In a fresh clone the workers and every `nmbot` a
+    test starts would otherwise each compile them, at the same time."""
+    if not hasattr(config, "workerinput"):  # pytest-xdist sets it in its workers
+        compileall.compile_dir(REPO / "bot", quiet=1)
+        compileall.compile_dir(REPO / "tests", rx=NOT_COMPILED_HERE, quiet=1)
 
 
 @pytest.fixture(scope="session")

@@ -59,15 +59,24 @@ def test_ci_runs_the_readme_test_command():
     assert command in ci
 
 
-def test_wheel_carries_the_knowledge_base(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
-        capture_output=True, text=True, timeout=300,
-    )
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The source distribution and the wheel, built in one fresh interpreter by setuptools' build backend, as
+    a build frontend (pip, build) asks it for them; the build and the folder they are in."""
+    out = tmp_path_factory.mktemp("dist")
+    build = ("import sys; from setuptools import build_meta; out = sys.argv[1]; "  # the backend rewrites sys.argv
+             "print(build_meta.build_sdist(out)); print(build_meta.build_wheel(out))")
+    proc = subprocess.run([sys.executable, "-c", build, str(out)], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    return proc, out
+
+
+def test_wheel_carries_the_knowledge_base(built):
+    proc, out = built
     if proc.returncode != 0 and "No module named" in proc.stderr:
         pytest.skip(f"cannot build a wheel here: {proc.stderr.strip().splitlines()[-1]}")
     assert proc.returncode == 0, proc.stderr
-    [wheel] = tmp_path.glob("nmbot-*.whl")
+    [wheel] = out.glob("nmbot-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "nmbot/knowledge/number-masking.yaml" in names
     assert "nmbot/cli/main.py" in names
@@ -76,11 +85,10 @@ def test_wheel_carries_the_knowledge_base(tmp_path):
     assert not [n for n in names if n.startswith("bot/")]  # nothing called `bot` lands in site-packages
 
 
-def test_sdist_carries_the_licence_the_manifest_and_the_constraints(tmp_path):
-    build = f"from setuptools import build_meta; print(build_meta.build_sdist({str(tmp_path)!r}))"
-    proc = subprocess.run([sys.executable, "-c", build], cwd=REPO, capture_output=True, text=True, timeout=300)
+def test_sdist_carries_the_licence_the_manifest_and_the_constraints(built):
+    proc, out = built
     assert proc.returncode == 0, proc.stderr
-    sdist = tmp_path / proc.stdout.strip().splitlines()[-1]
+    [sdist] = out.glob("nmbot-*.tar.gz")
     with tarfile.open(sdist) as tar:
         names = {n.partition("/")[2] for n in tar.getnames()}
     assert {"LICENSE", "manifest.yml", "constraints.txt", "bot/slack/manifest.yml",

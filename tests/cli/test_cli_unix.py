@@ -1,6 +1,8 @@
 """`nmbot` behaves as the command-line tools people already use do: pipes that close early, files, globs and
 gzip, following a growing log, terminals (prompts, history, progress, hints), colour switches, completion,
-exit statuses in --help. Each test runs the real process."""
+exit statuses in --help. What only a real process shows (pipes, signals, terminals, memory) runs the real
+process; what a command prints for files, globs, variables and options, and its status, is run by `main` in
+this process."""
 from __future__ import annotations
 
 import gzip
@@ -31,13 +33,16 @@ def clean_env(**extra: str) -> dict:
     return {**env, "TERM": "xterm", **extra}
 
 
-def run(*args: str, stdin: bytes | str | None = None, cwd=None, **env: str) -> subprocess.CompletedProcess:
-    data = stdin.encode() if isinstance(stdin, str) else stdin
-    proc = subprocess.run([*NMBOT, *args], input=data, capture_output=True, timeout=60, env=clean_env(**env),
-                          cwd=cwd)
-    proc.out, proc.err = proc.stdout.decode(), proc.stderr.decode()
-    assert "Traceback" not in proc.err, proc.err
-    return proc
+@pytest.fixture
+def run(nmbot):
+    """`nmbot ARGS` run by its `main` in this process (tests/cli/conftest.py), with `clean_env`'s variables:
+    for what a command prints and its status, where no process behaviour is the point."""
+    def run_command(*args: str, stdin: bytes | str | None = None, cwd=None, **env: str):
+        proc = nmbot(*args, stdin=stdin, cwd=cwd, env={**dict.fromkeys(SLACK_VARIABLES), "TERM": "xterm", **env})
+        assert "Traceback" not in proc.err, proc.err
+        return proc
+
+    return run_command
 
 
 def read_line_within(stream, seconds: float) -> bytes:
@@ -90,7 +95,7 @@ def logs(tmp_path):
     return tmp_path
 
 
-def test_scan_reads_several_files_and_names_each(logs):
+def test_scan_reads_several_files_and_names_each(run, logs):
     proc = run("scan", "a.log", "quiet.log", "b.log.gz", cwd=logs)
     assert proc.returncode == 0
     assert "==> a.log <==\n-2010 \u00b7 The trunk capacity" in proc.out
@@ -101,7 +106,7 @@ def test_scan_reads_several_files_and_names_each(logs):
     assert {(f["file"], f["code"]) for f in findings} == {("a.log", -2010), ("b.log.gz", -2004), ("b.log.gz", -2007)}
 
 
-def test_scan_expands_a_quoted_glob_and_reads_gzip_by_its_content(logs):
+def test_scan_expands_a_quoted_glob_and_reads_gzip_by_its_content(run, logs):
     proc = run("scan", "--json", "*.gz", cwd=logs)
     assert proc.returncode == 0
     findings = json.loads(proc.out)["findings"]
@@ -139,7 +144,7 @@ def test_a_gzip_that_expands_to_hundreds_of_megabytes_is_scanned_in_bounded_memo
     assert int(out[1]) < 150 * 1024  # KiB: a streamed read, not the 256 MiB file held whole
 
 
-def test_scan_reports_a_missing_file_scans_the_rest_and_exits_2(logs):
+def test_scan_reports_a_missing_file_scans_the_rest_and_exits_2(run, logs):
     (logs / "broken.gz").write_bytes(gzip.compress(b"errorCode=-2004\n")[:12])
     proc = run("scan", "missing.log", "nothing-*.log", "broken.gz", "a.log", cwd=logs)
     assert proc.returncode == 2  # as grep: an error wins over findings
@@ -174,7 +179,7 @@ def test_follow_prints_each_finding_before_the_input_ends():
         proc.wait(timeout=10)
 
 
-def test_follow_json_gives_one_object_per_occurrence():
+def test_follow_json_gives_one_object_per_occurrence(run):
     proc = run("scan", "--follow", "--json", stdin="errorCode=-2004\nnothing\nerrorCode=-2004\n")
     assert [json.loads(line) for line in proc.out.splitlines()] == [
         {"code": -2004, "known": True, "count": 1, "line": 1, "evidence": "errorCode=-2004"},
@@ -201,7 +206,7 @@ def test_follow_reads_a_growing_file(tmp_path):
     assert b"truncated or replaced" in proc.stderr.read()
 
 
-def test_follow_takes_one_plain_input(logs):
+def test_follow_takes_one_plain_input(run, logs):
     proc = run("scan", "--follow", "a.log", "quiet.log", cwd=logs)
     assert proc.returncode == 2 and "--follow reads one file or standard input" in proc.err
     packed = run("scan", "--follow", "b.log.gz", cwd=logs)
@@ -218,7 +223,7 @@ def test_scan_on_a_terminal_without_input_says_what_it_expects():
         assert term.wait() == 0
 
 
-def test_large_file_shows_progress_on_a_terminal_only(tmp_path):
+def test_large_file_shows_progress_on_a_terminal_only(run, tmp_path):
     big = tmp_path / "big.log"
     line = b"2024-10-21T00:03:12Z info all fine " + b"x" * 988 + b"\n"
     with big.open("wb") as f:
@@ -262,7 +267,7 @@ def test_console_on_a_terminal_has_a_prompt_line_editing_and_masked_history(tmp_
         assert term.wait() == 0
 
 
-def test_console_piped_shows_no_prompt():
+def test_console_piped_shows_no_prompt(run):
     proc = run("console", stdin="-2004\n")
     assert proc.returncode == 0 and "-2004 \u00b7 No coverage" in proc.out
     assert "nmbot>" not in proc.out + proc.err
@@ -278,7 +283,7 @@ def test_console_piped_shows_no_prompt():
     (["--color", "never"], {"FORCE_COLOR": "1"}, False),
     ([], {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
 ])
-def test_color_flag_and_variables_when_piped(args, env, coloured):
+def test_color_flag_and_variables_when_piped(run, args, env, coloured):
     for argv in (["ask", "-2004", *args], [*args, "lookup", "-2004"]):  # before or after the command
         proc = run(*argv, **env)
         assert proc.returncode == 0 and "-2004" in proc.out
@@ -294,7 +299,7 @@ def test_color_on_a_terminal(env, coloured):
 
 # --- version, help, exit statuses ------------------------------------------------------------
 
-def test_version_names_the_knowledge_base_too(write_kb):
+def test_version_names_the_knowledge_base_too(run, write_kb):
     proc = run("--version")
     assert proc.returncode == 0
     assert proc.out.splitlines()[0].startswith("nmbot ")
@@ -310,7 +315,7 @@ def every_parser(parser, path=()):
         yield from every_parser(sub, (*path, name))
 
 
-def test_every_help_lists_the_exit_statuses():
+def test_every_help_lists_the_exit_statuses(run):
     paths = []
     for path, parser in every_parser(build_parser()):
         text = parser.format_help()
@@ -321,7 +326,7 @@ def test_every_help_lists_the_exit_statuses():
     assert "exit status:\n  0    codes found\n  1    none found\n  2    error" in proc.out
 
 
-def test_bare_nmbot_with_only_a_bot_token_names_the_missing_one():
+def test_bare_nmbot_with_only_a_bot_token_names_the_missing_one(run):
     proc = run(SLACK_BOT_TOKEN="xoxb-secret-value")
     assert proc.returncode == 2
     assert "SLACK_APP_TOKEN is not" in proc.err and "nmbot serve --http" in proc.err
@@ -341,7 +346,7 @@ def bash_completes(script: str, *words: str, cwd=None) -> list[str]:
     return out.stdout.split()
 
 
-def test_bash_completion_parses_and_completes_commands(tmp_path):
+def test_bash_completion_parses_and_completes_commands(run, tmp_path):
     script = run("completion", "bash").out
     syntax = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True, timeout=30)
     assert syntax.returncode == 0, syntax.stderr
@@ -358,7 +363,7 @@ def test_bash_completion_parses_and_completes_commands(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
-def test_zsh_completion_parses_and_offers_commands():
+def test_zsh_completion_parses_and_offers_commands(run):
     script = run("completion", "zsh").out
     assert subprocess.run(["zsh", "-n"], input=script, text=True, timeout=30).returncode == 0
     # Stand-ins for zsh's completion functions print what they were given.
@@ -374,7 +379,7 @@ def test_zsh_completion_parses_and_offers_commands():
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
-def test_fish_completion_offers_commands_and_options():
+def test_fish_completion_offers_commands_and_options(run):
     script = run("completion", "fish").out
     def offers(line):
         out = subprocess.run(["fish", "-c", f"source; complete -C {json.dumps(line)}"], input=script,
@@ -389,7 +394,7 @@ def test_fish_completion_offers_commands_and_options():
 
 # --- kb check: the same sources as NMBOT_KNOWLEDGE, every problem at once -----------------------
 
-def test_kb_check_takes_the_word_shipped_beside_files(write_kb):
+def test_kb_check_takes_the_word_shipped_beside_files(run, write_kb):
     team = write_kb()
     proc = run("kb", "check", "shipped", str(team))
     assert proc.returncode == 0, proc.out
@@ -398,7 +403,7 @@ def test_kb_check_takes_the_word_shipped_beside_files(write_kb):
     assert joined.out == proc.out
 
 
-def test_kb_check_lists_every_problem_of_every_entry(write_kb):
+def test_kb_check_lists_every_problem_of_every_entry(run, write_kb):
     path = write_kb(entries=[
         {"code": -7001, "message": "Alpha failure", "title": "Alpha", "phrases": "alpha widget broken"},
         {"code": -7002, "message": "Beta failure", "title": "Beta", "phrases": "beta gadget stuck"},
