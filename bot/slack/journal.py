@@ -32,6 +32,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from ..store import JournalEntry, StoreError
+from .calls import slack_error
 from .deps import Deps, add_retry_handlers, make_client
 from .files import log_files
 from .listeners.events import handle_mention, handle_message
@@ -161,9 +162,8 @@ class Recovery:
                                                          oldest=entry.ts, inclusive=True, include_all_metadata=True,
                                                          limit=200, cursor=cursor)
             except SlackApiError as exc:
-                error = exc.response.get("error") if exc.response is not None else None
                 log.warning("conversations.replies in %s failed: %s; the event is tried again later", entry.channel,
-                            error or "unknown_error")
+                            slack_error(exc))
                 return None
             except (SlackClientError, OSError) as exc:
                 log.warning("conversations.replies in %s failed: %s; the event is tried again later", entry.channel,

@@ -40,6 +40,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from ..settings import MANIFEST_HINT, Settings, SettingsError
 from .app import assemble
+from .calls import slack_error
 from .deps import Deps
 from .maintenance import Maintenance
 from .socket_connection import (CONNECT_ERRORS, TOKEN_ERRORS, AttemptFailed, ConnectionState, SdkLog, Stopping,
@@ -151,7 +152,7 @@ class SocketModeRuntime:
                 self.settings.socket_attempt_seconds)
             url = response.get("url")
         except SlackApiError as exc:
-            error = str((exc.response.get("error") if exc.response is not None else None) or "unknown_error")
+            error = slack_error(exc)
             if error in TOKEN_ERRORS:
                 raise TokenRejected(error) from None
             raise AttemptFailed(f"apps.connections.open failed ({error})", "api_error") from None
